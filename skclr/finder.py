@@ -1,0 +1,335 @@
+"""The learning-rate range test ("LR finder") of Smith (2015) and fast.ai, for any compiled Keras model."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import keras
+import numpy as np
+
+__all__ = ["LRFinder", "SUGGESTIONS"]
+
+#: Rules accepted by :meth:`LRFinder.suggest`.
+SUGGESTIONS = ("valley", "steep", "minimum")
+
+
+class LRFinder:
+    """Learning-rate range test: train with a rising rate and record each step's loss.
+
+    The rate rises from ``min_lr`` to ``max_lr`` over ``num_iter`` optimizer steps,
+    cycling through the data as often as needed. ``losses_[i]`` is the loss of
+    step ``i``'s own batch (Keras's ``logs["loss"]`` is a running mean over the
+    epoch and would shift the curve). The sweep stops early once the smoothed
+    loss exceeds ``diverge_threshold`` times its best value or is not finite.
+    Afterwards the model is restored exactly: weights, optimizer variables,
+    learning rate and iteration count.
+
+    Parameters
+    ----------
+    min_lr : float, default=1e-7
+        First rate of the sweep, > 0.
+    max_lr : float, default=10.0
+        Last rate of the sweep, > ``min_lr``.
+    num_iter : int, default=100
+        Number of optimizer steps, >= 5.
+    mode : {"exp", "linear"}, default="exp"
+        Geometric (fast.ai) or arithmetic spacing of the rates.
+    smoothing : float, default=0.98
+        Factor beta of the bias-corrected exponential average of the loss, in [0, 1).
+    diverge_threshold : float, default=4.0
+        Stop once the smoothed loss exceeds this multiple of its best value, > 1.
+    suggestion : {"valley", "steep", "minimum"}, default="valley"
+        Rule behind ``suggestion_``; see :meth:`suggest`.
+    fallback_lr : float, default=1e-3
+        Suggestion used, with a warning, when the loss never falls.
+    random_state : int, default=0
+        Seed of the batch order.
+
+    Attributes
+    ----------
+    lrs_ : ndarray
+        Rate applied at each recorded step.
+    losses_ : ndarray
+        Loss of each step's own batch, before its update.
+    smoothed_losses_ : ndarray
+        Bias-corrected exponential average of ``losses_``.
+    val_losses_ : ndarray or None
+        Validation loss after each step, when ``validation_data`` was given.
+    diverged_ : bool
+        True when the sweep stopped early on divergence.
+    suggestion_ : float
+        The rate chosen by the ``suggestion`` rule.
+
+    References
+    ----------
+    L. N. Smith, arXiv:1506.01186, section 3.3; fast.ai ``Learner.lr_find``.
+
+    Examples
+    --------
+    >>> import keras, numpy as np
+    >>> from skclr import LRFinder
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> X = np.random.default_rng(0).normal(size=(64, 4)); y = X.sum(axis=1)
+    >>> finder = LRFinder(min_lr=1e-4, max_lr=1.0, num_iter=30).find(model, X, y, batch_size=16)
+    >>> bool(1e-4 <= finder.suggestion_ <= 1.0)
+    True
+    """
+
+    def __init__(
+        self,
+        min_lr: float = 1e-7,
+        max_lr: float = 10.0,
+        num_iter: int = 100,
+        mode: str = "exp",
+        smoothing: float = 0.98,
+        diverge_threshold: float = 4.0,
+        suggestion: str = "valley",
+        fallback_lr: float = 1e-3,
+        random_state: int = 0,
+    ):
+        self.min_lr = min_lr
+        self.max_lr = max_lr
+        self.num_iter = num_iter
+        self.mode = mode
+        self.smoothing = smoothing
+        self.diverge_threshold = diverge_threshold
+        self.suggestion = suggestion
+        self.fallback_lr = fallback_lr
+        self.random_state = random_state
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
+        return f"LRFinder({args})"
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid setting; called by :meth:`find`."""
+        checks = [
+            (self.min_lr > 0, "min_lr must be > 0"),
+            (self.max_lr > self.min_lr, "max_lr must be > min_lr"),
+            (int(self.num_iter) == self.num_iter and self.num_iter >= 5, "num_iter must be an integer >= 5"),
+            (self.mode in ("exp", "linear"), "mode must be 'exp' or 'linear'"),
+            (0 <= self.smoothing < 1, "smoothing must be in [0, 1)"),
+            (self.diverge_threshold > 1, "diverge_threshold must be > 1"),
+            (self.suggestion in SUGGESTIONS, f"suggestion must be one of {SUGGESTIONS}"),
+            (self.fallback_lr > 0, "fallback_lr must be > 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"LRFinder: {message}. Received: {self!r}")
+
+    def rates(self) -> np.ndarray:
+        """The ``num_iter`` rates of the sweep, from ``min_lr`` to ``max_lr`` inclusive."""
+        fraction = np.linspace(0.0, 1.0, int(self.num_iter))
+        if self.mode == "exp":
+            return self.min_lr * (self.max_lr / self.min_lr) ** fraction
+        return self.min_lr + (self.max_lr - self.min_lr) * fraction
+
+    def find(
+        self,
+        model: keras.Model,
+        X,
+        y,
+        *,
+        batch_size: int = 32,
+        sample_weight=None,
+        validation_data: tuple | None = None,
+    ) -> LRFinder:
+        """Run the range test on a compiled ``model`` and restore it afterwards.
+
+        Parameters
+        ----------
+        model : keras.Model
+            A compiled model; its optimizer is the one swept.
+        X, y : array-like
+            Training data as ``model.fit`` takes it (arrays indexed by sample).
+        batch_size : int, default=32
+            Samples per step; smaller data is used whole.
+        sample_weight : array-like, optional
+            Per-sample weights passed to each step.
+        validation_data : tuple (X_val, y_val), optional
+            If given, the loss on all of it is computed after every step and stored
+            in ``val_losses_``: one extra forward pass over ``X_val`` per step.
+
+        Returns
+        -------
+        LRFinder
+            ``self``, with the fitted attributes set.
+        """
+        self.validate()
+        if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", False):
+            raise ValueError("LRFinder.find needs a compiled model (call model.compile first).")
+        n = len(X)
+        if n == 0 or len(y) != n:
+            raise ValueError(f"X and y must hold the same, non-zero number of samples; got {n} and {len(y)}.")
+        if int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size}")
+        batches = _batch_indices(n, int(batch_size), int(self.num_iter), self.random_state)
+        if not model.built:  # so that every variable exists before the snapshot
+            model.build((None,) + tuple(np.shape(X)[1:]))
+
+        lrs, losses, smoothed, val_losses = [], [], [], []
+        average, best = 0.0, math.inf
+        self.diverged_ = False
+        with _swept_rate(model) as rate:
+            for step, (lr, idx) in enumerate(zip(self.rates(), batches)):
+                rate.assign(lr)
+                weights = None if sample_weight is None else sample_weight[idx]
+                logs = model.train_on_batch(X[idx], y[idx], sample_weight=weights, return_dict=True)
+                loss = float(logs["loss"])
+                lrs.append(lr)
+                losses.append(loss)
+                average = self.smoothing * average + (1 - self.smoothing) * loss
+                smooth = average / (1 - self.smoothing ** (step + 1))
+                smoothed.append(smooth)
+                if validation_data is not None:
+                    val = model.test_on_batch(*validation_data, return_dict=True)
+                    val_losses.append(float(val["loss"]))
+                if not math.isfinite(smooth) or smooth > self.diverge_threshold * best:
+                    self.diverged_ = True
+                    break
+                best = min(best, smooth)
+
+        self.lrs_ = np.asarray(lrs)
+        self.losses_ = np.asarray(losses)
+        self.smoothed_losses_ = np.asarray(smoothed)
+        self.val_losses_ = np.asarray(val_losses) if validation_data is not None else None
+        self.suggestion_ = self.suggest()
+        return self
+
+    def _curve(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The part of the smoothed curve the rules read, or None if the loss never fell."""
+        lrs, losses = self.lrs_, self.smoothed_losses_
+        if self.diverged_:  # the last point is the one that diverged
+            lrs, losses = lrs[:-1], losses[:-1]
+        finite = np.isfinite(losses)
+        lrs, losses = lrs[finite], losses[finite]
+        skip = len(losses) // 10  # the first steps are start-up noise (fast.ai skips them too)
+        lrs, losses = lrs[skip:], losses[skip:]
+        if len(losses) < 3 or losses.min() >= losses[0]:
+            return None
+        return lrs, losses
+
+    def suggest(self, rule: str | None = None) -> float:
+        """Return a learning rate read off the curve.
+
+        Rules, applied to the smoothed loss after dropping non-finite points and the
+        first tenth of the sweep:
+
+        - ``"valley"`` (fast.ai's default): the longest run over which the loss keeps
+          falling; the rate halfway between its first and second third.
+        - ``"steep"``: the rate where the loss falls fastest against log(rate).
+        - ``"minimum"``: the rate of the lowest loss, divided by 10.
+
+        If the loss never falls, warns and returns ``fallback_lr``.
+        """
+        rule = self.suggestion if rule is None else rule
+        if rule not in SUGGESTIONS:
+            raise ValueError(f"Unknown suggestion rule {rule!r}. Valid rules are: {', '.join(SUGGESTIONS)}.")
+        curve = self._curve()
+        if curve is None:
+            warnings.warn(
+                f"The loss never fell during the range test ({self.min_lr:g} to "
+                f"{self.lrs_[-1]:g}); using fallback_lr={self.fallback_lr:g}.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return float(self.fallback_lr)
+        lrs, losses = curve
+        if rule == "minimum":
+            return float(lrs[np.argmin(losses)] / 10.0)
+        if rule == "steep":
+            slopes = np.diff(losses) / np.diff(np.log(lrs))
+            return float(lrs[np.argmin(slopes)])
+        # valley: longest decreasing subsequence, as fast.ai computes it.
+        run = np.ones(len(losses), dtype=int)
+        for i in range(1, len(losses)):
+            longer = losses[:i] > losses[i]
+            if longer.any():
+                run[i] = run[:i][longer].max() + 1
+        end = int(np.argmax(run))
+        start = end - run[end]
+        third = (end - start) / 3
+        return float(lrs[start + int(third) + int(third / 2)])
+
+    def clr_bounds(self, max_div: float = 2.0, base_div: float = 4.0) -> tuple[float, float]:
+        """Return ``(base_lr, max_lr)`` for a cyclical schedule.
+
+        Smith (2015, section 3.3) sets ``max_lr`` where the loss stops falling and
+        notes that the best rate is usually within a factor of two of the largest
+        rate that still converges, with ``base_lr`` at 1/3-1/4 of ``max_lr``. Here
+        ``max_lr`` is the rate at the lowest smoothed loss divided by ``max_div``
+        (the average lags, so its minimum sits a little late) and
+        ``base_lr = max_lr / base_div``. If the loss never fell, warns and uses
+        ``fallback_lr`` as ``max_lr``.
+        """
+        if max_div < 1 or base_div <= 1:
+            raise ValueError(f"Need max_div >= 1 and base_div > 1. Received: {max_div=}, {base_div=}")
+        curve = self._curve()
+        if curve is None:
+            warnings.warn(
+                f"The loss never fell during the range test; bounds from fallback_lr={self.fallback_lr:g}.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            top = float(self.fallback_lr)
+        else:
+            lrs, losses = curve
+            top = float(lrs[np.argmin(losses)] / max_div)
+        return top / base_div, top
+
+    def plot(self, ax=None):
+        """Plot raw and smoothed loss against the rate (log axis), the suggestion and CLR bounds.
+
+        Returns the matplotlib ``Axes``; needs the ``plot`` extra.
+        """
+        from skclr.plotting import plot_lr_finder
+
+        return plot_lr_finder(self, ax=ax)
+
+
+def _batch_indices(n: int, batch_size: int, steps: int, seed: int) -> list[np.ndarray]:
+    """Index arrays of ``steps`` batches, reshuffling at each pass over the data."""
+    rng = np.random.RandomState(seed)
+    size = min(batch_size, n)
+    per_pass = n // size
+    batches: list[np.ndarray] = []
+    while len(batches) < steps:
+        order = rng.permutation(n)
+        batches += [order[i * size : (i + 1) * size] for i in range(per_pass)]
+    return batches[:steps]
+
+
+class _swept_rate:
+    """Context manager: yields a variable that drives the optimizer's rate, then restores everything.
+
+    On exit the model's variables and the optimizer's variables (slots, iteration
+    count, rate) hold their values from before; slots the sweep created are zeroed.
+    """
+
+    def __init__(self, model: keras.Model):
+        self.model = model
+        self.optimizer = model.optimizer
+
+    def __enter__(self) -> keras.Variable:
+        self.weights = [v.numpy() for v in self.model.variables]
+        self.slots = {id(v): v.numpy() for v in self.optimizer.variables}
+        self.original_rate = self.optimizer._learning_rate
+        if isinstance(self.original_rate, keras.Variable):
+            return self.original_rate
+        # A schedule (or a constant) is read at trace time: swap in a variable and retrace.
+        self.optimizer._learning_rate = keras.Variable(0.0, trainable=False, name="lr_finder_rate")
+        self.model.train_function = None
+        return self.optimizer._learning_rate
+
+    def __exit__(self, *exc) -> None:
+        if self.optimizer._learning_rate is not self.original_rate:
+            self.optimizer._learning_rate = self.original_rate
+            self.model.train_function = None
+        for variable, value in zip(self.model.variables, self.weights):
+            variable.assign(value)
+        for variable in self.optimizer.variables:
+            value = self.slots.get(id(variable))
+            variable.assign(np.zeros(variable.shape, variable.dtype) if value is None else value)
+        self.model.reset_metrics()

@@ -1,0 +1,35 @@
+"""Shared fixtures: seeds, tiny datasets and quiet Keras settings."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+
+# Small networks keep each fit well under a second; the reference DNN is tested on its own.
+TINY = dict(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, batch_size=16)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    keras.utils.set_random_seed(0)
+
+
+@pytest.fixture(scope="session")
+def four_class_df():
+    """A 4-class, 20-feature DataFrame with string labels (the foundation issue's example)."""
+    X, y = make_classification(
+        n_samples=240, n_features=20, n_informative=8, n_classes=4, random_state=0
+    )
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(20)])
+    return df, np.array(["ant", "bee", "cat", "dog"])[y]
+
+
+@pytest.fixture(scope="session")
+def binary_data():
+    X, y = make_classification(n_samples=120, n_features=6, n_informative=4, random_state=1)
+    return X.astype("float32"), y

@@ -1,0 +1,131 @@
+"""CLRClassifier as a scikit-learn citizen: tags, CV, pipelines, pandas, cloning, pickling, seeds."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from conftest import TINY
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skclr import CLRClassifier, reference_dnn
+
+
+def test_is_a_classifier_on_current_scikit_learn():
+    clf = CLRClassifier()
+    assert is_classifier(clf)
+    assert isinstance(check_cv(5, np.array([0, 1] * 10), classifier=is_classifier(clf)), StratifiedKFold)
+
+
+def test_reference_dnn_matches_the_seed():
+    model = reference_dnn(n_features=20, n_classes=4)
+    dense = [layer for layer in model.layers if layer.__class__.__name__ == "Dense"]
+    assert [layer.units for layer in dense] == [64, 128, 256, 128, 128, 4]
+    assert dense[-1].activation.__name__ == "softmax"
+    slopes = [layer.negative_slope for layer in model.layers if layer.__class__.__name__ == "LeakyReLU"]
+    assert slopes == [pytest.approx(0.1)] * 5
+    rates = [layer.rate for layer in model.layers if layer.__class__.__name__ == "Dropout"]
+    assert rates == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.4])
+
+
+def test_architecture_parameters_reach_the_network(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(hidden_layer_sizes=(5, 7), dropout=0.25, negative_slope=0.3, epochs=1).fit(X, y)
+    dense = [layer for layer in clf.model_.layers if layer.__class__.__name__ == "Dense"]
+    assert [layer.units for layer in dense] == [5, 7, 2]
+    assert {layer.rate for layer in clf.model_.layers if hasattr(layer, "rate")} == {0.25}
+
+
+def test_cross_val_score_pipeline_on_a_dataframe_with_string_labels(four_class_df):
+    df, labels = four_class_df
+    pipe = make_pipeline(StandardScaler(), CLRClassifier(epochs=3, random_state=0))
+    accuracy = cross_val_score(pipe, df, labels, cv=3)
+    auc = cross_val_score(pipe, df, labels, cv=3, scoring="roc_auc_ovr")
+    assert accuracy.shape == auc.shape == (3,)
+    assert accuracy.mean() > 0.4  # chance is 0.25
+    assert auc.mean() > 0.7
+
+
+def test_dataframe_keeps_feature_names_and_string_classes(four_class_df):
+    df, labels = four_class_df
+    clf = CLRClassifier(**TINY).fit(df, labels)
+    assert list(clf.feature_names_in_) == list(df.columns)
+    assert list(clf.classes_) == ["ant", "bee", "cat", "dog"]
+    assert set(clf.predict(df)) <= set(clf.classes_)
+    proba = clf.predict_proba(df)
+    assert proba.shape == (len(df), 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_binary_predict_proba_has_two_columns(binary_data):
+    X, y = binary_data
+    proba = CLRClassifier(**TINY).fit(X, y).predict_proba(X)
+    assert proba.shape == (len(X), 2)
+
+
+def test_clone_keeps_every_parameter():
+    clf = CLRClassifier(schedule="exp_range", base_lr=1e-5, max_lr=1e-3, step_size=2.5, optimizer__beta_1=0.8)
+    cloned = clone(clf)
+    assert cloned.get_params() == clf.get_params()
+    assert cloned.get_params()["optimizer__beta_1"] == 0.8
+
+
+def test_init_stores_parameters_verbatim():
+    schedule = "no such schedule"
+    clf = CLRClassifier(schedule=schedule, epochs=-3)  # invalid, but __init__ must not judge
+    assert clf.schedule is schedule and clf.epochs == -3
+
+
+def test_an_int_seed_gives_bit_identical_predictions(binary_data):
+    X, y = binary_data
+    first = CLRClassifier(**TINY, random_state=7).fit(X, y).predict_proba(X)
+    second = CLRClassifier(**TINY, random_state=7).fit(X, y).predict_proba(X)
+    other = CLRClassifier(**TINY, random_state=8).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, other)
+
+
+def test_a_random_state_instance_draws_a_new_seed_each_fit(binary_data):
+    # scikeras maps every RandomState to the same seed; we must not.
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, random_state=np.random.RandomState(0))
+    first = clf.fit(X, y).predict_proba(X)
+    second = clf.fit(X, y).predict_proba(X)
+    assert not np.array_equal(first, second)
+    # ... and the same RandomState state reproduces the same sequence.
+    again = CLRClassifier(**TINY, random_state=np.random.RandomState(0)).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, again)
+
+
+def test_unseeded_fit_after_seeded_fit_works(binary_data):
+    # scikeras's seed context leaves TF op determinism on; an unseeded fit then failed.
+    X, y = binary_data
+    CLRClassifier(**TINY, random_state=0).fit(X, y)
+    CLRClassifier(**TINY).fit(X, y)
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_fitted_estimator_round_trips(binary_data, dump, tmp_path):
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, schedule="triangular", random_state=0).fit(X, y)
+    if dump == "pickle":
+        restored = pickle.loads(pickle.dumps(clf))
+    else:
+        joblib.dump(clf, tmp_path / "clf.joblib")
+        restored = joblib.load(tmp_path / "clf.joblib")
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert restored.get_params().keys() == clf.get_params().keys()
+
+
+def test_grid_search_over_architecture(binary_data):
+    X, y = binary_data
+    grid = GridSearchCV(
+        CLRClassifier(epochs=1, batch_size=16, random_state=0),
+        {"hidden_layer_sizes": [(4,), (8, 8)], "dropout": [0.0, 0.2]},
+        cv=2,
+    ).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4
+    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()

@@ -1,0 +1,29 @@
+"""scikit-learn's own estimator checks on CLRClassifier."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skclr import CLRClassifier
+
+# Each check that cannot pass for a Keras network, with the reason.
+EXPECTED_FAILED_CHECKS = {
+    "check_estimator_tags_renamed": (
+        "scikeras 0.13's BaseWrapper and KerasClassifier define _more_tags; the check walks "
+        "the whole MRO, so no subclass can pass it (our __sklearn_tags__ is correct)."
+    ),
+    "check_mixin_order": (
+        "scikeras declares KerasClassifier(BaseWrapper, ClassifierMixin); a subclass cannot "
+        "reorder its bases (C3 linearization), so __sklearn_tags__ sets the classifier tags."
+    ),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "minibatch SGD: weighting a sample by 2 is not the same as repeating it, because the "
+        "batches (and so the gradient steps) differ."
+    ),
+}
+
+
+@parametrize_with_checks(
+    [CLRClassifier(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, random_state=0)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
