@@ -1,0 +1,269 @@
+"""Schedules as pure functions of the iteration, checked against the published formulas."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from skclr.schedules import (
+    CYCLIC_SCHEDULES,
+    SCHEDULES,
+    CyclicalLearningRate,
+    OneCycle,
+    make_schedule,
+    schedule_values,
+)
+
+
+# -- closed-form references, written from the papers / PyTorch docs --------------------------
+
+def smith_clr(t, base, top, step, mode, gamma=1.0):
+    """Smith (2015), eqs. in section 3.1, with the triangular2 / exp_range scalings."""
+    cycle = math.floor(1 + t / (2 * step))
+    x = abs(t / step - 2 * cycle + 1)
+    scale = {"triangular": 1.0, "triangular2": 1 / 2 ** (cycle - 1), "exp_range": gamma**t}[mode]
+    return base + (top - base) * max(0.0, 1 - x) * scale
+
+
+def torch_one_cycle(t, top, total, pct=0.3, div=25.0, final_div=1e4, anneal="cos"):
+    """PyTorch OneCycleLR (three_phase=False), get_lr() at last_epoch == t."""
+    initial = top / div
+    phases = [(pct * total - 1, initial, top), (total - 1, top, initial / final_div)]
+    start = 0.0
+    for i, (end, lo, hi) in enumerate(phases):
+        if t <= end or i == len(phases) - 1:
+            p = (t - start) / (end - start)
+            if anneal == "cos":
+                return hi + (lo - hi) / 2 * (math.cos(math.pi * p) + 1)
+            return (hi - lo) * p + lo
+        start = end
+
+
+STEPS = np.arange(0, 61)
+
+
+@pytest.mark.parametrize("mode", CyclicalLearningRate.MODES)
+def test_cyclical_matches_smith_formula_at_every_iteration(mode):
+    schedule = CyclicalLearningRate(1e-4, 1e-2, step_size=5, mode=mode, gamma=0.97)
+    expected = [smith_clr(t, 1e-4, 1e-2, 5, mode, gamma=0.97) for t in STEPS]
+    np.testing.assert_allclose(schedule_values(schedule, len(STEPS)), expected, rtol=1e-5)
+
+
+def test_cyclical_cycle_boundaries():
+    clr = CyclicalLearningRate(0.1, 0.5, step_size=4, mode="triangular2")
+    values = schedule_values(clr, 25)
+    assert values[0] == pytest.approx(0.1)  # cycle start
+    assert values[4] == pytest.approx(0.5)  # first peak
+    assert values[8] == pytest.approx(0.1)  # cycle end = next start
+    assert values[12] == pytest.approx(0.3)  # second peak: amplitude halved
+    assert values[20] == pytest.approx(0.2)  # third peak: quartered
+
+
+def test_cyclical_accepts_a_fractional_step_size():
+    clr = CyclicalLearningRate(1e-3, 1.0, step_size=2.5)
+    expected = [smith_clr(t, 1e-3, 1.0, 2.5, "triangular") for t in range(12)]
+    np.testing.assert_allclose(schedule_values(clr, 12), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("anneal", OneCycle.ANNEALS)
+@pytest.mark.parametrize("total,pct", [(100, 0.3), (37, 0.25), (10, 0.5)])
+def test_one_cycle_matches_pytorch_formula(anneal, total, pct):
+    schedule = OneCycle(0.01, total_steps=total, pct_start=pct, anneal=anneal)
+    expected = [torch_one_cycle(t, 0.01, total, pct=pct, anneal=anneal) for t in range(total)]
+    # float32 graph: absolute error of a few ulps of the peak rate near the end of the cosine
+    np.testing.assert_allclose(schedule_values(schedule, total), expected, rtol=1e-5, atol=1e-7 * 0.01)
+
+
+def test_one_cycle_endpoints_and_after_the_end():
+    schedule = OneCycle(0.01, total_steps=100)
+    values = schedule_values(schedule, 120)
+    assert values[0] == pytest.approx(0.01 / 25)
+    assert values.max() == pytest.approx(0.01)
+    assert values[99] == pytest.approx(0.01 / 25 / 1e4)
+    np.testing.assert_allclose(values[99:], values[99])  # stays at the final rate
+
+
+def test_against_pytorch_when_available():
+    torch = pytest.importorskip("torch")
+    param = torch.nn.Parameter(torch.zeros(1))
+
+    def torch_rates(make, steps):
+        opt = torch.optim.SGD([param], lr=0.1)
+        sched = make(opt)
+        rates = []
+        for _ in range(steps):
+            rates.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        return np.array(rates)
+
+    for mode in CyclicalLearningRate.MODES:
+        ours = schedule_values(CyclicalLearningRate(1e-3, 1e-2, 7, mode=mode, gamma=0.99), 50)
+        theirs = torch_rates(
+            lambda o: torch.optim.lr_scheduler.CyclicLR(
+                o, 1e-3, 1e-2, step_size_up=7, mode=mode, gamma=0.99, cycle_momentum=False
+            ),
+            50,
+        )
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    ours = schedule_values(OneCycle(0.05, 80, pct_start=0.3), 80)
+    theirs = torch_rates(
+        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, 0.05, total_steps=80, cycle_momentum=False), 80
+    )
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7 * 0.05)
+
+
+# -- make_schedule: names, epochs -> iterations, Keras built-ins -----------------------------
+
+SPE = 10  # steps per epoch in these tests
+
+
+def values_of(name, steps=200, **kw):
+    return schedule_values(make_schedule(name, steps_per_epoch=SPE, epochs=20, **kw), steps)
+
+
+def test_constant_is_a_float():
+    assert make_schedule("constant", steps_per_epoch=SPE, epochs=5, learning_rate=0.02) == 0.02
+
+
+def test_time_based_decay_is_keras2_decay_per_iteration():
+    values = values_of("time", learning_rate=0.01, decay=1e-3)
+    t = np.arange(200)
+    np.testing.assert_allclose(values, 0.01 / (1 + 1e-3 * t), rtol=1e-6)
+
+
+def test_time_based_decay_default_is_lr_over_epochs():
+    values = values_of("time", learning_rate=0.01)
+    np.testing.assert_allclose(values, 0.01 / (1 + (0.01 / 20) * np.arange(200)), rtol=1e-6)
+
+
+def test_step_drops_every_n_epochs():
+    values = values_of("step", learning_rate=0.1, drop=0.5, drop_every=2.0)
+    t = np.arange(200)
+    np.testing.assert_allclose(values, 0.1 * 0.5 ** np.floor(t / (2 * SPE)), rtol=1e-6)
+
+
+def test_linear_reaches_end_lr_at_the_last_iteration():
+    values = values_of("linear", learning_rate=0.1, end_lr=0.01)
+    t = np.arange(200)
+    np.testing.assert_allclose(values, (0.1 - 0.01) * (1 - t / 200) + 0.01, rtol=1e-5)
+
+
+def test_polynomial_power():
+    values = values_of("polynomial", learning_rate=0.1, power=5.0)
+    np.testing.assert_allclose(values, 0.1 * (1 - np.arange(200) / 200) ** 5, rtol=1e-4, atol=1e-12)
+
+
+def test_exponential_gamma_is_per_epoch():
+    values = values_of("exponential", learning_rate=0.1, gamma=0.9)
+    np.testing.assert_allclose(values, 0.1 * 0.9 ** (np.arange(200) / SPE), rtol=1e-5)
+
+
+def test_cosine_with_warmup():
+    values = values_of("cosine", learning_rate=0.1, warmup=2.0)
+    t = np.arange(200)
+    warm = 0.1 * t / 20
+    cos = 0.1 * 0.5 * (1 + np.cos(np.pi * (t - 20) / 180))
+    np.testing.assert_allclose(values, np.where(t < 20, warm, cos), rtol=1e-5, atol=1e-7 * 0.1)
+
+
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
+def test_cyclical_step_size_and_gamma_are_per_epoch(mode):
+    values = values_of(mode, base_lr=1e-4, max_lr=1e-2, step_size=2.5, gamma=0.9)
+    per_iter = 0.9 ** (1 / SPE)
+    expected = [smith_clr(t, 1e-4, 1e-2, 25, mode, gamma=per_iter) for t in range(200)]
+    np.testing.assert_allclose(values, expected, rtol=1e-4)
+
+
+def test_cyclical_default_bounds_follow_learning_rate():
+    schedule = make_schedule("triangular", steps_per_epoch=SPE, epochs=20, learning_rate=0.004)
+    assert (schedule.base_lr, schedule.max_lr) == (0.001, 0.004)
+
+
+def test_one_cycle_spans_the_whole_training():
+    schedule = make_schedule("one_cycle", steps_per_epoch=SPE, epochs=20, max_lr=0.01)
+    assert schedule.total_steps == 200 and schedule.max_lr == 0.01
+
+
+# -- serialization -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", [n for n in SCHEDULES if n != "constant"])
+def test_every_schedule_round_trips_through_keras_serialization(name):
+    schedule = make_schedule(name, steps_per_epoch=SPE, epochs=20, base_lr=1e-4, max_lr=1e-2, warmup=1.0)
+    restored = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(schedule))
+    assert type(restored) is type(schedule)
+    np.testing.assert_allclose(schedule_values(restored, 200), schedule_values(schedule, 200), rtol=1e-7)
+
+
+@pytest.mark.parametrize("schedule", [CyclicalLearningRate(1e-3, 1e-2, 3, "exp_range", 0.99), OneCycle(0.1, 30)])
+def test_saved_model_reloads_without_custom_objects(schedule, tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss="mse")
+    model.fit(np.ones((8, 3)), np.ones((8, 2)), epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.models.load_model(tmp_path / "m.keras")
+    lr = reloaded.optimizer._learning_rate
+    assert type(lr) is type(schedule) and lr.get_config() == schedule.get_config()
+    assert int(reloaded.optimizer.iterations) == 1
+
+
+# -- validation ----------------------------------------------------------------------------
+
+def test_unknown_name_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="Valid names are: constant, time, step.*one_cycle"):
+        make_schedule("cyclic", steps_per_epoch=1, epochs=1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(base_lr=0.1, max_lr=0.01), "base_lr.*< `max_lr`"),
+        (dict(base_lr=0.1, max_lr=0.1), "base_lr.*< `max_lr`"),
+        (dict(max_lr=-1.0), "max_lr"),
+        (dict(step_size=0), "step_size"),
+        (dict(step_size=-2.0), "step_size"),
+        (dict(gamma=1.5), "gamma"),
+        (dict(gamma=0.0), "gamma"),
+    ],
+)
+@pytest.mark.parametrize("name", ["triangular", "exp_range"])
+def test_impossible_cyclical_settings(name, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_schedule(name, steps_per_epoch=10, epochs=5, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, match",
+    [
+        ("step", dict(drop=0.0), "drop"),
+        ("step", dict(drop_every=0.0), "drop_every"),
+        ("polynomial", dict(power=0.0), "power"),
+        ("linear", dict(end_lr=0.5, learning_rate=0.1), "end_lr"),
+        ("cosine", dict(warmup=10.0), "warmup"),
+        ("time", dict(decay=-1.0), "decay"),
+        ("constant", dict(learning_rate=0.0), "learning_rate"),
+    ],
+)
+def test_impossible_decay_settings(name, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_schedule(name, steps_per_epoch=10, epochs=5, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: CyclicalLearningRate(0.0, 1.0, 2), "base_lr"),
+        (lambda: CyclicalLearningRate(0.1, 1.0, 2, mode="sine"), "mode"),
+        (lambda: OneCycle(0.1, total_steps=1), "total_steps"),
+        (lambda: OneCycle(0.1, total_steps=10, pct_start=1.0), "pct_start"),
+        (lambda: OneCycle(0.1, total_steps=10, anneal="cubic"), "anneal"),
+    ],
+)
+def test_schedule_classes_fail_early_with_the_received_value(make, match):
+    with pytest.raises(ValueError, match=f"{match}.*Received"):
+        make()
+
+
+def test_cyclic_names_are_registered():
+    assert set(CYCLIC_SCHEDULES) <= set(SCHEDULES)
