@@ -198,16 +198,27 @@ class LRFinder:
         self.suggestion_ = self.suggest()
         return self
 
-    def _curve(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """The part of the smoothed curve the rules read, or None if the loss never fell."""
-        lrs, losses = self.lrs_, self.smoothed_losses_
+    def _curve(self, centered: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+        """The part of the loss curve the rules read, or None if the loss never fell.
+
+        By default the smoothed (exponential average) loss, as fast.ai's rules read it.
+        With ``centered``, the raw loss under a centered moving average over a tenth of
+        the sweep: smoothing without the average's lag, possible once the sweep is over.
+        """
+        lrs, losses = self.lrs_, self.losses_ if centered else self.smoothed_losses_
         if self.diverged_:  # the last point is the one that diverged
             lrs, losses = lrs[:-1], losses[:-1]
         finite = np.isfinite(losses)
         lrs, losses = lrs[finite], losses[finite]
         skip = len(losses) // 10  # the first steps are start-up noise (fast.ai skips them too)
         lrs, losses = lrs[skip:], losses[skip:]
-        if len(losses) < 3 or losses.min() >= losses[0]:
+        if centered and len(losses) >= 3:
+            width = max(1, len(losses) // 20) * 2 + 1  # odd, about a tenth of the sweep
+            width = min(width, len(losses) - (1 - len(losses) % 2))
+            losses = np.convolve(losses, np.ones(width) / width, mode="valid")
+            lrs = lrs[width // 2 : width // 2 + len(losses)]
+        # "Never fell": the loss never got 0.1 % below where it started.
+        if len(losses) < 3 or losses.min() >= losses[0] * (1 - 1e-3):
             return None
         return lrs, losses
 
@@ -259,14 +270,14 @@ class LRFinder:
         Smith (2015, section 3.3) sets ``max_lr`` where the loss stops falling and
         notes that the best rate is usually within a factor of two of the largest
         rate that still converges, with ``base_lr`` at 1/3-1/4 of ``max_lr``. Here
-        ``max_lr`` is the rate at the lowest smoothed loss divided by ``max_div``
-        (the average lags, so its minimum sits a little late) and
-        ``base_lr = max_lr / base_div``. If the loss never fell, warns and uses
-        ``fallback_lr`` as ``max_lr``.
+        ``max_lr`` is the rate at the lowest point of the loss, smoothed by a centered
+        moving average (the exponential average lags far behind a fast-rising loss),
+        divided by ``max_div``; ``base_lr = max_lr / base_div``. If the loss never
+        fell, warns and uses ``fallback_lr`` as ``max_lr``.
         """
         if max_div < 1 or base_div <= 1:
             raise ValueError(f"Need max_div >= 1 and base_div > 1. Received: {max_div=}, {base_div=}")
-        curve = self._curve()
+        curve = self._curve(centered=True)
         if curve is None:
             warnings.warn(
                 f"The loss never fell during the range test; bounds from fallback_lr={self.fallback_lr:g}.",

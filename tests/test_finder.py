@@ -1,0 +1,243 @@
+"""LRFinder against a problem whose answer is known, plus restore, edge cases and the estimator path."""
+
+import warnings
+
+import keras
+import matplotlib
+import numpy as np
+import pytest
+from conftest import TINY
+from sklearn.model_selection import cross_validate
+
+from skclr import CLRClassifier, LRFinder
+
+matplotlib.use("Agg")
+
+
+def quadratic_model(w0=1.0, optimizer="sgd"):
+    """loss(w) = w**2 on every sample: x = 1, y = 0, prediction = w * x, MSE."""
+    model = keras.Sequential(
+        [keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer=keras.initializers.Constant(w0))]
+    )
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+def simulate_sgd(lrs, w0=1.0):
+    """Plain gradient descent on w**2: the loss before each step, and after it."""
+    w, before, after = w0, [], []
+    for lr in lrs:
+        before.append(w * w)
+        w = w * (1 - 2 * lr)
+        after.append(w * w)
+    return np.array(before), np.array(after)
+
+
+X1, Y1 = np.ones((8, 1), "float32"), np.zeros((8, 1), "float32")
+
+
+class TestKnownAnswer:
+    def test_losses_are_each_steps_own_batch_loss(self):
+        finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=100).find(quadratic_model(), X1, Y1, batch_size=4)
+        expected, _ = simulate_sgd(finder.lrs_)
+        np.testing.assert_allclose(finder.losses_, expected, rtol=1e-4, atol=1e-30)
+
+    def test_stops_past_the_divergence_rate_and_suggests_below_it(self):
+        finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=100).find(quadratic_model(), X1, Y1, batch_size=4)
+        assert finder.diverged_
+        assert 1.0 < finder.lrs_[-1] < 10.0  # gradient descent on w**2 diverges for lr > 1
+        assert len(finder.lrs_) < 100
+        for rule in ("valley", "steep", "minimum"):
+            assert 1e-3 < finder.suggest(rule) < 1.0
+        base, top = finder.clr_bounds()
+        assert 0.2 < top < 1.0  # 0.5 is the best rate of this problem (one-step convergence)
+        assert base == pytest.approx(top / 4)
+
+    def test_rates_are_geometric_from_min_to_max(self):
+        rates = LRFinder(min_lr=1e-4, max_lr=1.0, num_iter=5).rates()
+        np.testing.assert_allclose(rates, [1e-4, 1e-3, 1e-2, 1e-1, 1.0])
+
+    def test_linear_mode(self):
+        finder = LRFinder(min_lr=0.01, max_lr=0.4, num_iter=40, mode="linear").find(quadratic_model(), X1, Y1)
+        np.testing.assert_allclose(np.diff(finder.lrs_), 0.01, rtol=1e-9)
+        expected, _ = simulate_sgd(finder.lrs_)
+        np.testing.assert_allclose(finder.losses_, expected, rtol=1e-4)
+
+    def test_validation_loss_is_measured_after_each_step(self):
+        finder = LRFinder(min_lr=1e-3, max_lr=0.4, num_iter=30)
+        finder.find(quadratic_model(), X1, Y1, validation_data=(X1[:3], Y1[:3]))
+        _, after = simulate_sgd(finder.lrs_)
+        assert finder.val_losses_.shape == finder.lrs_.shape
+        np.testing.assert_allclose(finder.val_losses_, after, rtol=1e-4)
+
+    def test_smoothed_loss_is_the_bias_corrected_average(self):
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, smoothing=0.9).find(quadratic_model(), X1, Y1)
+        average, expected = 0.0, []
+        for i, loss in enumerate(finder.losses_):
+            average = 0.9 * average + 0.1 * loss
+            expected.append(average / (1 - 0.9 ** (i + 1)))
+        np.testing.assert_allclose(finder.smoothed_losses_, expected, rtol=1e-12)
+
+
+class TestRestore:
+    @pytest.mark.parametrize(
+        "optimizer",
+        [
+            lambda: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+            lambda: keras.optimizers.Adam(learning_rate=keras.optimizers.schedules.ExponentialDecay(0.01, 5, 0.5)),
+        ],
+    )
+    def test_model_and_optimizer_come_back_bit_for_bit(self, optimizer):
+        rng = np.random.default_rng(0)
+        X, y = rng.normal(size=(64, 5)).astype("float32"), rng.integers(0, 3, 64)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(3)])
+        opt = optimizer()
+        model.compile(optimizer=opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(X, y, epochs=1, batch_size=16, verbose=0)  # non-trivial slots and iteration count
+        weights = [w.copy() for w in model.get_weights()]
+        slots = [v.numpy().copy() for v in opt.variables]
+        rate_before = float(opt.learning_rate)
+
+        LRFinder(min_lr=1e-5, max_lr=10.0, num_iter=30).find(model, X, y, batch_size=16)
+
+        assert model.optimizer is opt
+        for before, after in zip(weights, model.get_weights()):
+            np.testing.assert_array_equal(before, after)
+        for before, variable in zip(slots, opt.variables):
+            np.testing.assert_array_equal(before, variable.numpy())
+        assert int(opt.iterations) == 4
+        assert float(opt.learning_rate) == rate_before
+
+    def test_nothing_of_the_sweep_leaks_into_later_training(self):
+        def train(run_finder):
+            model = quadratic_model(w0=0.7, optimizer=keras.optimizers.SGD(0.1, momentum=0.5))
+            if run_finder:
+                LRFinder(min_lr=1e-3, max_lr=100.0, num_iter=50).find(model, X1, Y1)
+            model.fit(X1, Y1, epochs=3, batch_size=8, shuffle=False, verbose=0)
+            return model.get_weights()[0]
+
+        np.testing.assert_array_equal(train(True), train(False))
+
+
+class TestEdgeCases:
+    def test_small_data_cycles_through_it(self):
+        finder = LRFinder(min_lr=1e-4, max_lr=0.1, num_iter=50).find(quadratic_model(), X1[:5], Y1[:5], batch_size=32)
+        assert len(finder.losses_) == 50 and not finder.diverged_
+
+    def test_a_loss_that_never_falls_warns_and_falls_back(self):
+        finder = LRFinder(min_lr=1e-12, max_lr=1e-11, num_iter=20, fallback_lr=3e-3)
+        with pytest.warns(RuntimeWarning, match="never fell"):
+            finder.find(quadratic_model(), X1, Y1)
+        assert finder.suggestion_ == 3e-3
+        with pytest.warns(RuntimeWarning, match="never fell"):
+            assert finder.clr_bounds() == (3e-3 / 4, 3e-3)
+
+    def test_nan_mid_sweep_ends_the_sweep_and_is_ignored_by_the_rules(self):
+        finder = LRFinder(min_lr=1e-3, max_lr=1e30, num_iter=100, diverge_threshold=1e300)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            finder.find(quadratic_model(), X1, Y1)
+        assert finder.diverged_ and not np.isfinite(finder.losses_[-1])
+        assert np.isfinite(finder.suggestion_) and finder.suggestion_ < 1.0
+
+    @pytest.mark.parametrize(
+        "kwargs, match",
+        [
+            (dict(min_lr=0.0), "min_lr"),
+            (dict(min_lr=1.0, max_lr=0.1), "max_lr"),
+            (dict(num_iter=2), "num_iter"),
+            (dict(mode="log"), "mode"),
+            (dict(smoothing=1.0), "smoothing"),
+            (dict(diverge_threshold=1.0), "diverge_threshold"),
+            (dict(suggestion="knee"), "suggestion"),
+        ],
+    )
+    def test_bad_settings_are_refused_before_training(self, kwargs, match):
+        model = quadratic_model()
+        with pytest.raises(ValueError, match=match):
+            LRFinder(**kwargs).find(model, X1, Y1)
+        assert int(model.optimizer.iterations) == 0
+
+    def test_uncompiled_model_is_refused(self):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        with pytest.raises(ValueError, match="compiled"):
+            LRFinder().find(model, X1, Y1)
+
+    def test_unknown_rule_lists_the_valid_ones(self):
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20).find(quadratic_model(), X1, Y1)
+        with pytest.raises(ValueError, match="valley, steep, minimum"):
+            finder.suggest("elbow")
+
+
+class TestSuggestionRules:
+    def make(self):
+        """A synthetic curve: flat, then falling linearly in log(lr) over points 30..69, then rising."""
+        finder = LRFinder()
+        finder.lrs_ = np.logspace(-5, 0, 100)
+        loss = np.ones(100)
+        loss[30:70] = np.linspace(1.0, 0.2, 41)[1:]
+        loss[70:] = np.linspace(0.2, 3.0, 30)
+        finder.losses_ = finder.smoothed_losses_ = loss
+        finder.diverged_ = False
+        return finder
+
+    def test_minimum_is_a_tenth_of_the_lowest_loss_rate(self):
+        finder = self.make()
+        assert finder.suggest("minimum") == pytest.approx(finder.lrs_[69] / 10)
+
+    def test_steep_is_inside_the_falling_part(self):
+        finder = self.make()
+        assert finder.lrs_[29] <= finder.suggest("steep") <= finder.lrs_[69]
+
+    def test_valley_follows_fastai(self):
+        # Longest decreasing run: points 29..69 (run length 41, ending at 69, starting at 69 - 41 = 28);
+        # fast.ai picks start + int(40 / 3) + int(40 / 3 / 2) = 28 + 13 + 6 = 47.
+        finder = self.make()
+        assert finder.suggest("valley") == pytest.approx(finder.lrs_[47])
+
+    def test_clr_bounds_use_the_unlagged_minimum(self):
+        finder = self.make()
+        base, top = finder.clr_bounds(max_div=2.0, base_div=4.0)
+        # the centered average of this V has its low point a few points before the raw minimum
+        assert finder.lrs_[60] / 2 <= top <= finder.lrs_[69] / 2
+        assert base == pytest.approx(top / 4)
+
+
+def test_plot_marks_the_suggestion_on_a_log_axis():
+    finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=60).find(quadratic_model(), X1, Y1)
+    ax = finder.plot()
+    assert ax.get_xscale() == "log"
+    assert any("suggestion" in text.get_text() for text in ax.get_legend().get_texts())
+
+
+class TestEstimatorPath:
+    def test_each_fold_runs_its_own_range_test(self, binary_data):
+        X, y = binary_data
+        finder = LRFinder(min_lr=1e-5, max_lr=1.0, num_iter=30)
+        result = cross_validate(
+            CLRClassifier(**TINY, schedule="triangular", lr_finder=finder, random_state=0),
+            X, y, cv=3, return_estimator=True, error_score="raise",
+        )  # fmt: skip
+        fitted = result["estimator"]
+        assert all(est.lr_finder_ is not finder for est in fitted)  # the parameter is not mutated
+        assert not hasattr(finder, "lrs_")
+        losses = [tuple(est.lr_finder_.losses_[:5]) for est in fitted]
+        assert len(set(losses)) == 3  # different training data per fold
+        for est in fitted:
+            assert est.base_lr_ < est.max_lr_
+            assert (est.schedule_.base_lr, est.schedule_.max_lr) == (est.base_lr_, est.max_lr_)
+
+    def test_non_cyclic_schedules_start_at_the_suggestion(self, binary_data):
+        X, y = binary_data
+        clf = CLRClassifier(**TINY, schedule="constant", lr_finder=True).fit(X, y)
+        assert clf.learning_rate_ == clf.lr_finder_.suggestion_ == pytest.approx(clf.history_["lr"][0])
+
+    def test_training_starts_from_the_pre_test_weights(self, binary_data):
+        # Same seed with and without the range test: training from the restored state must match a
+        # run whose constant rate equals the finder's suggestion.
+        X, y = binary_data
+        with_finder = CLRClassifier(**TINY, lr_finder=LRFinder(num_iter=20), random_state=3, shuffle=False)
+        with_finder.fit(X, y)
+        plain = CLRClassifier(**TINY, learning_rate=with_finder.learning_rate_, random_state=3, shuffle=False)
+        plain.fit(X, y)
+        np.testing.assert_allclose(with_finder.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
