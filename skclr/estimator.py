@@ -20,7 +20,6 @@ import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
@@ -28,7 +27,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
-    column_or_1d,
     validate_data,
 )
 
@@ -303,7 +301,7 @@ class CLRClassifier(KerasClassifier):
             The fitted estimator.
         """
         X, y, sample_weight = self._validate_fit_input(X, y, sample_weight)
-        if len(np.unique(y)) < 2:
+        if len(np.unique(y)) < 2:  # partial_fit may see one class per batch; fit may not
             raise ValueError(
                 f"CLRClassifier needs at least 2 classes to train; y has 1 class: {np.unique(y)}."
             )
@@ -368,13 +366,10 @@ class CLRClassifier(KerasClassifier):
             self.lr_finder.validate()
 
     def _validate_fit_input(self, X, y, sample_weight, reset: bool = True):
+        """Check parameters and data (scikit-learn's messages) before any model is built."""
         self._validate_params()
-        if y is None:
-            raise ValueError("CLRClassifier requires y to be passed, but the target y is None.")
-        if sparse.issparse(X):
-            raise TypeError("CLRClassifier does not accept sparse input; pass X.toarray() instead.")
-        validate_data(self, X, reset=reset, skip_check_array=True)
-        y = column_or_1d(y, warn=True)
+        # dtype=None: scikeras converts X itself; this pass checks shape, finiteness, sparsity, names.
+        _, y = validate_data(self, X, y, reset=reset, dtype=None)
         check_classification_targets(y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, np.empty((len(y), 0)), ensure_non_negative=True)
@@ -383,8 +378,6 @@ class CLRClassifier(KerasClassifier):
 
     def _validate_predict_input(self, X):
         check_is_fitted(self, "model_")
-        if sparse.issparse(X):
-            raise TypeError("CLRClassifier does not accept sparse input; pass X.toarray() instead.")
         return validate_data(self, X, reset=False, dtype=None)
 
     def _limit_threads(self) -> None:
@@ -509,6 +502,10 @@ class CLRClassifier(KerasClassifier):
             super()._fit_keras_model(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
         finally:
             self._fit_callbacks = user_callbacks
+        if monitor.diverged_at is None and not all(
+            np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in self.model_.trainable_weights
+        ):  # the loss is measured before each update: the very last one can still blow up
+            monitor.diverged_at = (len(self.history_["loss"]) - 1, _last_rate(self.model_.optimizer))
         if monitor.diverged_at is not None:
             epoch, rate = monitor.diverged_at
             raise DivergenceError(

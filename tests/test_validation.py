@@ -1,0 +1,199 @@
+"""Bad input is refused early and clearly; divergence is reported; state survives persistence."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from conftest import TINY
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV
+
+from skclr import CLRClassifier, DivergenceError, LRFinder
+from skclr.schedules import SCHEDULES, schedule_values
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(40, 3)).astype("float32")
+y = (X[:, 0] > 0).astype(int)
+
+
+def with_nan():
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    return bad
+
+
+def with_inf():
+    bad = X.copy()
+    bad[0, 0] = np.inf
+    return bad
+
+
+BAD_DATA = {
+    "NaN in X": (lambda: (with_nan(), y, None), ValueError, "NaN"),
+    "inf in X": (lambda: (with_inf(), y, None), ValueError, "infinity"),
+    "text in X": (lambda: (np.array([["a", "b", "c"]] * 40), y, None), ValueError, "could not convert"),
+    "empty X": (lambda: (np.empty((0, 3)), np.empty(0), None), ValueError, "0 sample"),
+    "1-D X": (lambda: (X[:, 0], y, None), ValueError, "2D array"),
+    "one class": (lambda: (X, np.zeros(40, int), None), ValueError, "at least 2 classes"),
+    "X/y length mismatch": (lambda: (X, y[:30], None), ValueError, "inconsistent numbers of samples"),
+    "continuous y": (lambda: (X, rng.normal(size=40), None), ValueError, "Unknown label type"),
+    "y is None": (lambda: (X, None, None), ValueError, "requires y"),
+    "sample_weight length": (lambda: (X, y, np.ones(39)), ValueError, "sample_weight"),
+    "negative sample_weight": (lambda: (X, y, -np.ones(40)), ValueError, "Negative values.*sample_weight"),
+    "sparse X": (lambda: (sparse.csr_matrix(X), y, None), TypeError, "dense data is required"),
+}
+
+BAD_PARAMS = {
+    "epochs=0": (dict(epochs=0), "epochs"),
+    "epochs=1.5": (dict(epochs=1.5), "epochs"),
+    "batch_size=0": (dict(batch_size=0), "batch_size"),
+    "learning_rate=0": (dict(learning_rate=0.0), "learning_rate"),
+    "learning_rate=-1": (dict(learning_rate=-1.0), "learning_rate"),
+    "learning_rate=nan": (dict(learning_rate=float("nan")), "learning_rate"),
+    "learning_rate=inf": (dict(learning_rate=float("inf")), "learning_rate"),
+    "base_lr >= max_lr": (dict(schedule="triangular", base_lr=0.1, max_lr=0.01), "base_lr"),
+    "step_size=0": (dict(schedule="triangular", step_size=0.0), "step_size"),
+    "step_size<0": (dict(schedule="triangular", step_size=-1.0), "step_size"),
+    "drop_every=0": (dict(schedule="step", drop_every=0), "drop_every"),
+    "gamma=1.5": (dict(schedule="exp_range", gamma=1.5), "gamma"),
+    "pct_start=1": (dict(schedule="one_cycle", pct_start=1.0), "pct_start"),
+    "warmup >= epochs": (dict(schedule="cosine", warmup=5.0, epochs=5), "warmup"),
+    "unknown schedule": (dict(schedule="cyclic"), "triangular2"),  # the message lists valid names
+    "lr_finder='yes'": (dict(lr_finder="yes"), "lr_finder"),
+    "bad LRFinder": (dict(lr_finder=LRFinder(suggestion="elbow")), "valley"),
+    "hidden_layer_sizes=(0,)": (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"),
+    "dropout per layer mismatch": (dict(hidden_layer_sizes=(4, 4), dropout=(0.1,)), "dropout"),
+    "clipvalue=0": (dict(clipvalue=0.0), "clipvalue"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_DATA, ids=list(BAD_DATA))
+def test_bad_data_is_refused_before_any_model_is_built(case):
+    make, error, match = BAD_DATA[case]
+    Xb, yb, weights = make()
+    clf = CLRClassifier(**TINY)
+    with pytest.raises(error, match=match):
+        clf.fit(Xb, yb, sample_weight=weights)
+    assert not hasattr(clf, "model_")
+
+
+@pytest.mark.parametrize("case", BAD_PARAMS, ids=list(BAD_PARAMS))
+def test_bad_parameters_are_refused_naming_the_parameter(case):
+    params, match = BAD_PARAMS[case]
+    clf = CLRClassifier(**{**TINY, **params})
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+    assert not hasattr(clf, "model_")
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError):
+        CLRClassifier().predict(X)
+
+
+def test_predict_with_another_number_of_features():
+    clf = CLRClassifier(**TINY).fit(X, y)
+    with pytest.raises(ValueError, match="3 features"):
+        clf.predict(X[:, :2])
+
+
+class TestDivergence:
+    def diverging(self, **kw):
+        return CLRClassifier(**{**TINY, "epochs": 5, **kw}, optimizer="sgd", learning_rate=1e10, random_state=0)
+
+    def test_fit_stops_at_the_epoch_and_names_epoch_and_rate(self):
+        clf = self.diverging()
+        with pytest.raises(DivergenceError, match=r"epoch \d.*learning rate 1e\+10.*lr_finder=True"):
+            clf.fit(X, y)
+        assert len(clf.history_["loss"]) < 5  # no epochs wasted after the loss went non-finite
+        assert not np.isfinite(clf.history_["loss"][-1])
+
+    def test_grid_search_with_error_score_nan_carries_on(self):
+        grid = GridSearchCV(self.diverging(), {"learning_rate": [1e10, 1e-2]}, cv=2, error_score=np.nan)
+        with pytest.warns(FitFailedWarning):
+            grid.fit(X, y)
+        scores = grid.cv_results_["mean_test_score"]
+        assert np.isnan(scores[0]) and np.isfinite(scores[1])
+        assert grid.best_params_ == {"learning_rate": 1e-2}
+
+    def test_the_range_test_ends_normally_on_divergence(self):
+        clf = CLRClassifier(**TINY, optimizer="sgd", lr_finder=LRFinder(min_lr=1e-3, max_lr=1e12, num_iter=60))
+        clf.fit(X, y)
+        assert clf.lr_finder_.diverged_ and np.isfinite(clf.history_["loss"]).all()
+
+
+def test_partial_fit_after_unpickling_continues_the_schedule():
+    clf = CLRClassifier(**TINY, schedule="triangular", step_size=1.0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    restored.partial_fit(X, y)
+    spe = 3  # ceil(40 / 16)
+    assert int(restored.model_.optimizer.iterations) == 3 * spe
+    expected = schedule_values(clf.schedule_, 3 * spe)[spe - 1 :: spe]
+    np.testing.assert_allclose(restored.history_["lr"], expected, rtol=1e-6)
+
+
+# -- property: any parameter combination fits or fails clearly before training --------------
+
+VALID = {
+    "schedule": st.sampled_from(SCHEDULES),
+    "learning_rate": st.floats(min_value=1e-5, max_value=0.3),
+    "base_lr": st.one_of(st.none(), st.floats(min_value=1e-6, max_value=1e-3)),
+    "max_lr": st.one_of(st.none(), st.floats(min_value=1e-3, max_value=1.0)),
+    "step_size": st.floats(min_value=0.1, max_value=5.0),
+    "gamma": st.floats(min_value=0.5, max_value=1.0),
+    "pct_start": st.floats(min_value=0.05, max_value=0.95),
+    "warmup": st.floats(min_value=0.0, max_value=1.5),
+    "epochs": st.integers(min_value=1, max_value=2),
+    "batch_size": st.sampled_from([1, 7, 64]),
+    "clipvalue": st.one_of(st.none(), st.floats(min_value=0.1, max_value=5.0)),
+    "lr_finder": st.sampled_from([False, False, True]),
+}
+INVALID = {
+    "schedule": ["cyclical", ""],
+    "learning_rate": [0.0, -0.1, float("nan"), float("inf")],
+    "base_lr": [0.0, -1.0, float("nan")],
+    "max_lr": [0.0, float("inf")],
+    "step_size": [0.0, -1.0],
+    "gamma": [0.0, 1.5, -0.5],
+    "pct_start": [0.0, 1.0, 1.1],
+    "warmup": [-1.0, 5.0],
+    "epochs": [0, -1],
+    "batch_size": [0, -2],
+    "clipvalue": [0.0, -1.0],
+    "lr_finder": ["yes", 1.5],
+}
+
+
+@st.composite
+def parameters(draw):
+    """Valid settings (whose combinations may still clash), with one setting corrupted half the time."""
+    params = {name: draw(strategy) for name, strategy in VALID.items()}
+    if draw(st.booleans()):
+        name = draw(st.sampled_from(sorted(INVALID)))
+        params[name] = draw(st.sampled_from(INVALID[name]))
+    return params
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(params=parameters())
+def test_any_parameters_fit_or_fail_clearly_before_training(params):
+    clf = CLRClassifier(hidden_layer_sizes=(4,), dropout=0.0, **params)
+    if params["lr_finder"] is True:
+        clf.set_params(lr_finder=LRFinder(num_iter=10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the range test's fallback warning
+        try:
+            clf.fit(X, y)
+        except DivergenceError:
+            event("diverged, reported")
+            return  # reported clearly; never returned as a NaN model
+        except (ValueError, TypeError) as error:
+            event("refused before training")
+            assert not hasattr(clf, "model_"), f"raised after building the model: {error!r}"
+            return
+    event("fitted")
+    assert np.isfinite(clf.predict_proba(X)).all()
