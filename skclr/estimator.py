@@ -18,6 +18,7 @@ from typing import Any
 import keras
 import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
+from pandas.api.types import is_numeric_dtype
 from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator
@@ -369,7 +370,8 @@ class CLRClassifier(KerasClassifier):
         """Check parameters and data (scikit-learn's messages) before any model is built."""
         self._validate_params()
         # dtype=None: scikeras converts X itself; this pass checks shape, finiteness, sparsity, names.
-        _, y = validate_data(self, X, y, reset=reset, dtype=None)
+        array, y = validate_data(self, X, y, reset=reset, dtype=None)
+        _require_numeric(X, array)
         check_classification_targets(y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, np.empty((len(y), 0)), ensure_non_negative=True)
@@ -513,6 +515,22 @@ class CLRClassifier(KerasClassifier):
                 f"rate {rate:.3g}. Use a lower learning_rate/max_lr, set clipvalue, or let "
                 "lr_finder=True choose the rates."
             )
+
+
+def _require_numeric(X, array: np.ndarray) -> None:
+    """Refuse text in X with the offending DataFrame columns named."""
+    if array.dtype.kind not in "OUS":
+        return
+    try:
+        array.astype(np.float64)
+    except ValueError:
+        columns = getattr(X, "columns", None)
+        names = [str(c) for c in columns if not is_numeric_dtype(X[c])] if columns is not None else []
+        where = f" Non-numeric columns: {names}." if names else ""
+        raise ValueError(
+            "X must be numeric; it holds text." + where + " Encode categorical columns first, "
+            "e.g. with a OneHotEncoder in a Pipeline (see `python -m skclr compare --data`)."
+        ) from None
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import TINY
 from hypothesis import HealthCheck, event, given, settings
@@ -35,7 +36,12 @@ def with_inf():
 BAD_DATA = {
     "NaN in X": (lambda: (with_nan(), y, None), ValueError, "NaN"),
     "inf in X": (lambda: (with_inf(), y, None), ValueError, "infinity"),
-    "text in X": (lambda: (np.array([["a", "b", "c"]] * 40), y, None), ValueError, "could not convert"),
+    "text in X": (lambda: (np.array([["a", "b", "c"]] * 40), y, None), ValueError, "X must be numeric"),
+    "text column in a DataFrame": (
+        lambda: (pd.DataFrame({"a": X[:, 0], "colour": ["red"] * 40}), y, None),
+        ValueError,
+        r"Non-numeric columns: \['colour'\]",
+    ),
     "empty X": (lambda: (np.empty((0, 3)), np.empty(0), None), ValueError, "0 sample"),
     "1-D X": (lambda: (X[:, 0], y, None), ValueError, "2D array"),
     "one class": (lambda: (X, np.zeros(40, int), None), ValueError, "at least 2 classes"),
