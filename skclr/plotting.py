@@ -81,13 +81,16 @@ def plot_lr_finder(finder, ax=None, show_bounds: bool = True):
     if show_bounds:
         base, top = finder.clr_bounds()
         ax.axvspan(base, top, color="tab:green", alpha=0.15, label=f"CLR bounds {base:.2g}-{top:.2g}")
-    finite = finder.smoothed_losses_[np.isfinite(finder.smoothed_losses_)]
+    both = np.concatenate([finder.losses_, finder.smoothed_losses_])
+    finite = both[np.isfinite(both)]
     if finite.size:  # keep the diverging tail from flattening the interesting part
-        ax.set_ylim(finite.min() * 0.9, min(finite.max(), finite[0] * 2.0) * 1.05)
+        top = min(finite.max(), finder.smoothed_losses_[0] * 2.0)
+        ax.set_ylim(finite.min() - 0.05 * (top - finite.min()), top)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("loss")
     ax.legend()
+    ax.figure.tight_layout()
     return ax
 
 

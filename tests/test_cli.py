@@ -1,0 +1,126 @@
+"""The command line end to end, on small settings, including bad input."""
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skclr.cli import main
+
+
+@pytest.fixture
+def mixed_csv(tmp_path):
+    """Numeric and text columns, missing values, a string target: a CSV as users have it."""
+    rng = np.random.default_rng(0)
+    n = 90
+    label = rng.choice(["low", "mid", "high"], n)
+    frame = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n) + (label == "high") * 15,
+            "income": rng.lognormal(3, 0.5, n),
+            "city": rng.choice(["Seoul", "Busan", "Daegu"], n),
+            "grade": label,
+        }
+    )
+    frame.loc[::7, "age"] = np.nan
+    frame.loc[::11, "city"] = np.nan
+    path = tmp_path / "people.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_compare_on_a_csv_with_mixed_columns(mixed_csv, tmp_path, capsys):
+    output = tmp_path / "out"
+    code, out, err = run(
+        ["compare", "--data", mixed_csv, "--target", "grade", "--epochs", 2, "--folds", 2,
+         "--schedules", "adam,triangular,one_cycle", "--output", output, "--batch-size", 16],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    for name in ("adam", "triangular", "one_cycle"):
+        assert name in out
+    assert "accuracy" in out and "±" in out
+    assert "[6/6]" in err  # progress over folds x configurations
+    summary = pd.read_csv(output / "results.csv", index_col=0)
+    assert list(summary.index) == ["adam", "triangular", "one_cycle"]
+    assert summary["accuracy_mean"].between(0, 1).all()
+    assert len(pd.read_csv(output / "folds.csv")) == 6
+    assert json.loads((output / "results.json").read_text())["settings"]["epochs"] == 2
+    assert (output / "comparison.png").stat().st_size > 0
+    assert (output / "lr_finder.png").exists()  # one_cycle runs the range test
+
+
+def test_compare_on_the_default_data(tmp_path, capsys):
+    code, out, err = run(
+        ["compare", "--epochs", 2, "--folds", 2, "--schedules", "adam,cosine", "--output", tmp_path, "--quiet"],
+        capsys,
+    )
+    assert code == 0, err
+    assert "digits" in err and "cosine" in out
+    assert "[1/" not in err  # --quiet
+
+
+def test_compare_lr_finder_flag_adds_the_range_test(mixed_csv, tmp_path, capsys):
+    code, _, err = run(
+        ["compare", "--data", mixed_csv, "--target", "grade", "--epochs", 1, "--folds", 2,
+         "--schedules", "adam", "--lr-finder", "--output", tmp_path],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert (tmp_path / "lr_finder.png").exists()
+
+
+def test_find_lr(mixed_csv, tmp_path, capsys):
+    code, out, err = run(
+        ["find-lr", "--data", mixed_csv, "--target", "grade", "--num-iter", 30, "--output", tmp_path], capsys
+    )
+    assert code == 0, err
+    assert "suggestion (valley)" in out and "CLR bounds: base_lr=" in out
+    assert (tmp_path / "lr_finder.png").exists()
+
+
+def test_schedules(tmp_path, capsys):
+    code, out, _ = run(["schedules", "--output", tmp_path, "--epochs", 10], capsys)
+    assert code == 0 and "11 schedules" in out
+    assert (tmp_path / "schedules.png").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["compare", "--data", "missing.csv", "--target", "y"], "no such file: missing.csv"),
+        (["compare", "--data", "{csv}", "--target", "label"], "no column 'label'.*columns are: age, income, city, grade"),
+        (["compare", "--data", "{csv}"], "--data needs --target"),
+        (["compare", "--data", "{one_class}", "--target", "grade"], "1 class"),
+        (["compare", "--schedules", "adam,cyclic"], "Unknown configuration 'cyclic'.*Valid names are: adam"),
+        (["compare", "--folds", "1"], "--folds must be at least 2"),
+        (["compare", "--epochs", "1", "--schedules", "cosine"], "configuration 'cosine'.*warmup"),
+        (["find-lr", "--data", "{csv}", "--target", "nope"], "no column 'nope'"),
+    ],
+)
+def test_bad_input_gives_one_clear_line_and_a_non_zero_exit(argv, message, mixed_csv, tmp_path, capsys):
+    one_class = tmp_path / "one.csv"
+    pd.DataFrame({"x": [1.0, 2.0, 3.0], "grade": ["a", "a", "a"]}).to_csv(one_class, index=False)
+    argv = [a.format(csv=mixed_csv, one_class=one_class) for a in argv]
+    code, out, err = run([*argv, "--output", tmp_path / "out"], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skclr: error:")
+    assert re.search(message, lines[0]), lines[0]
+    assert "Traceback" not in err
+
+
+def test_module_entry_point():
+    result = subprocess.run([sys.executable, "-m", "skclr", "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert "compare" in result.stdout and "find-lr" in result.stdout
