@@ -32,7 +32,7 @@ from sklearn.utils.validation import (
 )
 
 from skclr.finder import LRFinder
-from skclr.models import DEFAULT_DROPOUT, DEFAULT_HIDDEN, reference_dnn
+from skclr.models import DEFAULT_HIDDEN, reference_dnn
 from skclr.schedules import CYCLIC_SCHEDULES, SCHEDULES, make_schedule
 
 __all__ = ["CLRClassifier", "DivergenceError"]
@@ -62,8 +62,9 @@ class CLRClassifier(KerasClassifier):
     ----------
     hidden_layer_sizes : tuple of int, default=(64, 128, 256, 128, 128)
         Units of the hidden Dense layers of the reference network.
-    dropout : float or tuple of float, default=(0.1, 0.1, 0.1, 0.1, 0.4)
-        Dropout after each hidden layer.
+    dropout : float, tuple of float or None, default=None
+        Dropout after each hidden layer. None is the seed's pattern: 0.1 after each
+        hidden layer and 0.4 after the last, i.e. (0.1, 0.1, 0.1, 0.1, 0.4) by default.
     negative_slope : float, default=0.1
         LeakyReLU slope for negative inputs.
     schedule : str or keras LearningRateSchedule, default="constant"
@@ -166,7 +167,7 @@ class CLRClassifier(KerasClassifier):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like"],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
         "negative_slope": [_NON_NEGATIVE],
         "schedule": [StrOptions(set(SCHEDULES)), HasMethods(["__call__", "get_config"])],
         "learning_rate": [_POSITIVE],
@@ -195,7 +196,7 @@ class CLRClassifier(KerasClassifier):
     def __init__(
         self,
         hidden_layer_sizes: tuple[int, ...] = DEFAULT_HIDDEN,
-        dropout: float | tuple[float, ...] = DEFAULT_DROPOUT,
+        dropout: float | tuple[float, ...] | None = None,
         negative_slope: float = 0.1,
         *,
         schedule: str | LearningRateSchedule = "constant",
@@ -352,7 +353,7 @@ class CLRClassifier(KerasClassifier):
                 "hidden_layer_sizes must be a non-empty sequence of positive integers. "
                 f"Got {self.hidden_layer_sizes!r}."
             )
-        if not isinstance(self.dropout, Real):
+        if self.dropout is not None and not isinstance(self.dropout, Real):
             rates = np.asarray(self.dropout, dtype=float)
             if rates.shape != sizes.shape or ((rates < 0) | (rates >= 1)).any():
                 raise ValueError(

@@ -6,17 +6,21 @@ from collections.abc import Sequence
 
 import keras
 
-__all__ = ["reference_dnn", "DEFAULT_HIDDEN", "DEFAULT_DROPOUT"]
+__all__ = ["reference_dnn", "DEFAULT_HIDDEN", "seed_dropout"]
 
 DEFAULT_HIDDEN = (64, 128, 256, 128, 128)
-DEFAULT_DROPOUT = (0.1, 0.1, 0.1, 0.1, 0.4)
+
+
+def seed_dropout(n_layers: int) -> tuple[float, ...]:
+    """The seed's dropout pattern for any depth: 0.1 after each hidden layer, 0.4 after the last."""
+    return (0.1,) * (n_layers - 1) + (0.4,)
 
 
 def reference_dnn(
     n_features: int,
     n_classes: int,
     hidden_layer_sizes: Sequence[int] = DEFAULT_HIDDEN,
-    dropout: float | Sequence[float] = DEFAULT_DROPOUT,
+    dropout: float | Sequence[float] | None = None,
     negative_slope: float = 0.1,
 ) -> keras.Model:
     """Build the seed's DNN: Dense -> LeakyReLU -> Dropout blocks and a softmax output.
@@ -32,8 +36,9 @@ def reference_dnn(
         Number of output units, >= 2.
     hidden_layer_sizes : sequence of int, default=(64, 128, 256, 128, 128)
         Units of each hidden Dense layer.
-    dropout : float or sequence of float, default=(0.1, 0.1, 0.1, 0.1, 0.4)
-        Dropout rate after each hidden layer; a single float applies to all.
+    dropout : float, sequence of float or None, default=None
+        Dropout rate after each hidden layer; a single float applies to all. None is
+        the seed's pattern, :func:`seed_dropout`: (0.1, 0.1, 0.1, 0.1, 0.4) for five layers.
     negative_slope : float, default=0.1
         Slope of LeakyReLU for negative inputs.
 
@@ -50,7 +55,12 @@ def reference_dnn(
     [64, 128, 256, 128, 128, 3]
     """
     sizes = tuple(hidden_layer_sizes)
-    rates = (dropout,) * len(sizes) if isinstance(dropout, (int, float)) else tuple(dropout)
+    if dropout is None:
+        rates = seed_dropout(len(sizes))
+    elif isinstance(dropout, (int, float)):
+        rates = (dropout,) * len(sizes)
+    else:
+        rates = tuple(dropout)
     if len(rates) != len(sizes):
         raise ValueError(
             f"`dropout` needs one rate per hidden layer: got {len(rates)} rates for "

@@ -31,6 +31,12 @@ def test_reference_dnn_matches_the_seed():
     assert rates == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.4])
 
 
+def test_default_dropout_follows_the_seed_pattern_at_any_depth(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(hidden_layer_sizes=(6, 6, 6), epochs=1).fit(X, y)
+    assert [layer.rate for layer in clf.model_.layers if hasattr(layer, "rate")] == pytest.approx([0.1, 0.1, 0.4])
+
+
 def test_architecture_parameters_reach_the_network(binary_data):
     X, y = binary_data
     clf = CLRClassifier(hidden_layer_sizes=(5, 7), dropout=0.25, negative_slope=0.3, epochs=1).fit(X, y)

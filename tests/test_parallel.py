@@ -1,0 +1,54 @@
+"""Grid searches in worker processes (joblib's loky) and on a Dask cluster give the same scores."""
+
+import numpy as np
+import pytest
+from joblib import Parallel, delayed, parallel_backend
+from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV
+
+from skclr import CLRClassifier
+from skclr.schedules import CyclicalLearningRate
+
+X, y = load_digits(return_X_y=True)
+X, y = (X[:300] / 16).astype("float32"), y[:300]
+GRID = {"schedule": ["constant", "one_cycle", CyclicalLearningRate(1e-4, 3e-3, step_size=20)]}
+
+
+def search(n_jobs=1):
+    estimator = CLRClassifier(hidden_layer_sizes=(16,), dropout=0.0, epochs=2, batch_size=32, random_state=0)
+    return GridSearchCV(estimator, GRID, cv=2, n_jobs=n_jobs, error_score="raise").fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def one_process_scores():
+    return search(n_jobs=1).cv_results_["mean_test_score"]
+
+
+def test_loky_workers_give_identical_scores(one_process_scores):
+    np.testing.assert_array_equal(search(n_jobs=2).cv_results_["mean_test_score"], one_process_scores)
+
+
+def test_dask_cluster_gives_identical_scores(one_process_scores):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster, distributed.Client(cluster):
+        with parallel_backend("dask"):
+            scores = search(n_jobs=-1).cv_results_["mean_test_score"]
+    np.testing.assert_array_equal(scores, one_process_scores)
+
+
+def _fit_in_worker():
+    import os
+
+    import tensorflow as tf
+
+    clf = CLRClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X[:60], y[:60])
+    return clf, clf.predict_proba(X[:20]), os.environ.get("OMP_NUM_THREADS"), tf.config.threading.get_intra_op_parallelism_threads()
+
+
+def test_workers_bound_tensorflow_threads_and_fitted_estimators_travel_back():
+    results = Parallel(n_jobs=2)(delayed(_fit_in_worker)() for _ in range(2))
+    for clf, proba_in_worker, omp, tf_threads in results:
+        assert omp is not None and tf_threads == int(omp)  # joblib's limit reaches TensorFlow
+        np.testing.assert_array_equal(clf.predict_proba(X[:20]), proba_in_worker)
