@@ -426,11 +426,9 @@ class CLRClassifier(KerasClassifier):
             n_train = math.floor(len(X) * (1.0 - self.validation_split)) or len(X)
             weights = None if sample_weight is None else sample_weight[:n_train]
             batch_size = getattr(self, "fit__batch_size", self.batch_size) or 32
-            with warnings.catch_warnings():
-                warnings.simplefilter("always")  # the fallback warning must reach the user
-                finder.find(self.model_, X[:n_train], y[:n_train], batch_size=batch_size if batch_size > 0 else n_train,
-                            sample_weight=weights)  # fmt: skip
-                base_lr, max_lr = finder.clr_bounds()
+            finder.find(self.model_, X[:n_train], y[:n_train], batch_size=batch_size if batch_size > 0 else n_train,
+                        sample_weight=weights)  # fmt: skip
+            base_lr, max_lr = finder.clr_bounds()
             self.lr_finder_ = finder
             params.update(learning_rate=finder.suggestion_, base_lr=base_lr, max_lr=max_lr)
 
@@ -473,6 +471,7 @@ class CLRClassifier(KerasClassifier):
             hidden_layer_sizes=self.hidden_layer_sizes,
             dropout=self.dropout,
             negative_slope=self.negative_slope,
+            seed=self._random_state,
         )
         model.compile(**compile_kwargs)
         return model

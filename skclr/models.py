@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 
 __all__ = ["reference_dnn", "DEFAULT_HIDDEN", "seed_dropout"]
 
@@ -22,6 +23,7 @@ def reference_dnn(
     hidden_layer_sizes: Sequence[int] = DEFAULT_HIDDEN,
     dropout: float | Sequence[float] | None = None,
     negative_slope: float = 0.1,
+    seed: int | None = None,
 ) -> keras.Model:
     """Build the seed's DNN: Dense -> LeakyReLU -> Dropout blocks and a softmax output.
 
@@ -41,6 +43,10 @@ def reference_dnn(
         the seed's pattern, :func:`seed_dropout`: (0.1, 0.1, 0.1, 0.1, 0.4) for five layers.
     negative_slope : float, default=0.1
         Slope of LeakyReLU for negative inputs.
+    seed : int, optional
+        Seeds every initializer and dropout layer from a private generator. Keras's
+        default seeds come from Python's global ``random``, which other threads (a Dask
+        worker's event loop, say) may draw from at the same time.
 
     Returns
     -------
@@ -68,12 +74,17 @@ def reference_dnn(
         )
     if n_classes < 2:
         raise ValueError(f"`n_classes` must be >= 2. Received: n_classes={n_classes}")
+    draw = np.random.RandomState(seed).randint if seed is not None else lambda high: None
+
+    def dense(units: int, **kwargs) -> keras.layers.Dense:
+        return keras.layers.Dense(units, kernel_initializer=keras.initializers.GlorotUniform(seed=draw(2**31 - 1)), **kwargs)
+
     layers: list[keras.layers.Layer] = [keras.Input(shape=(n_features,))]
     for units, rate in zip(sizes, rates):
         layers += [
-            keras.layers.Dense(units),
+            dense(units),
             keras.layers.LeakyReLU(negative_slope=negative_slope),
-            keras.layers.Dropout(rate),
+            keras.layers.Dropout(rate, seed=draw(2**31 - 1)),
         ]
-    layers.append(keras.layers.Dense(n_classes, activation="softmax"))
+    layers.append(dense(n_classes, activation="softmax"))
     return keras.Sequential(layers, name="reference_dnn")

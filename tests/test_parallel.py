@@ -38,6 +38,29 @@ def test_dask_cluster_gives_identical_scores(one_process_scores):
     np.testing.assert_array_equal(scores, one_process_scores)
 
 
+def test_seeded_model_ignores_global_random_state(binary_data):
+    # Keras's default seeds come from Python's global `random`, which a Dask worker's event loop
+    # also draws from; a seeded fit must not depend on it.
+    import random
+
+    X2, y2 = binary_data
+    first = CLRClassifier(hidden_layer_sizes=(8,), epochs=1, random_state=5)
+    second = CLRClassifier(hidden_layer_sizes=(8,), epochs=1, random_state=5)
+    original = CLRClassifier._build_reference_model
+
+    def build_after_another_thread_drew(self, compile_kwargs):
+        random.random()  # what a concurrent thread may do between seeding and building
+        return original(self, compile_kwargs)
+
+    first.fit(X2, y2)
+    CLRClassifier._build_reference_model = build_after_another_thread_drew
+    try:
+        second.fit(X2, y2)
+    finally:
+        CLRClassifier._build_reference_model = original
+    np.testing.assert_array_equal(first.predict_proba(X2), second.predict_proba(X2))
+
+
 def _fit_in_worker():
     import os
 
