@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import statistics
@@ -12,12 +13,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def alternate(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
-    """Time each callable ``repeats`` times, interleaved (A B A B ...) so drift hits all alike."""
+    """Time each callable ``repeats`` times, interleaved so drift hits all alike.
+
+    Rounds alternate the order (A B, then B A, ...) so that no side always runs first, and the
+    garbage of the previous run is collected before each timed run rather than inside it.
+    """
     times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
+    order = list(runs)
+    for round_ in range(repeats):
+        for name in order if round_ % 2 == 0 else order[::-1]:
+            gc.collect()
             start = time.perf_counter()
-            run()
+            runs[name]()
             times[name].append(time.perf_counter() - start)
     return times
 
