@@ -374,7 +374,7 @@ class CLRClassifier(KerasClassifier):
         array, y = validate_data(self, X, y, reset=reset, dtype=None)
         _require_numeric(X, array)
         check_classification_targets(y)
-        if sample_weight is not None:
+        if sample_weight is not None:  # checked against y's length; X may be a DataFrame or a list
             sample_weight = _check_sample_weight(sample_weight, np.empty((len(y), 0)), ensure_non_negative=True)
         self._limit_threads()
         return X, y, sample_weight
@@ -411,23 +411,21 @@ class CLRClassifier(KerasClassifier):
                  "drop", "drop_every", "pct_start", "warmup", "end_lr")  # fmt: skip
         return {name: getattr(self, name) for name in names}
 
-    def _steps_per_epoch(self, n_samples: int) -> int:
+    def _training_batches(self, n_samples: int) -> tuple[int, int]:
+        """(samples Keras trains on, batch size) after validation_split, as Keras splits."""
         n_train = math.floor(n_samples * (1.0 - self.validation_split)) or n_samples
         batch_size = getattr(self, "fit__batch_size", self.batch_size) or 32
-        batch_size = n_train if batch_size == -1 else batch_size
-        return max(1, math.ceil(n_train / batch_size))
+        return n_train, n_train if batch_size == -1 else batch_size
 
     def _prepare_schedule(self, X, y, sample_weight) -> None:
         """Run the range test if asked, resolve the schedule and compile the optimizer with it."""
         params = self._schedule_params()
+        n_train, batch_size = self._training_batches(len(X))
         if self.lr_finder is not False:
             self._compile(self.learning_rate)
             finder = LRFinder() if self.lr_finder is True else copy.deepcopy(self.lr_finder)
-            n_train = math.floor(len(X) * (1.0 - self.validation_split)) or len(X)
             weights = None if sample_weight is None else sample_weight[:n_train]
-            batch_size = getattr(self, "fit__batch_size", self.batch_size) or 32
-            finder.find(self.model_, X[:n_train], y[:n_train], batch_size=batch_size if batch_size > 0 else n_train,
-                        sample_weight=weights)  # fmt: skip
+            finder.find(self.model_, X[:n_train], y[:n_train], batch_size=batch_size, sample_weight=weights)
             base_lr, max_lr = finder.clr_bounds()
             self.lr_finder_ = finder
             params.update(learning_rate=finder.suggestion_, base_lr=base_lr, max_lr=max_lr)
@@ -439,7 +437,7 @@ class CLRClassifier(KerasClassifier):
         if isinstance(self.schedule, str):
             self.schedule_ = make_schedule(
                 self.schedule,
-                steps_per_epoch=self._steps_per_epoch(len(X)),
+                steps_per_epoch=math.ceil(n_train / batch_size),
                 epochs=getattr(self, "fit__epochs", self.epochs),
                 **params,
             )

@@ -158,6 +158,8 @@ class LRFinder:
             ``self``, with the fitted attributes set.
         """
         self.validate()
+        # pandas objects index columns with X[idx]; rows are what the sweep needs
+        X, y, sample_weight = (np.asarray(a) if hasattr(a, "iloc") else a for a in (X, y, sample_weight))
         if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", False):
             raise ValueError("LRFinder.find needs a compiled model (call model.compile first).")
         n = len(X)

@@ -122,3 +122,16 @@ def test_plot_schedule_of_a_fitted_estimator(binary_data):
     np.testing.assert_allclose(line.get_ydata(), schedule_values(clf.schedule_, 2 * SPE))
     ax2 = plot_schedule(OneCycle(0.1, 50), steps=50, label="one cycle")
     assert ax2.get_legend() is not None
+
+
+def test_estimator_schedule_defaults_match_make_schedule():
+    # The two public signatures restate the same defaults; keep them from drifting apart.
+    import inspect
+
+    from skclr.schedules import make_schedule
+
+    ours = inspect.signature(CLRClassifier).parameters
+    theirs = inspect.signature(make_schedule).parameters
+    shared = set(theirs) - {"name", "steps_per_epoch", "epochs"}
+    assert shared <= set(ours)
+    assert {n: ours[n].default for n in shared} == {n: theirs[n].default for n in shared}

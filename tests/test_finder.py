@@ -124,6 +124,14 @@ class TestEdgeCases:
         finder = LRFinder(min_lr=1e-4, max_lr=0.1, num_iter=50).find(quadratic_model(), X1[:5], Y1[:5], batch_size=32)
         assert len(finder.losses_) == 50 and not finder.diverged_
 
+    def test_pandas_input_is_indexed_by_row(self):
+        import pandas as pd
+
+        frame, target = pd.DataFrame(X1, columns=["x"]), pd.Series(Y1[:, 0])
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20).find(quadratic_model(), frame, target)
+        expected, _ = simulate_sgd(finder.lrs_)
+        np.testing.assert_allclose(finder.losses_, expected, rtol=1e-4)
+
     def test_a_loss_that_never_falls_warns_and_falls_back(self):
         finder = LRFinder(min_lr=1e-12, max_lr=1e-11, num_iter=20, fallback_lr=3e-3)
         with pytest.warns(RuntimeWarning, match="never fell"):
