@@ -21,6 +21,7 @@ SCRIPTS = {
     "Range-test cost": "bench_finder",
     "Time to accuracy per schedule (digits), and scikit-learn's MLPClassifier": "bench_schedules",
     "Grid search: one process, loky, Dask": "bench_parallel",
+    "Memory per fit in one process": "bench_memory",
 }
 
 

@@ -75,3 +75,37 @@ def test_workers_bound_tensorflow_threads_and_fitted_estimators_travel_back():
     for clf, proba_in_worker, omp, tf_threads in results:
         assert omp is not None and tf_threads == int(omp)  # joblib's limit reaches TensorFlow
         np.testing.assert_array_equal(clf.predict_proba(X[:20]), proba_in_worker)
+
+
+def _alive_train_graphs():
+    import gc
+
+    from tensorflow.python.framework import func_graph
+
+    gc.collect()
+    return sum(isinstance(o, func_graph.FuncGraph) for o in gc.get_objects())
+
+
+def test_traced_graphs_are_released_after_each_fit():
+    # TensorFlow's gradient registry kept every traced train step alive (~4 MB per fit).
+    fit = lambda: CLRClassifier(hidden_layer_sizes=(8,), epochs=1).fit(X[:100], y[:100]).predict(X[:10])  # noqa: E731
+    fit()
+    before = _alive_train_graphs()
+    for _ in range(3):
+        fit()
+    assert _alive_train_graphs() <= before
+
+
+def test_concurrent_fits_in_threads_keep_their_gradients_until_all_end():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skclr._tf_graphs import _registry
+
+    def fit(seed):
+        return CLRClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=seed).fit(X[:150], y[:150]).score(X, y)
+
+    entries = sum(name.startswith("CustomGradient-") for name in _registry())
+    with ThreadPoolExecutor(2) as pool:
+        scores = list(pool.map(fit, range(4)))
+    assert all(0 <= s <= 1 for s in scores)
+    assert sum(name.startswith("CustomGradient-") for name in _registry()) <= entries

@@ -1,0 +1,67 @@
+"""Memory across many fits in one process (a joblib or Dask worker's life): RSS growth per fit.
+
+Each side runs in its own fresh process: 15 warm-up fits, then the slope of RSS over the next
+fits. "after malloc_trim" returns freed heap pages to the OS first, to separate allocator
+fragmentation from memory that is still held.
+
+    python benchmarks/bench_memory.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+from _common import markdown_table
+
+CHILD = r"""
+import ctypes, gc, os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np, psutil, keras
+from sklearn.datasets import load_digits
+from skclr import CLRClassifier
+
+side, fits = sys.argv[1], int(sys.argv[2])
+X, y = load_digits(return_X_y=True)
+X, y = (X[:600] / 16).astype("float32"), y[:600]
+
+def one_fit():
+    if side == "keras":
+        model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32), keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(X, y, epochs=1, verbose=0)
+        model.predict(X, verbose=0)
+    else:
+        CLRClassifier(hidden_layer_sizes=(32,), dropout=0.0, epochs=1).fit(X, y).predict(X)
+    gc.collect()
+
+def rss(trim):
+    if trim:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return psutil.Process().memory_info().rss / 2**20
+
+for _ in range(15):
+    one_fit()
+start, start_trim = rss(False), rss(True)
+for _ in range(fits):
+    one_fit()
+print((rss(False) - start) / fits, (rss(True) - start_trim) / fits)
+"""
+
+
+def run(quick: bool = False) -> list[dict]:
+    fits = 15 if quick else 45
+    rows = []
+    for side, label in (("keras", "plain Keras build + fit + predict"), ("skclr", "CLRClassifier fit + predict")):
+        out = subprocess.run([sys.executable, "-c", CHILD, side, str(fits)], capture_output=True, text=True, check=True)
+        per_fit, per_fit_trimmed = map(float, out.stdout.split()[-2:])
+        rows.append({"process runs": label, "fits measured": fits, "MB per fit": per_fit,
+                     "MB per fit after malloc_trim": per_fit_trimmed})  # fmt: skip
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small settings (smoke test)")
+    print(markdown_table(run(parser.parse_args().quick)))
