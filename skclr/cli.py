@@ -71,6 +71,8 @@ def _format_table(summary: pd.DataFrame) -> str:
 def cmd_compare(args) -> int:
     from skclr.experiment import compare, resolve_configs, validate_configs
 
+    if args.folds < 2:
+        raise CLIError("--folds must be at least 2")
     X, y, described = load_data(args.data, args.target)
     try:
         configs = resolve_configs(args.schedules.split(",") if args.schedules else None, args.lr_finder)
@@ -250,9 +252,6 @@ def _positive_int(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "folds", 2) < 2:
-        print("skclr: error: --folds must be at least 2", file=sys.stderr)
-        return 2
     try:
         return args.func(args)
     except CLIError as error:

@@ -490,10 +490,8 @@ class CLRClassifier(KerasClassifier):
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         if self._schedule_pending:  # a freshly built model; continued training keeps its schedule
-            if self._random_state is not None:
-                with tensorflow_random_state(self._random_state):
-                    self._prepare_schedule(X, y, sample_weight)
-            else:
+            seeded = self._random_state is not None
+            with tensorflow_random_state(self._random_state) if seeded else contextlib.nullcontext():
                 self._prepare_schedule(X, y, sample_weight)
             self._schedule_pending = False
         monitor = _EpochMonitor()
