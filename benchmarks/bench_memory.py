@@ -1,10 +1,11 @@
 """Memory across many fits in one process (a joblib or Dask worker's life): RSS growth per fit.
 
 Each side runs in its own fresh process: 15 warm-up fits, then the slope of RSS over the next
-fits. "after malloc_trim" returns freed heap pages to the OS first, to separate allocator
-fragmentation from memory that is still held.
+fits, over all of them and over their first and second halves (a cache that fills up would show
+a falling slope). "after malloc_trim" returns freed heap pages to the OS first, to separate
+allocator fragmentation from memory that is still held.
 
-    python benchmarks/bench_memory.py [--quick]
+    python benchmarks/bench_memory.py [--quick] [--fits N]
 """
 
 from __future__ import annotations
@@ -43,25 +44,33 @@ def rss(trim):
 
 for _ in range(15):
     one_fit()
-start, start_trim = rss(False), rss(True)
-for _ in range(fits):
+start = rss(True)
+for _ in range(fits // 2):
     one_fit()
-print((rss(False) - start) / fits, (rss(True) - start_trim) / fits)
+middle = rss(True)
+for _ in range(fits - fits // 2):
+    one_fit()
+end_untrimmed, end = rss(False), rss(True)
+print((end_untrimmed - start) / fits, (end - start) / fits, (middle - start) / (fits // 2),
+      (end - middle) / (fits - fits // 2))
 """
 
 
-def run(quick: bool = False) -> list[dict]:
-    fits = 15 if quick else 45
+def run(quick: bool = False, fits: int | None = None) -> list[dict]:
+    fits = fits or (16 if quick else 60)
     rows = []
     for side, label in (("keras", "plain Keras build + fit + predict"), ("skclr", "CLRClassifier fit + predict")):
         out = subprocess.run([sys.executable, "-c", CHILD, side, str(fits)], capture_output=True, text=True, check=True)
-        per_fit, per_fit_trimmed = map(float, out.stdout.split()[-2:])
+        per_fit, trimmed, first_half, second_half = map(float, out.stdout.split()[-4:])
         rows.append({"process runs": label, "fits measured": fits, "MB per fit": per_fit,
-                     "MB per fit after malloc_trim": per_fit_trimmed})  # fmt: skip
+                     "after malloc_trim": trimmed, "first half": first_half,
+                     "second half": second_half})  # fmt: skip
     return rows
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small settings (smoke test)")
-    print(markdown_table(run(parser.parse_args().quick)))
+    parser.add_argument("--fits", type=int, help="fits measured after the warm-up (default 60)")
+    args = parser.parse_args()
+    print(markdown_table(run(args.quick, args.fits)))
