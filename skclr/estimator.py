@@ -31,7 +31,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skclr._tf_graphs import released_custom_gradients
+from skclr._tf_graphs import released_tf_caches
 from skclr.finder import LRFinder
 from skclr.models import DEFAULT_HIDDEN, reference_dnn
 from skclr.schedules import CYCLIC_SCHEDULES, SCHEDULES, make_schedule
@@ -308,7 +308,7 @@ class CLRClassifier(KerasClassifier):
             raise ValueError(
                 f"CLRClassifier needs at least 2 classes to train; y has 1 class: {np.unique(y)}."
             )
-        with _determinism_restored(), released_custom_gradients():
+        with _determinism_restored(), released_tf_caches():
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> CLRClassifier:
@@ -327,10 +327,9 @@ class CLRClassifier(KerasClassifier):
         CLRClassifier
             The estimator.
         """
-        X, y, sample_weight = self._validate_fit_input(
-            X, y, sample_weight, reset=not self.initialized_
-        )
-        with _determinism_restored(), released_custom_gradients():
+        new_model = not self.initialized_
+        X, y, sample_weight = self._validate_fit_input(X, y, sample_weight, reset=new_model)
+        with _determinism_restored(), released_tf_caches(new_model):
             return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
 
     def predict(self, X, **kwargs) -> np.ndarray:

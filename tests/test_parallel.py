@@ -109,3 +109,22 @@ def test_concurrent_fits_in_threads_keep_their_gradients_until_all_end():
         scores = list(pool.map(fit, range(4)))
     assert all(0 <= s <= 1 for s in scores)
     assert sum(name.startswith("CustomGradient-") for name in _registry()) <= entries
+
+
+def test_kernel_cache_is_cleared_after_fits_that_build_a_model(monkeypatch):
+    # TensorFlow's eager kernel cache keeps every called function's executable form (~0.6 MB per
+    # fit, tensorflow/tensorflow#40171); a partial_fit on the same model reuses its kernels.
+    from tensorflow.python.eager import context
+
+    import skclr._tf_graphs as tf_graphs
+
+    assert callable(context.context().clear_kernel_cache)  # or the release silently does nothing
+    cleared = []
+    monkeypatch.setattr(tf_graphs, "_clear_kernel_cache", lambda: cleared.append(True))
+    small = dict(hidden_layer_sizes=(8,), epochs=1)
+    estimator = CLRClassifier(**small).fit(X[:100], y[:100])
+    assert len(cleared) == 1
+    estimator.partial_fit(X[:100], y[:100])
+    assert len(cleared) == 1
+    CLRClassifier(**small).partial_fit(X[:100], y[:100], classes=np.unique(y))
+    assert len(cleared) == 2

@@ -118,6 +118,7 @@ class TestDivergence:
         assert len(clf.history_["loss"]) < 5  # no epochs wasted after the loss went non-finite
         assert not np.isfinite(clf.history_["loss"][-1])
 
+    @pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
     def test_grid_search_with_error_score_nan_carries_on(self):
         grid = GridSearchCV(self.diverging(), {"learning_rate": [1e10, 1e-2]}, cv=2, error_score=np.nan)
         with pytest.warns(FitFailedWarning):
