@@ -8,15 +8,18 @@ the one-cycle policy (:class:`OneCycle`).
 
 Schedule classes count in optimizer iterations. :func:`make_schedule` takes
 lengths in epochs (floats allowed) and converts them with ``steps_per_epoch``.
-Nothing here imports scikit-learn or scikeras.
+Nothing here imports scikeras; the settings' rules use scikit-learn's parameter constraints.
 """
 
 from __future__ import annotations
 
 import math
-from numbers import Real
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from numbers import Integral, Real
 
 import keras
+import numpy as np
 from keras import ops
 from keras.optimizers.schedules import (
     CosineDecay,
@@ -25,32 +28,19 @@ from keras.optimizers.schedules import (
     LearningRateSchedule,
     PolynomialDecay,
 )
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 
 __all__ = [
     "CYCLIC_SCHEDULES",
+    "ENDING_SCHEDULES",
     "SCHEDULES",
     "CyclicalLearningRate",
     "OneCycle",
+    "Restarted",
+    "ScheduleSettings",
     "make_schedule",
     "schedule_values",
 ]
-
-#: Names accepted by :func:`make_schedule` and ``CLRClassifier(schedule=...)``.
-SCHEDULES = (
-    "constant",
-    "time",
-    "step",
-    "linear",
-    "polynomial",
-    "exponential",
-    "cosine",
-    "triangular",
-    "triangular2",
-    "exp_range",
-    "one_cycle",
-)
-#: Schedules that move between ``base_lr`` and ``max_lr`` rather than decaying ``learning_rate``.
-CYCLIC_SCHEDULES = ("triangular", "triangular2", "exp_range", "one_cycle")
 
 
 def _require(condition: bool, message: str) -> None:
@@ -268,33 +258,213 @@ class OneCycle(LearningRateSchedule):
         }
 
 
-def _iterations(epochs: float, steps_per_epoch: int, name: str) -> int:
-    """Convert a length in epochs to a positive number of iterations."""
-    _require(
-        isinstance(epochs, Real) and math.isfinite(epochs) and epochs > 0,
-        f"`{name}` must be a positive number of epochs. Received: {name}={epochs!r}",
-    )
+@keras.saving.register_keras_serializable(package="skclr")
+class Restarted(LearningRateSchedule):
+    """``schedule`` started afresh at iteration ``start``: the rate at ``t`` is ``schedule(t - start)``.
+
+    ``CLRClassifier`` uses it when a warm-started ``fit`` plans a schedule that ends
+    (``linear``, ``cosine``, ``one_cycle``...) again, since the optimizer's iteration
+    count goes on across fits.
+
+    Parameters
+    ----------
+    schedule : LearningRateSchedule
+        The schedule to run, counted from ``start``.
+    start : int
+        Iteration at which ``schedule`` starts, >= 0. Before it, ``schedule(0)``.
+    name : str, default="Restarted"
+        Name scope of the graph ops.
+
+    Examples
+    --------
+    >>> from skclr.schedules import OneCycle, Restarted
+    >>> later = Restarted(OneCycle(max_lr=0.01, total_steps=100), start=500)
+    >>> float(later(529)) == float(OneCycle(max_lr=0.01, total_steps=100)(29))
+    True
+    """
+
+    def __init__(self, schedule: LearningRateSchedule, start: int, name: str = "Restarted"):
+        super().__init__()
+        _require(
+            isinstance(schedule, LearningRateSchedule),
+            f"Argument `schedule` must be a LearningRateSchedule. Received: schedule={schedule!r}",
+        )
+        _require(
+            int(start) == start and start >= 0, f"Argument `start` must be an integer >= 0. Received: start={start}"
+        )
+        self.schedule = schedule
+        self.start = int(start)
+        self.name = name
+
+    def __call__(self, step):
+        with keras.name_scope(self.name):
+            return self.schedule(ops.maximum(ops.convert_to_tensor(step) - self.start, 0))
+
+    def get_config(self) -> dict:
+        return {
+            "schedule": keras.saving.serialize_keras_object(self.schedule),
+            "start": self.start,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> Restarted:
+        return cls(**{**config, "schedule": keras.saving.deserialize_keras_object(config["schedule"])})
+
+
+# -- named schedules: settings in epochs, one builder per name ------------------------------
+
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+_NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+_FRACTION = Interval(Real, 0, 1, closed="right")
+
+#: Rules for each setting on its own; ``CLRClassifier`` adds them to its ``_parameter_constraints``.
+SETTING_CONSTRAINTS: dict[str, list] = {
+    "learning_rate": [_POSITIVE],
+    "base_lr": [_POSITIVE, None],
+    "max_lr": [_POSITIVE, None],
+    "step_size": [_POSITIVE],
+    "gamma": [_FRACTION],
+    "power": [_POSITIVE],
+    "decay": [_NON_NEGATIVE, None],
+    "drop": [_FRACTION],
+    "drop_every": [_POSITIVE],
+    "pct_start": [Interval(Real, 0, 1, closed="neither")],
+    "warmup": [_NON_NEGATIVE],
+    "end_lr": [_NON_NEGATIVE],
+}
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """Settings of the named schedules, lengths in epochs. Its defaults are the only ones skclr has.
+
+    ``CLRClassifier`` takes the same names as parameters, with these defaults; see
+    :func:`make_schedule` for what each one means.
+    """
+
+    learning_rate: float = 1e-3
+    base_lr: float | None = None
+    max_lr: float | None = None
+    step_size: float = 4.0
+    gamma: float = 0.95
+    power: float = 2.0
+    decay: float | None = None
+    drop: float = 0.5
+    drop_every: float = 10.0
+    pct_start: float = 0.3
+    warmup: float = 0.0
+    end_lr: float = 0.0
+
+    def __post_init__(self):
+        validate_parameter_constraints(SETTING_CONSTRAINTS, asdict(self), caller_name="make_schedule")
+
+    def bounds(self) -> tuple[float, float]:
+        """``(base_lr, max_lr)``: ``max_lr`` defaults to ``learning_rate``, ``base_lr`` to ``max_lr / 4``."""
+        max_lr = self.learning_rate if self.max_lr is None else self.max_lr
+        return (max_lr / 4.0 if self.base_lr is None else self.base_lr), max_lr
+
+    def check(self, name: str, epochs: float) -> None:
+        """Raise ``ValueError`` if schedule ``name`` cannot run with these settings for ``epochs``.
+
+        The rules that involve more than one setting; each setting alone is checked on creation.
+        """
+        _require(name in SCHEDULES, f"Unknown schedule {name!r}. Valid names are: {', '.join(SCHEDULES)}.")
+        if name in CYCLIC_SCHEDULES:
+            base_lr, max_lr = self.bounds()
+            _require(
+                base_lr < max_lr, f"`base_lr` must be < `max_lr`. Received: base_lr={base_lr}, max_lr={max_lr}"
+            )
+        if name in ("linear", "polynomial", "cosine"):
+            _require(
+                self.end_lr < self.learning_rate,
+                f"`end_lr` must be < `learning_rate`. Received: end_lr={self.end_lr}, "
+                f"learning_rate={self.learning_rate}",
+            )
+        if name == "cosine":
+            _require(
+                self.warmup < epochs,
+                f"`warmup` ({self.warmup} epochs) must be shorter than training ({epochs} epochs).",
+            )
+
+
+def _iterations(epochs: float, steps_per_epoch: int) -> int:
+    """A positive length in epochs as a whole number of iterations (at least one)."""
     return max(1, round(epochs * steps_per_epoch))
 
 
-def make_schedule(
-    name: str,
-    *,
-    steps_per_epoch: int,
-    epochs: int,
-    learning_rate: float = 1e-3,
-    base_lr: float | None = None,
-    max_lr: float | None = None,
-    step_size: float = 4.0,
-    gamma: float = 0.95,
-    power: float = 2.0,
-    decay: float | None = None,
-    drop: float = 0.5,
-    drop_every: float = 10.0,
-    pct_start: float = 0.3,
-    warmup: float = 0.0,
-    end_lr: float = 0.0,
-) -> LearningRateSchedule | float:
+def _time(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
+    decay = s.learning_rate / epochs if s.decay is None else s.decay
+    return InverseTimeDecay(s.learning_rate, decay_steps=1, decay_rate=decay)
+
+
+def _step(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
+    every = _iterations(s.drop_every, steps_per_epoch)
+    return ExponentialDecay(s.learning_rate, every, decay_rate=s.drop, staircase=True)
+
+
+def _exponential(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
+    return ExponentialDecay(s.learning_rate, steps_per_epoch, decay_rate=s.gamma)
+
+
+def _polynomial(power: float | None):
+    def build(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
+        total = epochs * steps_per_epoch
+        return PolynomialDecay(s.learning_rate, total, end_learning_rate=s.end_lr, power=power or s.power)
+
+    return build
+
+
+def _cosine(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
+    total = epochs * steps_per_epoch
+    # check() keeps warmup < epochs; rounding to iterations must not eat the whole decay.
+    warmup = min(round(s.warmup * steps_per_epoch), total - 1)
+    return CosineDecay(
+        0.0 if warmup else s.learning_rate,
+        decay_steps=total - warmup,
+        alpha=s.end_lr / s.learning_rate,
+        warmup_target=s.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
+def _cyclical(mode: str):
+    def build(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
+        base_lr, max_lr = s.bounds()
+        step_size = _iterations(s.step_size, steps_per_epoch)
+        # gamma is per epoch here, per iteration in the schedule class.
+        return CyclicalLearningRate(base_lr, max_lr, step_size, mode=mode, gamma=s.gamma ** (1.0 / steps_per_epoch))
+
+    return build
+
+
+def _one_cycle(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
+    return OneCycle(s.bounds()[1], total_steps=max(2, epochs * steps_per_epoch), pct_start=s.pct_start)
+
+
+_BUILDERS: dict[str, Callable[[ScheduleSettings, int, int], LearningRateSchedule | float]] = {
+    "constant": lambda s, steps_per_epoch, epochs: float(s.learning_rate),
+    "time": _time,
+    "step": _step,
+    "linear": _polynomial(power=1.0),
+    "polynomial": _polynomial(power=None),
+    "exponential": _exponential,
+    "cosine": _cosine,
+    "triangular": _cyclical("triangular"),
+    "triangular2": _cyclical("triangular2"),
+    "exp_range": _cyclical("exp_range"),
+    "one_cycle": _one_cycle,
+}
+
+#: Names accepted by :func:`make_schedule` and ``CLRClassifier(schedule=...)``.
+SCHEDULES = tuple(_BUILDERS)
+#: Schedules that move between ``base_lr`` and ``max_lr`` rather than decaying ``learning_rate``.
+CYCLIC_SCHEDULES = ("triangular", "triangular2", "exp_range", "one_cycle")
+#: Schedules that reach their final rate when the planned training ends.
+ENDING_SCHEDULES = ("linear", "polynomial", "cosine", "one_cycle")
+
+
+def make_schedule(name: str, *, steps_per_epoch: int, epochs: int, **settings) -> LearningRateSchedule | float:
     """Build the schedule called ``name``; lengths are in epochs.
 
     Parameters
@@ -305,31 +475,22 @@ def make_schedule(
         Optimizer iterations per epoch, used to convert every length below.
     epochs : int
         Length of training; the decaying schedules reach ``end_lr`` at its end.
-    learning_rate : float, default=1e-3
-        Initial (or constant) rate of the non-cyclic schedules.
-    base_lr, max_lr : float, optional
-        Bounds of the cyclic schedules. ``max_lr`` defaults to ``learning_rate``
-        and ``base_lr`` to ``max_lr / 4`` (Smith's rule of thumb: 1/3-1/4 of max).
-        ``one_cycle`` starts at ``max_lr / 25`` whatever ``base_lr`` is.
-    step_size : float, default=4.0
-        Half cycle of the cyclical schedules, in epochs (Smith: 2-10).
-    gamma : float, default=0.95
-        Factor per epoch: the rate of ``"exponential"``, the amplitude of ``"exp_range"``.
-    power : float, default=2.0
-        Exponent of ``"polynomial"`` (``"linear"`` is power 1).
-    decay : float, optional
-        Keras-2 ``decay`` of ``"time"``: ``lr = learning_rate / (1 + decay * t)`` per
-        iteration ``t``. Defaults to ``learning_rate / epochs``, the seed's rule of thumb.
-    drop : float, default=0.5
-        Factor applied every ``drop_every`` epochs by ``"step"``.
-    drop_every : float, default=10.0
-        Interval of ``"step"``, in epochs.
-    pct_start : float, default=0.3
-        Rising fraction of ``"one_cycle"``.
-    warmup : float, default=0.0
-        Linear warm-up of ``"cosine"`` from 0 to ``learning_rate``, in epochs.
-    end_lr : float, default=0.0
-        Final rate of ``"linear"``, ``"polynomial"`` and ``"cosine"``.
+    **settings
+        Fields of :class:`ScheduleSettings` (defaults in brackets):
+
+        - ``learning_rate`` (1e-3): initial (or constant) rate of the non-cyclic schedules.
+        - ``base_lr``, ``max_lr`` (None): bounds of the cyclic schedules. ``max_lr`` defaults
+          to ``learning_rate`` and ``base_lr`` to ``max_lr / 4`` (Smith: 1/3-1/4 of max).
+          ``one_cycle`` starts at ``max_lr / 25`` whatever ``base_lr`` is.
+        - ``step_size`` (4.0): half cycle of the cyclical schedules, in epochs (Smith: 2-10).
+        - ``gamma`` (0.95): factor per epoch of ``"exponential"`` and of the ``"exp_range"`` amplitude.
+        - ``power`` (2.0): exponent of ``"polynomial"`` (``"linear"`` is power 1).
+        - ``decay`` (None): Keras-2 ``decay`` of ``"time"``, ``lr = learning_rate / (1 + decay * t)``
+          per iteration ``t``; defaults to ``learning_rate / epochs``, the seed's rule of thumb.
+        - ``drop`` (0.5), ``drop_every`` (10.0): factor of ``"step"`` and its interval in epochs.
+        - ``pct_start`` (0.3): rising fraction of ``"one_cycle"``.
+        - ``warmup`` (0.0): linear warm-up of ``"cosine"`` from 0 to ``learning_rate``, in epochs.
+        - ``end_lr`` (0.0): final rate of ``"linear"``, ``"polynomial"`` and ``"cosine"``.
 
     Returns
     -------
@@ -349,71 +510,16 @@ def make_schedule(
     (40, 0.0025)
     """
     _require(
-        name in SCHEDULES, f"Unknown schedule {name!r}. Valid names are: {', '.join(SCHEDULES)}."
+        isinstance(steps_per_epoch, Integral) and steps_per_epoch >= 1,
+        f"`steps_per_epoch` must be a positive integer. Received: steps_per_epoch={steps_per_epoch!r}",
     )
     _require(
-        learning_rate > 0, f"`learning_rate` must be > 0. Received: learning_rate={learning_rate}"
+        isinstance(epochs, Integral) and epochs >= 1,
+        f"`epochs` must be a positive integer. Received: epochs={epochs!r}",
     )
-    total = max(1, int(epochs) * int(steps_per_epoch))
-
-    if name == "constant":
-        return float(learning_rate)
-    if name == "time":
-        decay = learning_rate / epochs if decay is None else decay
-        _require(decay >= 0, f"`decay` must be >= 0. Received: decay={decay}")
-        return InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=decay)
-    if name == "step":
-        _require(0 < drop <= 1, f"`drop` must be in (0, 1]. Received: drop={drop}")
-        every = _iterations(drop_every, steps_per_epoch, "drop_every")
-        return ExponentialDecay(learning_rate, every, decay_rate=drop, staircase=True)
-    if name == "exponential":
-        _require(0 < gamma <= 1, f"`gamma` must be in (0, 1]. Received: gamma={gamma}")
-        return ExponentialDecay(learning_rate, steps_per_epoch, decay_rate=gamma)
-    if name in ("linear", "polynomial", "cosine"):
-        _require(
-            0 <= end_lr < learning_rate,
-            f"`end_lr` must be in [0, learning_rate). Received: end_lr={end_lr}, "
-            f"learning_rate={learning_rate}",
-        )
-    if name in ("linear", "polynomial"):
-        _require(power > 0, f"`power` must be > 0. Received: power={power}")
-        return PolynomialDecay(
-            learning_rate, total, end_learning_rate=end_lr, power=1.0 if name == "linear" else power
-        )
-    if name == "cosine":
-        _require(warmup >= 0, f"`warmup` must be >= 0 epochs. Received: warmup={warmup}")
-        warmup_steps = round(warmup * steps_per_epoch)
-        _require(
-            warmup_steps < total,
-            f"`warmup` ({warmup} epochs) must be shorter than training ({epochs} epochs).",
-        )
-        return CosineDecay(
-            0.0 if warmup_steps else learning_rate,
-            decay_steps=total - warmup_steps,
-            alpha=end_lr / learning_rate,
-            warmup_target=learning_rate if warmup_steps else None,
-            warmup_steps=warmup_steps,
-        )
-
-    max_lr = learning_rate if max_lr is None else max_lr
-    base_lr = max_lr / 4.0 if base_lr is None else base_lr
-    _require(max_lr > 0, f"`max_lr` must be > 0. Received: max_lr={max_lr}")
-    _require(base_lr > 0, f"`base_lr` must be > 0. Received: base_lr={base_lr}")
-    _require(
-        base_lr < max_lr,
-        f"`base_lr` must be < `max_lr`. Received: base_lr={base_lr}, max_lr={max_lr}",
-    )
-    if name == "one_cycle":
-        return OneCycle(max_lr, total_steps=max(2, total), pct_start=pct_start)
-    _require(0 < gamma <= 1, f"`gamma` must be in (0, 1]. Received: gamma={gamma}")
-    return CyclicalLearningRate(
-        base_lr,
-        max_lr,
-        step_size=_iterations(step_size, steps_per_epoch, "step_size"),
-        mode=name,
-        # gamma is per epoch here, per iteration in the schedule class.
-        gamma=gamma ** (1.0 / steps_per_epoch),
-    )
+    resolved = ScheduleSettings(**settings)
+    resolved.check(name, epochs)
+    return _BUILDERS[name](resolved, int(steps_per_epoch), int(epochs))
 
 
 def schedule_values(schedule: LearningRateSchedule | float, steps: int):
@@ -425,8 +531,6 @@ def schedule_values(schedule: LearningRateSchedule | float, steps: int):
     >>> schedule_values(CyclicalLearningRate(0.1, 0.5, step_size=2), 5).round(2).tolist()
     [0.1, 0.3, 0.5, 0.3, 0.1]
     """
-    import numpy as np
-
     if not callable(schedule):
         return np.full(steps, float(schedule))
     try:  # one vectorized call; schedules with a scalar `cond` (warm-up) need a loop

@@ -1,0 +1,123 @@
+"""Process-wide TensorFlow state that skclr fits change, behind one lock.
+
+* **Threads.** TensorFlow's intra/inter-op thread pools can be sized only before its runtime
+  starts; joblib and Dask workers announce their share through ``OMP_NUM_THREADS``.
+* **Op determinism.** A seeded fit needs it on; it is a process-wide flag, so it stays on while any
+  seeded fit runs and goes back off (unless the user had set it) when the last one ends. Unseeded
+  fits never touch it, so they cannot switch it off under a seeded fit in another thread.
+* **Per-trace caches.** Two caches grow by one entry per traced ``tf.function`` and are never
+  trimmed: the global gradient registry (under the default distribution strategy the optimizer's
+  all-reduce registers a uniquely named "CustomGradient-N" function at every trace, whose closure
+  keeps the whole train step alive, ~4 MB per fit) and the eager context's kernel cache (the
+  executable form of every function ever called, ~0.6 MB per fit; tensorflow/tensorflow#40171).
+  Both are needed only while a function is traced or run, so when the last skclr fit in the process
+  ends, the entries added meanwhile go. The kernel cache is cleared only after fits that built a
+  new model: a later ``partial_fit`` on the same model reuses its kernels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import warnings
+
+_lock = threading.Lock()
+_active = 0  # skclr fits in progress
+_seeded = 0  # seeded skclr fits in progress
+_we_enabled_determinism = False
+_known: set[str] = set()
+_new_kernels = False
+
+
+def env_threads() -> int | None:
+    """The first positive integer in ``OMP_NUM_THREADS`` ("4", "4,2"), or None if there is none."""
+    match = re.search(r"\d+", os.environ.get("OMP_NUM_THREADS", ""))
+    return int(match.group()) or None if match else None
+
+
+def limit_threads(n_threads: int | None) -> None:
+    """Size TensorFlow's thread pools: ``n_threads``, else ``OMP_NUM_THREADS``, else leave them.
+
+    Warns when an explicit ``n_threads`` comes too late (the runtime already started).
+    """
+    threads = n_threads or env_threads()
+    if threads is None:
+        return
+    import tensorflow as tf
+
+    config = tf.config.threading
+    with _lock:
+        if config.get_intra_op_parallelism_threads() == threads:
+            return
+        try:
+            config.set_intra_op_parallelism_threads(threads)
+            config.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # the runtime already started in this process
+            if n_threads is not None:
+                warnings.warn(
+                    f"n_threads={n_threads} ignored: TensorFlow already started in this "
+                    "process; set it before the first fit.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+
+
+def _registry() -> dict | None:
+    from tensorflow.python.framework import ops
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    return registry if isinstance(registry, dict) else None  # a private TF structure: tolerate change
+
+
+def _clear_kernel_cache() -> None:
+    from tensorflow.python.eager import context
+
+    clear = getattr(context.context(), "clear_kernel_cache", None)  # what clear_session calls
+    if clear is not None:
+        clear()
+
+
+@contextlib.contextmanager
+def fit_session(*, seeded: bool, new_model: bool = True):
+    """Wrap one skclr fit: op determinism while seeded fits run, caches released after the last fit.
+
+    Parameters
+    ----------
+    seeded : bool
+        Whether this fit is seeded (and so needs op determinism).
+    new_model : bool, default=True
+        Whether this fit builds and traces a new model, whose kernels are worth releasing after it.
+    """
+    global _active, _seeded, _we_enabled_determinism, _known, _new_kernels
+    from tensorflow.python.framework import config
+
+    registry = _registry()
+    with _lock:
+        if _active == 0:
+            _known = set(registry or ())
+        _active += 1
+        _new_kernels = _new_kernels or new_model
+        if seeded:
+            _seeded += 1
+            if not config.is_op_determinism_enabled():
+                config.enable_op_determinism()
+                _we_enabled_determinism = True
+    try:
+        yield
+    finally:
+        with _lock:
+            if seeded:
+                _seeded -= 1
+                if _seeded == 0 and _we_enabled_determinism:
+                    config.disable_op_determinism()
+                    _we_enabled_determinism = False
+            _active -= 1
+            if _active == 0:
+                if registry is not None:
+                    for name in [n for n in registry if n not in _known and n.startswith("CustomGradient-")]:
+                        registry.pop(name, None)
+                if _new_kernels:
+                    _clear_kernel_cache()
+                    _new_kernels = False
