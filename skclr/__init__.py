@@ -1,13 +1,27 @@
-"""skclr: learning-rate schedules and the LR range test as scikit-learn hyperparameters for Keras."""
+"""skclr: learning-rate schedules and the LR range test as scikit-learn hyperparameters for Keras.
 
-import os
+The public names load on first use, so that ``python -m skclr`` can quiet TensorFlow's
+start-up log before TensorFlow is imported.
+"""
 
-# Quiet TensorFlow's start-up banner unless the user asked for it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from skclr.estimator import CLRClassifier, DivergenceError  # noqa: E402
-from skclr.finder import LRFinder  # noqa: E402
-from skclr.models import reference_dnn  # noqa: E402
+import importlib
 
 __all__ = ["CLRClassifier", "DivergenceError", "LRFinder", "reference_dnn", "__version__"]
 __version__ = "0.1.0"
+
+_HOMES = {
+    "CLRClassifier": "skclr.estimator",
+    "DivergenceError": "skclr.estimator",
+    "LRFinder": "skclr.finder",
+    "reference_dnn": "skclr.models",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'skclr' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

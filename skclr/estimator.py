@@ -1,17 +1,26 @@
 """``CLRClassifier``: a scikit-learn classifier whose learning-rate schedule is a hyperparameter.
 
 This is the only module that touches scikeras; everything scikeras-specific
-(its private hooks, its tag and seed quirks) lives here, so the base class can
-be swapped later.
+(its private hooks, its routing, its tag and seed quirks) lives here, so the base
+class can be swapped later.
+
+How one ``fit`` flows, and which function owns each fact:
+
+- ``_validate_params``: single parameters (``_parameter_constraints``), then every rule that
+  involves several of them (``_check_combination``); before any data is read.
+- ``_keras_fit_args`` → ``TrainingPlan``: what ``keras.Model.fit`` will run (samples after
+  ``validation_split``, batch size, steps per epoch, epochs), from the constructor, routed
+  ``fit__*`` parameters and ``fit(**kwargs)`` alike. The schedule and the range test read the plan.
+- ``_prepare_schedule``: the range test on a new model, the schedule, and what continuing means.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
-import os
 import warnings
+from collections import defaultdict
+from dataclasses import fields, replace
 from numbers import Integral, Real
 from typing import Any
 
@@ -19,27 +28,33 @@ import keras
 import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 from pandas.api.types import is_numeric_dtype
+from scikeras._utils import route_params
+from scikeras.utils import metric_name
 from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import ClassifierTags
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from skclr._tf_graphs import released_tf_caches
+from skclr._plan import TrainingPlan
+from skclr._tf_state import fit_session, limit_threads
 from skclr.finder import LRFinder
 from skclr.models import DEFAULT_HIDDEN, reference_dnn
-from skclr.schedules import CYCLIC_SCHEDULES, SCHEDULES, make_schedule
+from skclr.schedules import (
+    CYCLIC_SCHEDULES,
+    ENDING_SCHEDULES,
+    SCHEDULES,
+    SETTING_CONSTRAINTS,
+    Restarted,
+    ScheduleSettings,
+    make_schedule,
+)
 
 __all__ = ["CLRClassifier", "DivergenceError"]
 
-_POSITIVE = Interval(Real, 0, None, closed="neither")
-_NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+_DEFAULT = ScheduleSettings()  # the schedule settings' defaults, written once in ScheduleSettings
 
 
 class DivergenceError(RuntimeError):
@@ -56,13 +71,14 @@ class CLRClassifier(KerasClassifier):
     bounds) and trains from the untouched initial weights afterwards.
 
     Lengths (``step_size``, ``drop_every``, ``warmup``) are in epochs and are
-    converted to optimizer iterations at ``fit`` from the number of training
-    samples and ``batch_size``.
+    converted to optimizer iterations at ``fit`` from what Keras will run: the
+    training samples left by ``validation_split`` and the batch size and epochs,
+    whether they come from the constructor, ``fit__*`` parameters or ``fit(**kwargs)``.
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(64, 128, 256, 128, 128)
-        Units of the hidden Dense layers of the reference network.
+    hidden_layer_sizes : int or tuple of int, default=(64, 128, 256, 128, 128)
+        Units of the hidden Dense layers of the reference network; an int is one layer.
     dropout : float, tuple of float or None, default=None
         Dropout after each hidden layer. None is the seed's pattern: 0.1 after each
         hidden layer and 0.4 after the last, i.e. (0.1, 0.1, 0.1, 0.1, 0.4) by default.
@@ -72,7 +88,8 @@ class CLRClassifier(KerasClassifier):
         One of ``"constant"``, ``"time"``, ``"step"``, ``"linear"``, ``"polynomial"``,
         ``"exponential"``, ``"cosine"``, ``"triangular"``, ``"triangular2"``,
         ``"exp_range"``, ``"one_cycle"`` (see :func:`skclr.schedules.make_schedule`),
-        or a schedule instance used as is.
+        or a schedule instance used as is (it cannot be combined with ``lr_finder``,
+        whose result only the named schedules can use).
     learning_rate : float, default=1e-3
         Initial (or constant) rate; replaced by the range test's suggestion when
         ``lr_finder`` is set.
@@ -99,15 +116,19 @@ class CLRClassifier(KerasClassifier):
     end_lr : float, default=0.0
         Final rate of ``"linear"``, ``"polynomial"``, ``"cosine"``.
     lr_finder : bool or LRFinder, default=False
-        Run the range test in ``fit`` (``True`` uses ``LRFinder()`` defaults).
+        Run the range test in ``fit`` (``True`` uses ``LRFinder()`` defaults). Its
+        settings are searchable as ``lr_finder__num_iter`` and so on; an unset
+        ``LRFinder.random_state`` follows ``random_state``.
     clipvalue : float, default=None
         Clip each gradient element to ``[-clipvalue, clipvalue]``.
     n_threads : int, default=None
-        TensorFlow threads per process. ``None`` uses ``OMP_NUM_THREADS`` when it is
-        set (joblib and Dask workers set it) and TensorFlow's default otherwise.
-        Takes effect only before TensorFlow starts its runtime in the process.
+        TensorFlow threads per process. ``None`` uses the first positive integer in
+        ``OMP_NUM_THREADS`` when there is one (joblib and Dask workers set it) and
+        TensorFlow's default otherwise. Takes effect only before TensorFlow starts
+        its runtime in the process.
     optimizer : str or keras Optimizer class, default="adam"
         Optimizer; its other settings can be routed as ``optimizer__beta_1=...``.
+        Its rate always comes from ``schedule`` (``optimizer__learning_rate`` is refused).
     loss : str, default="sparse_categorical_crossentropy"
         Training loss.
     metrics : list, default=None
@@ -115,7 +136,8 @@ class CLRClassifier(KerasClassifier):
     batch_size : int, default=32
         Samples per step.
     epochs : int, default=20
-        Passes over the training data.
+        Passes over the training data; for ``partial_fit``, the number of calls the
+        schedule is planned for.
     validation_split : float, default=0.0
         Fraction held out by Keras for ``val_*`` entries in ``history_``.
     random_state : int, RandomState instance or None, default=None
@@ -124,9 +146,11 @@ class CLRClassifier(KerasClassifier):
     verbose : int, default=0
         Keras verbosity.
     warm_start : bool, default=False
-        Continue training (and the schedule) from the current state on ``fit``.
+        Keep the trained model on the next ``fit`` (see Notes for the schedule).
     model : callable, default=None
-        A builder returning a Keras model instead of the reference network.
+        A builder returning a Keras model instead of the reference network. If it
+        compiles the model, its optimizer is kept (class and settings) and only its
+        rate is replaced by the schedule.
     shuffle, run_eagerly, callbacks, class_weight, validation_batch_size
         As in ``scikeras.wrappers.KerasClassifier``.
     **kwargs
@@ -139,7 +163,7 @@ class CLRClassifier(KerasClassifier):
     history_ : dict of list
         Per-epoch ``loss``, metrics, and ``lr`` (rate of each epoch's last step).
     schedule_ : LearningRateSchedule or float
-        The resolved schedule.
+        The schedule the optimizer runs.
     base_lr_, max_lr_ : float
         Bounds used by the cyclical schedules.
     learning_rate_ : float
@@ -152,6 +176,16 @@ class CLRClassifier(KerasClassifier):
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame with string columns.
+
+    Notes
+    -----
+    Continuing training: the cyclical schedules (``triangular``, ``triangular2``,
+    ``exp_range``) and those without an end (``time``, ``step``, ``exponential``,
+    ``constant``, a schedule instance) simply go on from the optimizer's iteration.
+    The schedules that end (``linear``, ``polynomial``, ``cosine``, ``one_cycle``) are
+    planned again by each warm-started ``fit``, from its first iteration, for that
+    fit's data and epochs (the range test is not repeated). ``partial_fit`` plans them
+    for ``epochs`` calls; a call past that end trains at the final rate and warns.
 
     Examples
     --------
@@ -167,24 +201,13 @@ class CLRClassifier(KerasClassifier):
     __repr__ = BaseEstimator.__repr__  # scikit-learn's compact repr, not scikeras's one-per-line dump
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like"],
+        **SETTING_CONSTRAINTS,
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
-        "negative_slope": [_NON_NEGATIVE],
-        "schedule": [StrOptions(set(SCHEDULES)), HasMethods(["__call__", "get_config"])],
-        "learning_rate": [_POSITIVE],
-        "base_lr": [_POSITIVE, None],
-        "max_lr": [_POSITIVE, None],
-        "step_size": [_POSITIVE],
-        "gamma": [Interval(Real, 0, 1, closed="right")],
-        "power": [_POSITIVE],
-        "decay": [_NON_NEGATIVE, None],
-        "drop": [Interval(Real, 0, 1, closed="right")],
-        "drop_every": [_POSITIVE],
-        "pct_start": [Interval(Real, 0, 1, closed="neither")],
-        "warmup": [_NON_NEGATIVE],
-        "end_lr": [_NON_NEGATIVE],
-        "lr_finder": ["boolean", HasMethods(["find", "clr_bounds"])],
-        "clipvalue": [_POSITIVE, None],
+        "negative_slope": [Interval(Real, 0, None, closed="left")],
+        "schedule": [StrOptions(set(SCHEDULES)), LearningRateSchedule],
+        "lr_finder": ["boolean", LRFinder],
+        "clipvalue": [Interval(Real, 0, None, closed="neither"), None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
@@ -196,23 +219,23 @@ class CLRClassifier(KerasClassifier):
 
     def __init__(
         self,
-        hidden_layer_sizes: tuple[int, ...] = DEFAULT_HIDDEN,
+        hidden_layer_sizes: int | tuple[int, ...] = DEFAULT_HIDDEN,
         dropout: float | tuple[float, ...] | None = None,
         negative_slope: float = 0.1,
         *,
         schedule: str | LearningRateSchedule = "constant",
-        learning_rate: float = 1e-3,
-        base_lr: float | None = None,
-        max_lr: float | None = None,
-        step_size: float = 4.0,
-        gamma: float = 0.95,
-        power: float = 2.0,
-        decay: float | None = None,
-        drop: float = 0.5,
-        drop_every: float = 10.0,
-        pct_start: float = 0.3,
-        warmup: float = 0.0,
-        end_lr: float = 0.0,
+        learning_rate: float = _DEFAULT.learning_rate,
+        base_lr: float | None = _DEFAULT.base_lr,
+        max_lr: float | None = _DEFAULT.max_lr,
+        step_size: float = _DEFAULT.step_size,
+        gamma: float = _DEFAULT.gamma,
+        power: float = _DEFAULT.power,
+        decay: float | None = _DEFAULT.decay,
+        drop: float = _DEFAULT.drop,
+        drop_every: float = _DEFAULT.drop_every,
+        pct_start: float = _DEFAULT.pct_start,
+        warmup: float = _DEFAULT.warmup,
+        end_lr: float = _DEFAULT.end_lr,
         lr_finder: bool | LRFinder = False,
         clipvalue: float | None = None,
         n_threads: int | None = None,
@@ -296,23 +319,30 @@ class CLRClassifier(KerasClassifier):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights.
         **kwargs
-            Passed to ``keras.Model.fit`` (scikeras's convention).
+            Passed to ``keras.Model.fit`` (scikeras's convention); ``epochs``,
+            ``batch_size`` and ``validation_*`` given here size the schedule too.
 
         Returns
         -------
         CLRClassifier
             The fitted estimator.
         """
-        X, y, sample_weight = self._validate_fit_input(X, y, sample_weight)
+        kwargs["epochs"] = kwargs.get("epochs", self._configured_epochs())  # fit(epochs=) > fit__epochs > epochs
+        new_model = not (self.warm_start and self.initialized_)
+        X, y, sample_weight = self._validate_fit_input(X, y, sample_weight, kwargs, kwargs["epochs"], new_model)
         if len(np.unique(y)) < 2:  # partial_fit may see one class per batch; fit may not
             raise ValueError(
                 f"CLRClassifier needs at least 2 classes to train; y has 1 class: {np.unique(y)}."
             )
-        with _determinism_restored(), released_tf_caches():
+        self._call = "fit"
+        with fit_session(seeded=self.random_state is not None, new_model=new_model):
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> CLRClassifier:
         """Train for one more epoch, continuing the schedule where it stopped.
+
+        A schedule that ends is planned, on the first call, for ``epochs`` calls of
+        this size; a call past that end trains at the final rate and warns.
 
         Parameters
         ----------
@@ -328,9 +358,34 @@ class CLRClassifier(KerasClassifier):
             The estimator.
         """
         new_model = not self.initialized_
-        X, y, sample_weight = self._validate_fit_input(X, y, sample_weight, reset=new_model)
-        with _determinism_restored(), released_tf_caches(new_model):
+        fit_kwargs = {**kwargs, "epochs": 1}
+        X, y, sample_weight = self._validate_fit_input(
+            X, y, sample_weight, fit_kwargs, self._configured_epochs(), new_model
+        )
+        self._call = "partial_fit"
+        with fit_session(seeded=self.random_state is not None, new_model=new_model):
             return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
+
+    def find_lr(self, X, y, sample_weight=None, **kwargs) -> LRFinder:
+        """Run the range test exactly as ``fit`` would, on a fresh model, without training.
+
+        The estimator itself is left untouched. With ``lr_finder=False`` the test
+        runs with ``LRFinder()`` defaults.
+
+        Parameters
+        ----------
+        X, y, sample_weight, **kwargs
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        LRFinder
+            The fitted range test (``lrs_``, ``losses_``, ``suggestion_``, ``clr_bounds()``...).
+        """
+        trial = clone(self).set_params(lr_finder=self.lr_finder or True, warm_start=False)
+        trial._only_range_test = True
+        trial.fit(X, y, sample_weight=sample_weight, **kwargs)
+        return trial.lr_finder_
 
     def predict(self, X, **kwargs) -> np.ndarray:
         """Predict class labels for ``X``."""
@@ -340,122 +395,168 @@ class CLRClassifier(KerasClassifier):
         """Predict class probabilities for ``X``, one column per class in ``classes_``."""
         return super().predict_proba(self._validate_predict_input(X), **kwargs)
 
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean accuracy on ``(X, y)``, weighted by ``sample_weight``."""
+        check_is_fitted(self, "model_")
+        return super().score(X, y, sample_weight=sample_weight)
+
     # -- validation -------------------------------------------------------------
 
-    def _validate_params(self) -> None:
+    def _validate_params(self, schedule_epochs: int | None = None) -> None:
+        """Single-parameter rules, then the rules that combine several; nothing needs data."""
         super()._validate_params()
-        for name, value in self.get_params(deep=False).items():
-            if isinstance(value, Real) and not isinstance(value, bool) and not math.isfinite(value):
-                raise ValueError(f"The {name!r} parameter of CLRClassifier must be finite. Got {value!r}.")
-        sizes = np.asarray(self.hidden_layer_sizes)
-        if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
-            raise ValueError(
-                "hidden_layer_sizes must be a non-empty sequence of positive integers. "
-                f"Got {self.hidden_layer_sizes!r}."
-            )
+        self._check_combination(self._configured_epochs() if schedule_epochs is None else schedule_epochs)
+
+    def _check_combination(self, schedule_epochs: int) -> None:
+        """Every rule that involves more than one parameter, in one place."""
+        sizes = self._layer_sizes()
         if self.dropout is not None and not isinstance(self.dropout, Real):
             rates = np.asarray(self.dropout, dtype=float)
-            if rates.shape != sizes.shape or ((rates < 0) | (rates >= 1)).any():
+            if rates.shape != (len(sizes),) or ((rates < 0) | (rates >= 1)).any():
                 raise ValueError(
                     "dropout must be a rate in [0, 1) or one such rate per hidden layer "
-                    f"({sizes.size}). Got {self.dropout!r}."
+                    f"({len(sizes)}). Got {self.dropout!r}."
                 )
+        if hasattr(self, "optimizer__learning_rate"):
+            raise ValueError(
+                "optimizer__learning_rate would be overridden by the schedule; set learning_rate "
+                "(or base_lr/max_lr for the cyclical schedules) instead."
+            )
         if isinstance(self.schedule, str):
-            # A dry run with one step per epoch checks the combined settings
-            # (bounds order, warm-up length...) before any data is touched.
-            make_schedule(self.schedule, steps_per_epoch=1, epochs=self.epochs, **self._schedule_params())
+            self._settings().check(self.schedule, schedule_epochs)
+        elif self.lr_finder:
+            raise ValueError(
+                "lr_finder cannot set the rates of a schedule instance, whose rates are fixed; "
+                "use a schedule name (e.g. schedule='triangular') with lr_finder, or run "
+                "LRFinder().find(model, X, y) yourself and build the schedule from its result."
+            )
         if isinstance(self.lr_finder, LRFinder):
-            self.lr_finder.validate()
+            self.lr_finder._validate_params()
 
-    def _validate_fit_input(self, X, y, sample_weight, reset: bool = True):
-        """Check parameters and data (scikit-learn's messages) before any model is built."""
-        self._validate_params()
+    def _validate_fit_input(self, X, y, sample_weight, fit_kwargs: dict, schedule_epochs: int, new_model: bool):
+        """Check parameters, data (scikit-learn's messages) and the training plan before any model is built."""
+        self._validate_params(schedule_epochs)
         # dtype=None: scikeras converts X itself; this pass checks shape, finiteness, sparsity, names.
-        array, y = validate_data(self, X, y, reset=reset, dtype=None)
+        array, y = validate_data(self, X, y, reset=new_model, dtype=None)
         _require_numeric(X, array)
         check_classification_targets(y)
-        if sample_weight is not None:  # checked against y's length; X may be a DataFrame or a list
-            sample_weight = _check_sample_weight(sample_weight, np.empty((len(y), 0)), ensure_non_negative=True)
-        self._limit_threads()
+        if sample_weight is not None:  # a copy: scikeras multiplies class weights into it in place
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty((len(y), 0)), ensure_non_negative=True, copy=True
+            )
+        TrainingPlan.from_fit_args(len(y), self._keras_fit_args(len(y), sample_weight, fit_kwargs))
+        limit_threads(self.n_threads)
         return X, y, sample_weight
 
     def _validate_predict_input(self, X):
         check_is_fitted(self, "model_")
         return validate_data(self, X, reset=False, dtype=None)
 
-    def _limit_threads(self) -> None:
-        threads = self.n_threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or None
-        if threads is None:
-            return
-        import tensorflow as tf
-
-        config = tf.config.threading
-        if config.get_intra_op_parallelism_threads() == threads:
-            return
-        try:
-            config.set_intra_op_parallelism_threads(threads)
-            config.set_inter_op_parallelism_threads(threads)
-        except RuntimeError:  # the runtime already started in this process
-            if self.n_threads is not None:
-                warnings.warn(
-                    f"n_threads={self.n_threads} ignored: TensorFlow already started in this "
-                    "process; set it before the first fit.",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
-
-    # -- schedule ---------------------------------------------------------------
-
-    def _schedule_params(self) -> dict:
-        names = ("learning_rate", "base_lr", "max_lr", "step_size", "gamma", "power", "decay",
-                 "drop", "drop_every", "pct_start", "warmup", "end_lr")  # fmt: skip
-        return {name: getattr(self, name) for name in names}
-
-    def _training_batches(self, n_samples: int) -> tuple[int, int]:
-        """(samples Keras trains on, batch size) after validation_split, as Keras splits."""
-        n_train = math.floor(n_samples * (1.0 - self.validation_split)) or n_samples
-        batch_size = getattr(self, "fit__batch_size", self.batch_size) or 32
-        return n_train, n_train if batch_size == -1 else batch_size
-
-    def _prepare_schedule(self, X, y, sample_weight) -> None:
-        """Run the range test if asked, resolve the schedule and compile the optimizer with it."""
-        params = self._schedule_params()
-        n_train, batch_size = self._training_batches(len(X))
-        if self.lr_finder is not False:
-            self._compile(self.learning_rate)
-            finder = LRFinder() if self.lr_finder is True else copy.deepcopy(self.lr_finder)
-            weights = None if sample_weight is None else sample_weight[:n_train]
-            finder.find(self.model_, X[:n_train], y[:n_train], batch_size=batch_size, sample_weight=weights)
-            base_lr, max_lr = finder.clr_bounds()
-            self.lr_finder_ = finder
-            params.update(learning_rate=finder.suggestion_, base_lr=base_lr, max_lr=max_lr)
-
-        self.learning_rate_ = params["learning_rate"]
-        self.max_lr_ = params["max_lr"] or params["learning_rate"]
-        self.base_lr_ = params["base_lr"] or self.max_lr_ / 4.0
-        params.update(base_lr=self.base_lr_, max_lr=self.max_lr_)
-        if isinstance(self.schedule, str):
-            self.schedule_ = make_schedule(
-                self.schedule,
-                steps_per_epoch=math.ceil(n_train / batch_size),
-                epochs=getattr(self, "fit__epochs", self.epochs),
-                **params,
+    def _layer_sizes(self) -> tuple[int, ...]:
+        """``hidden_layer_sizes`` as a tuple; a plain int is one layer, as in ``MLPClassifier``."""
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
+            raise ValueError(
+                "hidden_layer_sizes must be a positive integer or a non-empty sequence of them. "
+                f"Got {self.hidden_layer_sizes!r}."
             )
-        else:
-            self.schedule_ = self.schedule
-        self._compile(self.schedule_)
+        return tuple(int(size) for size in sizes)
 
-    def _compile(self, learning_rate) -> None:
-        """(Re)compile ``model_`` with our optimizer settings and ``learning_rate``."""
-        kwargs = self._get_compile_kwargs()
-        optimizer = kwargs["optimizer"]
-        if isinstance(optimizer, str):
-            optimizer = keras.optimizers.get(optimizer)
-        config = {**optimizer.get_config(), "learning_rate": learning_rate}
-        if self.clipvalue is not None:
-            config["clipvalue"] = self.clipvalue
-        kwargs["optimizer"] = type(optimizer).from_config(config)
-        self.model_.compile(**kwargs)
+    # -- training plan and schedule ---------------------------------------------
+
+    def _configured_epochs(self) -> int:
+        return getattr(self, "fit__epochs", self.epochs)
+
+    def _settings(self, **rates) -> ScheduleSettings:
+        """The schedule settings from the parameters, with ``rates`` (from a range test) replacing theirs."""
+        return replace(ScheduleSettings(**{f.name: getattr(self, f.name) for f in fields(ScheduleSettings)}), **rates)
+
+    def _keras_fit_args(self, n_samples: int, sample_weight, kwargs: dict) -> dict:
+        """The keyword arguments of ``keras.Model.fit``: constructor, routed ``fit__*``, then ``kwargs``.
+
+        ``kwargs`` holds ``epochs`` and, optionally, ``initial_epoch``, as scikeras passes them.
+        """
+        fit_args = route_params(self.get_params(), destination="fit", pass_filter=self._fit_kwargs)
+        fit_args.update(kwargs, sample_weight=sample_weight)
+        fit_args["epochs"] = fit_args.get("initial_epoch", 0) + kwargs["epochs"]
+        for key in ("batch_size", "validation_batch_size"):
+            if fit_args.get(key) == -1:
+                fit_args[key] = n_samples
+        return {key: value for key, value in fit_args.items() if not key.startswith("callbacks")}
+
+    def _range_test(self) -> LRFinder | None:
+        """A fresh finder for this fit, seeded by the estimator when its own seed is unset."""
+        if isinstance(self.lr_finder, LRFinder):
+            finder = clone(self.lr_finder)
+        elif self.lr_finder:
+            finder = LRFinder()
+        else:
+            return None
+        if finder.random_state is None and self._random_state is not None:
+            finder.set_params(random_state=self._random_state)
+        return finder
+
+    def _prepare_schedule(self, plan: TrainingPlan, X, y, sample_weight) -> None:
+        """Give the optimizer its rate for this call: a new plan, a re-plan, or the one running."""
+        optimizer = self.model_.optimizer
+        iteration = int(optimizer.iterations)
+        ends = isinstance(self.schedule, str) and self.schedule in ENDING_SCHEDULES
+        if self._schedule_pending:  # a freshly built model
+            self._schedule_pending = False
+            _set_clipvalue(optimizer, self.clipvalue)
+            rates = {}
+            finder = self._range_test()
+            if finder is not None:
+                with self._seeded():
+                    finder.find(
+                        self.model_, X[: plan.n_train], y[: plan.n_train], batch_size=plan.batch_size,
+                        sample_weight=None if sample_weight is None else sample_weight[: plan.n_train],
+                    )  # fmt: skip
+                self.lr_finder_ = finder
+                base_lr, max_lr = finder.clr_bounds()
+                rates = dict(learning_rate=finder.suggestion_, base_lr=base_lr, max_lr=max_lr)
+            settings = self._settings(**rates)
+            self.learning_rate_ = settings.learning_rate
+            self.base_lr_, self.max_lr_ = settings.bounds()
+            epochs = plan.epochs if self._call == "fit" else self._configured_epochs()
+            self._schedule_end = iteration + plan.steps_per_epoch * epochs if ends else None
+            self._use_schedule(self._build_schedule(settings, plan.steps_per_epoch, epochs), start=iteration)
+        elif self._call == "fit" and ends:  # warm start: plan the ending schedule again for this fit
+            settings = self._settings(learning_rate=self.learning_rate_, base_lr=self.base_lr_, max_lr=self.max_lr_)
+            self._schedule_end = iteration + plan.steps_per_epoch * plan.epochs
+            self._use_schedule(self._build_schedule(settings, plan.steps_per_epoch, plan.epochs), start=iteration)
+        elif self._schedule_end is not None and iteration + plan.steps_per_epoch > self._schedule_end:
+            warnings.warn(
+                f"partial_fit runs past the end of the {self.schedule!r} schedule planned for "
+                f"epochs={self._configured_epochs()} calls; it trains at the final rate "
+                f"{_rate_at(self.schedule_, self._schedule_end):.3g}. Raise epochs, or use a cyclical schedule.",
+                RuntimeWarning,
+                stacklevel=7,  # the caller of partial_fit
+            )
+
+    def _build_schedule(self, settings: ScheduleSettings, steps_per_epoch: int, epochs: int):
+        if not isinstance(self.schedule, str):
+            return self.schedule
+        return make_schedule(self.schedule, steps_per_epoch=steps_per_epoch, epochs=epochs, **vars(settings))
+
+    def _use_schedule(self, schedule, start: int) -> None:
+        """Attach ``schedule`` to the model's own optimizer, counting its iterations from ``start``."""
+        if start and isinstance(schedule, LearningRateSchedule) and schedule is not self.schedule:
+            schedule = Restarted(schedule, start)
+        optimizer = self.model_.optimizer
+        if not isinstance(schedule, LearningRateSchedule) and not isinstance(optimizer._learning_rate, keras.Variable):
+            raise ValueError(
+                "The model's optimizer was compiled with a learning-rate schedule, which a constant "
+                "rate cannot replace; compile it with a float learning_rate or pick a schedule name."
+            )
+        optimizer.learning_rate = schedule  # Keras's setter: a schedule replaces the rate variable
+        self.model_.train_function = None  # the rate is read when the train step is traced
+        self.schedule_ = schedule
+
+    def _seeded(self):
+        if self._random_state is None:
+            return contextlib.nullcontext()
+        return tensorflow_random_state(self._random_state)
 
     # -- scikeras hooks ---------------------------------------------------------
 
@@ -466,7 +567,7 @@ class CLRClassifier(KerasClassifier):
         model = reference_dnn(
             self.n_features_in_,
             self.n_classes_,
-            hidden_layer_sizes=self.hidden_layer_sizes,
+            hidden_layer_sizes=self._layer_sizes(),
             dropout=self.dropout,
             negative_slope=self.negative_slope,
             seed=self._random_state,
@@ -488,22 +589,22 @@ class CLRClassifier(KerasClassifier):
         return X, y
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        if self._schedule_pending:  # a freshly built model; continued training keeps its schedule
-            seeded = self._random_state is not None
-            with tensorflow_random_state(self._random_state) if seeded else contextlib.nullcontext():
-                self._prepare_schedule(X, y, sample_weight)
-            self._schedule_pending = False
+        # Owns the call to keras.Model.fit (scikeras's does the same routing) so that the
+        # arguments Keras runs with and the plan the schedule is sized from are one dict.
+        fit_args = self._keras_fit_args(len(X), sample_weight, {**kwargs, "epochs": epochs, "initial_epoch": initial_epoch})
+        self._prepare_schedule(TrainingPlan.from_fit_args(len(X), fit_args), X, y, sample_weight)
+        if getattr(self, "_only_range_test", False):
+            return
         monitor = _EpochMonitor()
-        user_callbacks = self._fit_callbacks
-        self._fit_callbacks = [*user_callbacks, monitor]
-        try:
-            super()._fit_keras_model(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
-        finally:
-            self._fit_callbacks = user_callbacks
-        if monitor.diverged_at is None and not all(
-            np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in self.model_.trainable_weights
-        ):  # the loss is measured before each update: the very last one can still blow up
-            monitor.diverged_at = (len(self.history_["loss"]) - 1, _last_rate(self.model_.optimizer))
+        with self._seeded():
+            history = self.model_.fit(x=X, y=y, **fit_args, callbacks=[*self._fit_callbacks, monitor]).history
+        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
+            self.history_ = defaultdict(list)
+        for key, values in history.items():
+            self.history_[_history_key(key)] += values
+        if monitor.diverged_at is None and not _all_finite(self.model_.trainable_weights):
+            # the loss is measured before each update: the very last one can still blow up
+            monitor.diverged_at = (len(self.history_["loss"]) - 1, _current_rate(self.model_.optimizer))
         if monitor.diverged_at is not None:
             epoch, rate = monitor.diverged_at
             raise DivergenceError(
@@ -511,6 +612,26 @@ class CLRClassifier(KerasClassifier):
                 f"rate {rate:.3g}. Use a lower learning_rate/max_lr, set clipvalue, or let "
                 "lr_finder=True choose the rates."
             )
+
+
+def _history_key(key: str) -> str:
+    """scikeras's names for Keras's history keys (``acc`` -> ``accuracy``...)."""
+    if key == "loss" or key.startswith("val_") or key == "lr":
+        return key
+    try:
+        return metric_name(key)
+    except ValueError:  # a custom metric
+        return key
+
+
+def _set_clipvalue(optimizer, clipvalue: float | None) -> None:
+    if clipvalue is None:
+        return
+    if optimizer.clipnorm or optimizer.global_clipnorm:
+        raise ValueError(
+            "clipvalue cannot be combined with the clipnorm/global_clipnorm of the model's optimizer."
+        )
+    optimizer.clipvalue = clipvalue  # read when the train step is traced
 
 
 def _require_numeric(X, array: np.ndarray) -> None:
@@ -529,25 +650,20 @@ def _require_numeric(X, array: np.ndarray) -> None:
         ) from None
 
 
-@contextlib.contextmanager
-def _determinism_restored():
-    """Undo scikeras's seed context leaving TF op determinism on, which breaks later unseeded fits."""
-    from tensorflow.python.framework import config
-
-    was_enabled = config.is_op_determinism_enabled()
-    try:
-        yield
-    finally:
-        if not was_enabled:
-            config.disable_op_determinism()
+def _all_finite(variables) -> bool:
+    return all(bool(keras.ops.all(keras.ops.isfinite(v))) for v in variables)
 
 
-def _last_rate(optimizer) -> float:
+def _rate_at(schedule, step: int) -> float:
+    return float(schedule(step)) if isinstance(schedule, LearningRateSchedule) else float(schedule)
+
+
+def _current_rate(optimizer) -> float:
     """The rate applied by the optimizer's most recent step."""
     rate = optimizer._learning_rate
     if isinstance(rate, LearningRateSchedule):
-        return float(rate(max(int(optimizer.iterations) - 1, 0)))
-    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        return _rate_at(rate, max(int(optimizer.iterations) - 1, 0))
+    return float(rate)  # a Variable: float() reads it without numpy's copy-keyword deprecation
 
 
 class _EpochMonitor(keras.callbacks.Callback):
@@ -559,7 +675,7 @@ class _EpochMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = {} if logs is None else logs
-        logs["lr"] = _last_rate(self.model.optimizer)
+        logs["lr"] = _current_rate(self.model.optimizer)
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             self.diverged_at = (epoch, logs["lr"])

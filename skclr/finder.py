@@ -1,12 +1,22 @@
-"""The learning-rate range test ("LR finder") of Smith (2015) and fast.ai, for any compiled Keras model."""
+"""The learning-rate range test ("LR finder") of Smith (2015) and fast.ai, for any compiled Keras model.
+
+``LRFinder`` is a scikit-learn style object (``get_params``, ``set_params``, ``clone``), so that
+``GridSearchCV`` reaches its settings through ``CLRClassifier(lr_finder=LRFinder(...))`` as
+``lr_finder__num_iter``; it needs no scikit-learn estimator around it.
+"""
 
 from __future__ import annotations
 
 import math
 import warnings
 
+from numbers import Integral, Real
+
 import keras
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 
 __all__ = ["LRFinder", "SUGGESTIONS"]
 
@@ -14,7 +24,7 @@ __all__ = ["LRFinder", "SUGGESTIONS"]
 SUGGESTIONS = ("valley", "steep", "minimum")
 
 
-class LRFinder:
+class LRFinder(BaseEstimator):
     """Learning-rate range test: train with a rising rate and record each step's loss.
 
     The rate rises from ``min_lr`` to ``max_lr`` over ``num_iter`` optimizer steps,
@@ -43,8 +53,9 @@ class LRFinder:
         Rule behind ``suggestion_``; see :meth:`suggest`.
     fallback_lr : float, default=1e-3
         Suggestion used, with a warning, when the loss never falls.
-    random_state : int, default=0
-        Seed of the batch order.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the batch order. Inside ``CLRClassifier``, None follows the
+        estimator's ``random_state``.
 
     Attributes
     ----------
@@ -60,6 +71,8 @@ class LRFinder:
         True when the sweep stopped early on divergence.
     suggestion_ : float
         The rate chosen by the ``suggestion`` rule.
+    batch_size_ : int
+        Samples per step of the sweep.
 
     References
     ----------
@@ -77,6 +90,18 @@ class LRFinder:
     True
     """
 
+    _parameter_constraints: dict = {
+        "min_lr": [Interval(Real, 0, None, closed="neither")],
+        "max_lr": [Interval(Real, 0, None, closed="neither")],
+        "num_iter": [Interval(Integral, 5, None, closed="left")],
+        "mode": [StrOptions({"exp", "linear"})],
+        "smoothing": [Interval(Real, 0, 1, closed="left")],
+        "diverge_threshold": [Interval(Real, 1, None, closed="neither")],
+        "suggestion": [StrOptions(set(SUGGESTIONS))],
+        "fallback_lr": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         min_lr: float = 1e-7,
@@ -87,7 +112,7 @@ class LRFinder:
         diverge_threshold: float = 4.0,
         suggestion: str = "valley",
         fallback_lr: float = 1e-3,
-        random_state: int = 0,
+        random_state: int | np.random.RandomState | None = None,
     ):
         self.min_lr = min_lr
         self.max_lr = max_lr
@@ -99,25 +124,13 @@ class LRFinder:
         self.fallback_lr = fallback_lr
         self.random_state = random_state
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
-        return f"LRFinder({args})"
-
-    def validate(self) -> None:
+    def _validate_params(self) -> None:
         """Raise ``ValueError`` naming the first invalid setting; called by :meth:`find`."""
-        checks = [
-            (self.min_lr > 0, "min_lr must be > 0"),
-            (self.max_lr > self.min_lr, "max_lr must be > min_lr"),
-            (int(self.num_iter) == self.num_iter and self.num_iter >= 5, "num_iter must be an integer >= 5"),
-            (self.mode in ("exp", "linear"), "mode must be 'exp' or 'linear'"),
-            (0 <= self.smoothing < 1, "smoothing must be in [0, 1)"),
-            (self.diverge_threshold > 1, "diverge_threshold must be > 1"),
-            (self.suggestion in SUGGESTIONS, f"suggestion must be one of {SUGGESTIONS}"),
-            (self.fallback_lr > 0, "fallback_lr must be > 0"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(f"LRFinder: {message}. Received: {self!r}")
+        super()._validate_params()
+        if self.max_lr <= self.min_lr:
+            raise ValueError(
+                f"LRFinder: max_lr must be > min_lr. Received: min_lr={self.min_lr}, max_lr={self.max_lr}"
+            )
 
     def rates(self) -> np.ndarray:
         """The ``num_iter`` rates of the sweep, from ``min_lr`` to ``max_lr`` inclusive."""
@@ -157,7 +170,7 @@ class LRFinder:
         LRFinder
             ``self``, with the fitted attributes set.
         """
-        self.validate()
+        self._validate_params()
         # pandas objects index columns with X[idx]; rows are what the sweep needs
         X, y, sample_weight = (np.asarray(a) if hasattr(a, "iloc") else a for a in (X, y, sample_weight))
         if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", False):
@@ -167,7 +180,8 @@ class LRFinder:
             raise ValueError(f"X and y must hold the same, non-zero number of samples; got {n} and {len(y)}.")
         if int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size}")
-        batches = _batch_indices(n, int(batch_size), int(self.num_iter), self.random_state)
+        batches = _batch_indices(n, int(batch_size), int(self.num_iter), check_random_state(self.random_state))
+        self.batch_size_ = len(batches[0])
         if not model.built:  # so that every variable exists before the snapshot
             model.build((None,) + tuple(np.shape(X)[1:]))
 
@@ -302,9 +316,8 @@ class LRFinder:
         return plot_lr_finder(self, ax=ax)
 
 
-def _batch_indices(n: int, batch_size: int, steps: int, seed: int) -> list[np.ndarray]:
+def _batch_indices(n: int, batch_size: int, steps: int, rng: np.random.RandomState) -> list[np.ndarray]:
     """Index arrays of ``steps`` batches, reshuffling at each pass over the data."""
-    rng = np.random.RandomState(seed)
     size = min(batch_size, n)
     per_pass = n // size
     batches: list[np.ndarray] = []
