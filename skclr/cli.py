@@ -39,13 +39,15 @@ def load_data(path: str | None, target: str | None) -> tuple[pd.DataFrame, pd.Se
         raise CLIError(f"cannot read {path} as CSV: {error}") from None
     if target not in frame.columns:
         raise CLIError(f"no column {target!r} in {path}; columns are: {', '.join(map(str, frame.columns))}")
+    unlabeled = int(frame[target].isna().sum())
     frame = frame.dropna(subset=[target])
     y = frame.pop(target)
     if y.nunique() < 2:
         raise CLIError(f"target {target!r} has {y.nunique()} class(es); at least 2 are needed")
     if frame.shape[1] == 0:
         raise CLIError(f"{path} has no feature columns besides {target!r}")
-    return frame, y, f"{file.name} ({len(frame)} x {frame.shape[1]}, {y.nunique()} classes)"
+    dropped = f"; {unlabeled} rows without a {target!r} value dropped" if unlabeled else ""
+    return frame, y, f"{file.name} ({len(frame)} x {frame.shape[1]}, {y.nunique()} classes{dropped})"
 
 
 def _progress(quiet: bool):
@@ -109,55 +111,45 @@ def _save_comparison(result, summary: pd.DataFrame, output: Path, settings: dict
         "results": json.loads(summary.to_json(orient="index")),
     }
     (output / "results.json").write_text(json.dumps(payload, indent=2))
-    try:
-        _save_figures(result, output)
-    except ImportError:
-        print('figures skipped: pip install "skclr[plot]" for matplotlib', file=sys.stderr)
-
-
-def _save_figures(result, output: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from skclr.plotting import plot_lr_finder
-
-    fig, (rates, accuracy, loss) = plt.subplots(1, 3, figsize=(16, 4.5))
-    for name in result.configs:
-        for ax, key in ((rates, "lr"), (accuracy, "val_accuracy"), (loss, "val_loss")):
-            curve = result.mean_curve(name, key)
-            ax.plot(np.arange(1, len(curve) + 1), curve, label=name)
-    rates.set(title="learning rate (end of epoch, mean over folds)", xlabel="epoch", yscale="log")
-    accuracy.set(title="held-out accuracy", xlabel="epoch")
-    loss.set(title="held-out log-loss", xlabel="epoch")
-    accuracy.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(output / "comparison.png", dpi=110)
-    plt.close(fig)
+    _save_figure(output / "comparison.png", lambda plotting: plotting.plot_comparison(result))
     if result.finders:
         name, finder = next(iter(result.finders.items()))
-        ax = plot_lr_finder(finder)
-        ax.set_title(f"range test, first fold ({name})")
-        ax.figure.savefig(output / "lr_finder.png", dpi=110)
-        plt.close(ax.figure)
+        _save_figure(output / "lr_finder.png", lambda plotting: plotting.plot_lr_finder(
+            finder, title=f"range test, first fold ({name})"))  # fmt: skip
+
+
+def _save_figure(path: Path, draw) -> bool:
+    """Save the figure ``draw(skclr.plotting)`` returns; without matplotlib, say so and skip it."""
+    try:
+        import matplotlib
+    except ImportError:
+        print(f'{path.name} skipped: pip install "skclr[plot]" for matplotlib', file=sys.stderr)
+        return False
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot as plt
+
+    from skclr import plotting
+
+    figure = draw(plotting)
+    figure = getattr(figure, "figure", figure)  # an Axes or a Figure
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True
 
 
 def cmd_find_lr(args) -> int:
-    import keras
-
+    from skclr import CLRClassifier, LRFinder
     from skclr.experiment import make_preprocessor
-    from skclr.finder import LRFinder
-    from skclr.models import reference_dnn
 
     X, y, described = load_data(args.data, args.target)
     features = make_preprocessor().fit_transform(X).astype("float32")
-    labels = pd.factorize(y, sort=True)[0]
-    keras.utils.set_random_seed(args.seed)
-    model = reference_dnn(features.shape[1], int(labels.max()) + 1)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     finder = LRFinder(min_lr=args.min_lr, max_lr=args.max_lr, num_iter=args.num_iter)
-    finder.find(model, features, labels, batch_size=args.batch_size)
+    try:
+        finder = CLRClassifier(lr_finder=finder, batch_size=args.batch_size, random_state=args.seed).find_lr(
+            features, y
+        )
+    except ValueError as error:
+        raise CLIError(str(error)) from None
     base, top = finder.clr_bounds()
     print(f"data: {described}")
     print(f"swept {len(finder.lrs_)} steps from {finder.lrs_[0]:.2g} to {finder.lrs_[-1]:.2g}"
@@ -165,45 +157,20 @@ def cmd_find_lr(args) -> int:
     for rule in ("valley", "steep", "minimum"):
         print(f"suggestion ({rule}): {finder.suggest(rule):.3g}")
     print(f"CLR bounds: base_lr={base:.3g}, max_lr={top:.3g}")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        output = Path(args.output)
-        output.mkdir(parents=True, exist_ok=True)
-        finder.plot().figure.savefig(output / "lr_finder.png", dpi=110)
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    if _save_figure(output / "lr_finder.png", lambda plotting: plotting.plot_lr_finder(finder)):
         print(f"plot: {output / 'lr_finder.png'}")
-    except ImportError:
-        print('plot skipped: pip install "skclr[plot]" for matplotlib', file=sys.stderr)
     return 0
 
 
 def cmd_schedules(args) -> int:
-    try:
-        import matplotlib
-    except ImportError:
-        raise CLIError('drawing schedules needs matplotlib: pip install "skclr[plot]"') from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from skclr.schedules import SCHEDULES
 
-    from skclr.plotting import plot_schedule
-    from skclr.schedules import SCHEDULES, make_schedule
-
-    steps_per_epoch = 10
-    fig, axes = plt.subplots(3, 4, figsize=(16, 9), sharex=True)
-    for ax, name in zip(axes.flat, SCHEDULES):
-        schedule = make_schedule(
-            name, steps_per_epoch=steps_per_epoch, epochs=args.epochs, learning_rate=1e-2,
-            base_lr=1e-3, max_lr=1e-2, drop_every=args.epochs / 5, warmup=args.epochs / 10,
-            gamma=0.9, step_size=args.epochs / 8,
-        )  # fmt: skip
-        plot_schedule(schedule, steps=args.epochs * steps_per_epoch, ax=ax)
-        ax.set_title(name)
-    axes.flat[-1].set_visible(False)
-    fig.tight_layout()
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    fig.savefig(output / "schedules.png", dpi=110)
+    if not _save_figure(output / "schedules.png", lambda plotting: plotting.plot_all_schedules(args.epochs)):
+        raise CLIError('drawing schedules needs matplotlib: pip install "skclr[plot]"')
     print(f"{len(SCHEDULES)} schedules over {args.epochs} epochs: {output / 'schedules.png'}")
     return 0
 

@@ -11,17 +11,19 @@ import numpy as np
 
 from skclr.schedules import schedule_values
 
-__all__ = ["plot_schedule", "plot_lr_finder", "plot_history"]
+__all__ = ["plot_schedule", "plot_all_schedules", "plot_lr_finder", "plot_history", "plot_comparison"]
 
 
-def _axes(ax):
-    if ax is not None:
-        return ax
+def _pyplot():
     try:
         import matplotlib.pyplot as plt
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError('Plotting needs matplotlib: pip install "skclr[plot]"') from error
-    return plt.figure(figsize=(6, 4)).add_subplot()
+    return plt
+
+
+def _axes(ax):
+    return ax if ax is not None else _pyplot().figure(figsize=(6, 4)).add_subplot()
 
 
 def plot_schedule(schedule_or_estimator: Any, steps: int | None = None, ax=None, label: str | None = None):
@@ -63,7 +65,31 @@ def plot_schedule(schedule_or_estimator: Any, steps: int | None = None, ax=None,
     return ax
 
 
-def plot_lr_finder(finder, ax=None, show_bounds: bool = True):
+def plot_all_schedules(epochs: int = 40, steps_per_epoch: int = 10):
+    """Draw every named schedule over ``epochs`` on one figure, with illustrative settings.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from skclr.schedules import SCHEDULES, make_schedule
+
+    columns = 4
+    fig, axes = _pyplot().subplots(-(-len(SCHEDULES) // columns), columns, figsize=(16, 9), sharex=True)
+    for ax, name in zip(axes.flat, SCHEDULES):
+        schedule = make_schedule(
+            name, steps_per_epoch=steps_per_epoch, epochs=epochs, learning_rate=1e-2, base_lr=1e-3,
+            max_lr=1e-2, drop_every=epochs / 5, warmup=epochs / 10, gamma=0.9, step_size=epochs / 8,
+        )  # fmt: skip
+        plot_schedule(schedule, steps=epochs * steps_per_epoch, ax=ax)
+        ax.set_title(name)
+    for ax in axes.flat[len(SCHEDULES) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lr_finder(finder, ax=None, show_bounds: bool = True, title: str | None = None):
     """Plot a fitted :class:`skclr.LRFinder`: raw and smoothed loss against the rate (log axis).
 
     The suggestion is a dashed line and, with ``show_bounds``, the CLR bounds a shaded band.
@@ -89,6 +115,8 @@ def plot_lr_finder(finder, ax=None, show_bounds: bool = True):
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("loss")
+    if title:
+        ax.set_title(title)
     ax.legend()
     ax.figure.tight_layout()
     return ax
@@ -109,3 +137,25 @@ def plot_history(history: dict, keys: tuple[str, ...] = ("loss", "val_loss"), ax
     ax.set_xlabel("epoch")
     ax.legend()
     return ax
+
+
+def plot_comparison(result):
+    """Three panels of a :class:`skclr.experiment.Comparison`, one line per configuration.
+
+    Per epoch and averaged over folds: the learning rate, held-out accuracy and held-out log-loss.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, (rates, accuracy, loss) = _pyplot().subplots(1, 3, figsize=(16, 4.5))
+    for name in result.configs:
+        for ax, key in ((rates, "lr"), (accuracy, "val_accuracy"), (loss, "val_loss")):
+            curve = result.mean_curve(name, key)
+            ax.plot(np.arange(1, len(curve) + 1), curve, label=name)
+    rates.set(title="learning rate (end of epoch, mean over folds)", xlabel="epoch", yscale="log")
+    accuracy.set(title="held-out accuracy", xlabel="epoch")
+    loss.set(title="held-out log-loss", xlabel="epoch")
+    accuracy.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
