@@ -80,11 +80,33 @@ def test_compare_lr_finder_flag_adds_the_range_test(mixed_csv, tmp_path, capsys)
     assert (tmp_path / "lr_finder.png").exists()
 
 
-def test_find_lr(mixed_csv, tmp_path, capsys):
-    code, out, err = run(
-        ["find-lr", "--data", mixed_csv, "--target", "grade", "--num-iter", 30, "--output", tmp_path], capsys
-    )
+def test_compare_says_how_many_rows_without_a_target_it_dropped(mixed_csv, tmp_path, capsys):
+    frame = pd.read_csv(mixed_csv)
+    frame.loc[:19, "grade"] = np.nan
+    frame.to_csv(mixed_csv, index=False)
+    code, _, err = run(
+        ["compare", "--data", mixed_csv, "--target", "grade", "--epochs", 1, "--folds", 2,
+         "--schedules", "adam", "--output", tmp_path, "--quiet"],
+        capsys,
+    )  # fmt: skip
     assert code == 0, err
+    assert "70 x 3" in err and "20 rows without a 'grade' value dropped" in err
+
+
+def test_find_lr_runs_the_estimators_range_test(mixed_csv, tmp_path, capsys, monkeypatch):
+    from skclr import CLRClassifier
+
+    calls = []
+    original = CLRClassifier.find_lr
+    monkeypatch.setattr(CLRClassifier, "find_lr", lambda self, *a, **k: calls.append(self) or original(self, *a, **k))
+    code, out, err = run(
+        ["find-lr", "--data", mixed_csv, "--target", "grade", "--num-iter", 30, "--output", tmp_path,
+         "--batch-size", 16],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    (estimator,) = calls
+    assert estimator.lr_finder.num_iter == 30 and estimator.batch_size == 16
     assert "suggestion (valley)" in out and "CLR bounds: base_lr=" in out
     assert (tmp_path / "lr_finder.png").exists()
 
@@ -124,3 +146,15 @@ def test_module_entry_point():
     result = subprocess.run([sys.executable, "-m", "skclr", "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
     assert "compare" in result.stdout and "find-lr" in result.stdout
+
+
+def test_module_entry_point_hides_tensorflows_start_up_lines(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, "-m", "skclr", "schedules", "--epochs", "4", "--output", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no oneDNN / CUDA / absl lines
+    asked = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert asked.returncode == 0 and "tensorflow" in asked.stderr.lower()  # a user's own setting wins

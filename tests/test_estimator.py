@@ -1,8 +1,10 @@
 """CLRClassifier as a scikit-learn citizen: tags, CV, pipelines, pandas, cloning, pickling, seeds."""
 
 import pickle
+import warnings
 
 import joblib
+import keras
 import numpy as np
 import pytest
 from conftest import TINY
@@ -106,11 +108,47 @@ def test_a_random_state_instance_draws_a_new_seed_each_fit(binary_data):
     np.testing.assert_array_equal(first, again)
 
 
-def test_unseeded_fit_after_seeded_fit_works(binary_data):
-    # scikeras's seed context leaves TF op determinism on; an unseeded fit then failed.
+def test_seeded_fit_turns_op_determinism_off_again(binary_data):
+    # scikeras's seed context left TF op determinism on; an unseeded fit then failed.
+    from tensorflow.python.framework import config
+
     X, y = binary_data
+    assert not config.is_op_determinism_enabled()
     CLRClassifier(**TINY, random_state=0).fit(X, y)
-    CLRClassifier(**TINY).fit(X, y)
+    assert not config.is_op_determinism_enabled()
+    assert CLRClassifier(**TINY).fit(X, y).score(X, y) > 0.5
+
+
+def test_concurrent_seeded_and_unseeded_fits_keep_determinism_on_while_seeded_run(binary_data):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tensorflow.python.framework import config
+
+    X, y = binary_data
+    seen, unseeded_done = [], threading.Event()
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                unseeded_done.wait(60)  # an unseeded fit ends while this seeded one runs
+            seen.append(config.is_op_determinism_enabled())
+
+    def seeded():
+        return CLRClassifier(**{**TINY, "epochs": 3}, random_state=0, callbacks=[Record()]).fit(X, y)
+
+    def unseeded():
+        try:
+            return CLRClassifier(**TINY).fit(X, y)
+        finally:
+            unseeded_done.set()
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(seeded), pool.submit(unseeded)]
+        for future in futures:
+            future.result()
+    assert seen == [True, True, True]
+    assert not config.is_op_determinism_enabled()
 
 
 @pytest.mark.parametrize("dump", ["pickle", "joblib"])
@@ -135,3 +173,70 @@ def test_grid_search_over_architecture(binary_data):
     ).fit(X, y)
     assert len(grid.cv_results_["params"]) == 4
     assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+
+
+def test_hidden_layer_sizes_accepts_an_int_as_mlpclassifier_does(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(hidden_layer_sizes=8, dropout=0.0, epochs=1).fit(X, y)
+    assert [layer.units for layer in clf.model_.layers if hasattr(layer, "units")] == [8, 2]
+
+
+def test_score_before_fit_is_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    X = np.zeros((4, 3))
+    with pytest.raises(NotFittedError):
+        CLRClassifier().score(X, [0, 1, 0, 1])
+
+
+def test_routed_optimizer_settings_survive_the_schedule(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, schedule="triangular", optimizer__beta_1=0.8, optimizer__amsgrad=True).fit(X, y)
+    optimizer = clf.model_.optimizer
+    assert isinstance(optimizer, keras.optimizers.Adam)
+    assert optimizer.beta_1 == 0.8 and optimizer.amsgrad
+    assert optimizer._learning_rate is clf.schedule_
+
+
+def test_a_builder_that_compiles_keeps_its_optimizer_with_our_schedule(binary_data):
+    def build(meta):
+        model = keras.Sequential(
+            [keras.Input((meta["n_features_in_"],)), keras.layers.Dense(meta["n_classes_"], activation="softmax")]
+        )
+        optimizer = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True)
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+        return model
+
+    X, y = binary_data
+    clf = CLRClassifier(model=build, schedule="one_cycle", max_lr=0.05, clipvalue=0.5, epochs=2, batch_size=16)
+    clf.fit(X, y)
+    optimizer = clf.model_.optimizer
+    assert type(optimizer) is keras.optimizers.SGD  # not the wrapper's Adam
+    assert (optimizer.momentum, optimizer.nesterov, optimizer.clipvalue) == (0.9, True, 0.5)
+    assert optimizer._learning_rate is clf.schedule_ and clf.schedule_.max_lr == 0.05
+    np.testing.assert_allclose(clf.history_["lr"][-1], float(clf.schedule_(2 * 8 - 1)), rtol=1e-6)
+
+
+def test_fit_is_clean_with_deprecation_warnings_as_errors(binary_data):
+    # Projects that run pytest with filterwarnings=error must be able to fit (numpy 2.4 warned
+    # on every per-epoch read of the rate variable).
+    X, y = binary_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        for schedule in ("constant", "triangular"):
+            clf = CLRClassifier(**TINY, schedule=schedule).fit(X, y)
+            assert len(clf.history_["lr"]) == 2
+
+
+def test_class_weights_do_not_change_the_callers_sample_weight(binary_data):
+    X, y = binary_data
+    weights = np.ones(len(y))
+    CLRClassifier(**TINY, class_weight="balanced").fit(X, y, sample_weight=weights)
+    np.testing.assert_array_equal(weights, np.ones(len(y)))
+
+
+def test_scikeras_is_pinned_to_the_version_whose_private_hooks_we_override():
+    from importlib.metadata import requires
+
+    (scikeras,) = [r for r in requires("skclr") if r.startswith("scikeras")]
+    assert "<0.14" in scikeras and ">=0.13" in scikeras

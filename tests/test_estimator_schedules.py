@@ -1,5 +1,7 @@
 """Schedules as CLRClassifier hyperparameters: resolution at fit, per-epoch rates, continuation."""
 
+import warnings
+
 import keras
 import matplotlib
 import numpy as np
@@ -7,7 +9,7 @@ import pytest
 from conftest import TINY
 from sklearn.model_selection import GridSearchCV
 
-from skclr import CLRClassifier
+from skclr import CLRClassifier, LRFinder
 from skclr.schedules import SCHEDULES, CyclicalLearningRate, OneCycle, schedule_values
 
 matplotlib.use("Agg")
@@ -80,7 +82,7 @@ def test_clipvalue_reaches_the_optimizer(binary_data):
     assert clf.model_.optimizer.clipvalue == 0.5
 
 
-def test_warm_start_continues_the_schedule(binary_data):
+def test_warm_start_continues_a_cyclical_schedule(binary_data):
     X, y = binary_data
     clf = CLRClassifier(**TINY, schedule="triangular", step_size=1.0, warm_start=True, random_state=0)
     clf.fit(X, y)
@@ -91,14 +93,89 @@ def test_warm_start_continues_the_schedule(binary_data):
     np.testing.assert_allclose(clf.history_["lr"], schedule_values(schedule, 4 * SPE)[SPE - 1 :: SPE][2:], rtol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["linear", "cosine", "one_cycle"])
+def test_warm_start_plans_an_ending_schedule_again_for_each_fit(binary_data, name):
+    # It used to train the whole second fit at the final rate (0 for linear) without a word.
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, schedule=name, learning_rate=0.01, max_lr=0.01, warm_start=True, random_state=0)
+    first = clf.fit(X, y).history_["lr"]
+    clf.fit(X, y)
+    assert int(clf.model_.optimizer.iterations) == 4 * SPE
+    np.testing.assert_allclose(clf.history_["lr"], first, rtol=1e-6)  # the same plan, from iteration 2 * SPE
+    assert min(clf.history_["lr"]) > 0
+
+
 def test_partial_fit_continues_the_schedule(binary_data):
     X, y = binary_data
-    clf = CLRClassifier(**TINY, schedule="one_cycle")
+    clf = CLRClassifier(**{**TINY, "epochs": 3}, schedule="one_cycle")
     for _ in range(3):
         clf.partial_fit(X, y, classes=np.unique(y))
     assert int(clf.model_.optimizer.iterations) == 3 * SPE
+    assert clf.schedule_.total_steps == 3 * SPE  # planned for `epochs` calls of this size
     expected = schedule_values(clf.schedule_, 3 * SPE)[SPE - 1 :: SPE]
     np.testing.assert_allclose(clf.history_["lr"], expected, rtol=1e-6)
+
+
+def test_partial_fit_past_the_end_of_an_ending_schedule_warns(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, schedule="cosine")
+    for _ in range(2):
+        clf.partial_fit(X, y, classes=np.unique(y))
+    with pytest.warns(RuntimeWarning, match="past the end of the 'cosine' schedule.*epochs=2"):
+        clf.partial_fit(X, y)
+
+
+def test_partial_fit_keeps_cycling_without_a_warning(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**{**TINY, "epochs": 1}, schedule="triangular", step_size=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            clf.partial_fit(X, y, classes=np.unique(y))
+    np.testing.assert_allclose(clf.history_["lr"], schedule_values(clf.schedule_, 3 * SPE)[SPE - 1 :: SPE], rtol=1e-6)
+
+
+# -- the schedule is sized from what Keras runs, wherever the setting comes from -------------
+
+N64 = 64
+
+
+@pytest.mark.parametrize(
+    "params, fit_kwargs, steps",
+    [
+        (dict(epochs=2, batch_size=32), dict(batch_size=8, epochs=3), 3 * 8),  # fit(**kwargs) wins
+        (dict(epochs=2, batch_size=32, fit__batch_size=16, fit__epochs=3), {}, 3 * 4),  # routed fit__*
+        (dict(epochs=2, batch_size=16), dict(validation_split=0.5), 2 * 2),  # 32 training rows
+        (dict(epochs=2, batch_size=16, validation_split=0.5), dict(validation_data="held out"), 2 * 4),
+        (dict(epochs=2, batch_size=-1), {}, 2 * 1),
+    ],
+    ids=["fit-kwargs", "routed", "fit-validation_split", "validation_data-wins", "batch_size=-1"],
+)
+def test_one_cycle_spans_exactly_the_steps_keras_runs(binary_data, params, fit_kwargs, steps):
+    X, y = binary_data[0][:N64], binary_data[1][:N64]
+    if fit_kwargs.get("validation_data") == "held out":
+        fit_kwargs = dict(validation_data=(binary_data[0][N64:], binary_data[1][N64:]))
+    clf = CLRClassifier(hidden_layer_sizes=(4,), dropout=0.0, schedule="one_cycle", **params).fit(X, y, **fit_kwargs)
+    assert int(clf.model_.optimizer.iterations) == steps
+    assert clf.schedule_.total_steps == steps
+
+
+def test_range_test_uses_the_batch_size_and_training_rows_keras_uses(binary_data, monkeypatch):
+    seen = {}
+    original = LRFinder.find
+
+    def spy(self, model, X, y, **kwargs):
+        seen.update(rows=len(X), batch_size=kwargs["batch_size"])
+        return original(self, model, X, y, **kwargs)
+
+    monkeypatch.setattr(LRFinder, "find", spy)
+    X, y = binary_data[0][:N64], binary_data[1][:N64]
+    clf = CLRClassifier(**TINY, lr_finder=LRFinder(num_iter=10), validation_split=0.25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a 10-step sweep may see no fall
+        clf.fit(X, y, batch_size=8)
+    assert seen == {"rows": 48, "batch_size": 8}  # Keras holds out the last quarter
+    assert clf.lr_finder_.batch_size_ == 8
 
 
 def test_fitted_model_saves_and_reloads_with_its_schedule(binary_data, tmp_path):
@@ -122,16 +199,3 @@ def test_plot_schedule_of_a_fitted_estimator(binary_data):
     np.testing.assert_allclose(line.get_ydata(), schedule_values(clf.schedule_, 2 * SPE))
     ax2 = plot_schedule(OneCycle(0.1, 50), steps=50, label="one cycle")
     assert ax2.get_legend() is not None
-
-
-def test_estimator_schedule_defaults_match_make_schedule():
-    # The two public signatures restate the same defaults; keep them from drifting apart.
-    import inspect
-
-    from skclr.schedules import make_schedule
-
-    ours = inspect.signature(CLRClassifier).parameters
-    theirs = inspect.signature(make_schedule).parameters
-    shared = set(theirs) - {"name", "steps_per_epoch", "epochs"}
-    assert shared <= set(ours)
-    assert {n: ours[n].default for n in shared} == {n: theirs[n].default for n in shared}

@@ -97,18 +97,38 @@ def test_traced_graphs_are_released_after_each_fit():
 
 
 def test_concurrent_fits_in_threads_keep_their_gradients_until_all_end():
+    # A trace needs its gradient entry until it ends: the first fit to finish must not release
+    # the entries while another fit still runs; the last one releases them all.
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from skclr._tf_graphs import _registry
+    import keras
 
-    def fit(seed):
-        return CLRClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=seed).fit(X[:150], y[:150]).score(X, y)
+    from skclr._tf_state import _registry
 
-    entries = sum(name.startswith("CustomGradient-") for name in _registry())
+    def entries():
+        return sum(name.startswith("CustomGradient-") for name in _registry())
+
+    before, first_done, seen = entries(), threading.Event(), {}
+
+    class WaitForTheFirst(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                first_done.wait(60)
+
+    def first():
+        CLRClassifier(hidden_layer_sizes=(8,), epochs=1, random_state=0).fit(X[:150], y[:150])
+        seen["after_the_first_fit"] = entries()
+        first_done.set()
+
+    def second():
+        CLRClassifier(hidden_layer_sizes=(8,), epochs=2, callbacks=[WaitForTheFirst()]).fit(X[:150], y[:150])
+
     with ThreadPoolExecutor(2) as pool:
-        scores = list(pool.map(fit, range(4)))
-    assert all(0 <= s <= 1 for s in scores)
-    assert sum(name.startswith("CustomGradient-") for name in _registry()) <= entries
+        for future in [pool.submit(second), pool.submit(first)]:
+            future.result()
+    assert seen["after_the_first_fit"] > before  # kept: the second fit was still running
+    assert entries() <= before  # released when the last fit ended
 
 
 def test_kernel_cache_is_cleared_after_fits_that_build_a_model(monkeypatch):
@@ -116,11 +136,11 @@ def test_kernel_cache_is_cleared_after_fits_that_build_a_model(monkeypatch):
     # fit, tensorflow/tensorflow#40171); a partial_fit on the same model reuses its kernels.
     from tensorflow.python.eager import context
 
-    import skclr._tf_graphs as tf_graphs
+    import skclr._tf_state as tf_state
 
     assert callable(context.context().clear_kernel_cache)  # or the release silently does nothing
     cleared = []
-    monkeypatch.setattr(tf_graphs, "_clear_kernel_cache", lambda: cleared.append(True))
+    monkeypatch.setattr(tf_state, "_clear_kernel_cache", lambda: cleared.append(True))
     small = dict(hidden_layer_sizes=(8,), epochs=1)
     estimator = CLRClassifier(**small).fit(X[:100], y[:100])
     assert len(cleared) == 1

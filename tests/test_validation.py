@@ -3,6 +3,7 @@
 import pickle
 import warnings
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -74,6 +75,14 @@ BAD_PARAMS = {
     "hidden_layer_sizes=(0,)": (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"),
     "dropout per layer mismatch": (dict(hidden_layer_sizes=(4, 4), dropout=(0.1,)), "dropout"),
     "clipvalue=0": (dict(clipvalue=0.0), "clipvalue"),
+    "schedule instance with lr_finder": (
+        dict(schedule=keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.9), lr_finder=True),
+        "lr_finder cannot set the rates of a schedule instance",
+    ),
+    "optimizer__learning_rate": (dict(optimizer__learning_rate=0.1), "optimizer__learning_rate.*set learning_rate"),
+    "warmup >= fit__epochs": (dict(schedule="cosine", warmup=3.0, epochs=5, fit__epochs=3), "warmup"),
+    "validation_split leaves no training row": (dict(validation_split=0.99), "validation_split=0.99 cannot split 40"),
+    "end_lr >= learning_rate": (dict(schedule="linear", end_lr=0.1, learning_rate=0.01), "end_lr"),
 }
 
 
@@ -94,6 +103,43 @@ def test_bad_parameters_are_refused_naming_the_parameter(case):
     with pytest.raises(ValueError, match=match):
         clf.fit(X, y)
     assert not hasattr(clf, "model_")
+
+
+@pytest.mark.parametrize(
+    "params, fit_kwargs",
+    [
+        (dict(schedule="cosine", warmup=4.6, epochs=5), {}),  # refused by a one-step-per-epoch dry run
+        (dict(schedule="cosine", warmup=4.0, epochs=2), dict(epochs=5)),  # fit(epochs=) is what runs
+        (dict(schedule="cosine", warmup=4.0, epochs=2, fit__epochs=5), {}),
+    ],
+)
+def test_settings_valid_for_the_epochs_keras_runs_are_accepted(params, fit_kwargs):
+    clf = CLRClassifier(**{**TINY, **params}).fit(X, y, **fit_kwargs)
+    assert len(clf.history_["lr"]) == 5
+    assert clf.history_["lr"][0] < clf.history_["lr"][4]  # still warming up in the first epoch
+
+
+def test_np_bool_lr_finder_runs_the_range_test():
+    clf = CLRClassifier(**TINY, lr_finder=np.True_, schedule="triangular")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the fallback, should the short sweep see no fall
+        clf.fit(X, y)
+    assert isinstance(clf.lr_finder_, LRFinder) and (clf.base_lr_, clf.max_lr_) == clf.lr_finder_.clr_bounds()
+    assert not hasattr(CLRClassifier(**TINY, lr_finder=np.False_).fit(X, y), "lr_finder_")
+
+
+@pytest.mark.parametrize("value, threads", [("4", 4), ("4,2", 4), ("", None), ("x", None), ("0", None), (" 3 ", 3)])
+def test_omp_num_threads_is_read_tolerantly(monkeypatch, value, threads):
+    from skclr._tf_state import env_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert env_threads() == threads
+
+
+@pytest.mark.parametrize("value", ["", "4,2", "x"])
+def test_fit_works_whatever_omp_num_threads_holds(monkeypatch, value):
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert CLRClassifier(**TINY).fit(X, y).score(X, y) > 0.5
 
 
 def test_predict_before_fit():
@@ -167,7 +213,7 @@ INVALID = {
     "step_size": [0.0, -1.0],
     "gamma": [0.0, 1.5, -0.5],
     "pct_start": [0.0, 1.0, 1.1],
-    "warmup": [-1.0, 5.0],
+    "warmup": [-1.0, float("nan")],
     "epochs": [0, -1],
     "batch_size": [0, -2],
     "clipvalue": [0.0, -1.0],
@@ -177,17 +223,21 @@ INVALID = {
 
 @st.composite
 def parameters(draw):
-    """Valid settings (whose combinations may still clash), with one setting corrupted half the time."""
+    """Valid settings (whose combinations may still clash), with one setting corrupted half the time.
+
+    Returns the settings and the name of the corrupted one (None if none is).
+    """
     params = {name: draw(strategy) for name, strategy in VALID.items()}
-    if draw(st.booleans()):
-        name = draw(st.sampled_from(sorted(INVALID)))
-        params[name] = draw(st.sampled_from(INVALID[name]))
-    return params
+    corrupted = draw(st.one_of(st.none(), st.sampled_from(sorted(INVALID))))
+    if corrupted is not None:
+        params[corrupted] = draw(st.sampled_from(INVALID[corrupted]))
+    return params, corrupted
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(params=parameters())
-def test_any_parameters_fit_or_fail_clearly_before_training(params):
+@given(drawn=parameters())
+def test_any_parameters_fit_or_fail_clearly_before_training(drawn):
+    params, corrupted = drawn
     clf = CLRClassifier(hidden_layer_sizes=(4,), dropout=0.0, **params)
     if params["lr_finder"] is True:
         clf.set_params(lr_finder=LRFinder(num_iter=10))
@@ -196,11 +246,15 @@ def test_any_parameters_fit_or_fail_clearly_before_training(params):
         try:
             clf.fit(X, y)
         except DivergenceError:
+            assert corrupted is None, f"{corrupted}={params[corrupted]!r} was not refused"
             event("diverged, reported")
             return  # reported clearly; never returned as a NaN model
         except (ValueError, TypeError) as error:
             event("refused before training")
             assert not hasattr(clf, "model_"), f"raised after building the model: {error!r}"
+            if corrupted is not None:  # single settings are checked first: the corrupted one is named
+                assert f"'{corrupted}' parameter" in str(error), (corrupted, str(error))
             return
+    assert corrupted is None, f"{corrupted}={params[corrupted]!r} was not refused"
     event("fitted")
     assert np.isfinite(clf.predict_proba(X)).all()
