@@ -504,6 +504,8 @@ class CLRClassifier(KerasClassifier):
         if self._schedule_pending:  # a freshly built model
             self._schedule_pending = False
             _set_clipvalue(optimizer, self.clipvalue)
+            if not optimizer.built:  # built inside the first trace, it would cost a second trace
+                optimizer.build(self.model_.trainable_variables)
             rates = {}
             finder = self._range_test()
             if finder is not None:
@@ -553,6 +555,29 @@ class CLRClassifier(KerasClassifier):
         self.model_.train_function = None  # the rate is read when the train step is traced
         self.schedule_ = schedule
 
+    def _run_epochs_in_one_call(self, plan: TrainingPlan) -> None:
+        """Let Keras run each epoch's steps in one graph call, unless a callback wants every batch.
+
+        Per-epoch logs, ``history_["lr"]`` and the divergence check stay exact: they are read at
+        epoch ends, which every call ends on.
+        """
+        per_batch = any(_has_batch_hooks(callback) for callback in self._fit_callbacks)
+        steps = 1 if per_batch or self.run_eagerly else plan.steps_per_epoch
+        if self.model_.steps_per_execution != steps:
+            self.model_.steps_per_execution = steps
+            self.model_.train_function = self.model_.test_function = None
+
+    def _predict_raw(self, X, **kwargs):
+        # keras.Model.predict traces a function and builds a data pipeline at each new model, which
+        # costs more than the whole forward pass of a tabular batch; a direct call needs neither.
+        if kwargs or self._predict_callbacks or self.verbose or not self.initialized_:
+            return super()._predict_raw(X, **kwargs)
+        X, _ = self._validate_data(X=X, y=None)
+        X = self.feature_encoder_.transform(X)
+        chunk = 8192
+        outputs = [self.model_(X[i : i + chunk], training=False) for i in range(0, len(X), chunk)]
+        return np.concatenate([keras.ops.convert_to_numpy(output) for output in outputs])
+
     def _seeded(self):
         if self._random_state is None:
             return contextlib.nullcontext()
@@ -592,10 +617,12 @@ class CLRClassifier(KerasClassifier):
         # Owns the call to keras.Model.fit (scikeras's does the same routing) so that the
         # arguments Keras runs with and the plan the schedule is sized from are one dict.
         fit_args = self._keras_fit_args(len(X), sample_weight, {**kwargs, "epochs": epochs, "initial_epoch": initial_epoch})
-        self._prepare_schedule(TrainingPlan.from_fit_args(len(X), fit_args), X, y, sample_weight)
+        plan = TrainingPlan.from_fit_args(len(X), fit_args)
+        self._prepare_schedule(plan, X, y, sample_weight)
         if getattr(self, "_only_range_test", False):
             return
         monitor = _EpochMonitor()
+        self._run_epochs_in_one_call(plan)
         with self._seeded():
             history = self.model_.fit(x=X, y=y, **fit_args, callbacks=[*self._fit_callbacks, monitor]).history
         if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
@@ -622,6 +649,13 @@ def _history_key(key: str) -> str:
         return metric_name(key)
     except ValueError:  # a custom metric
         return key
+
+
+_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+
+
+def _has_batch_hooks(callback: keras.callbacks.Callback) -> bool:
+    return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook) for hook in _BATCH_HOOKS)
 
 
 def _set_clipvalue(optimizer, clipvalue: float | None) -> None:

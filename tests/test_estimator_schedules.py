@@ -199,3 +199,34 @@ def test_plot_schedule_of_a_fitted_estimator(binary_data):
     np.testing.assert_allclose(line.get_ydata(), schedule_values(clf.schedule_, 2 * SPE))
     ax2 = plot_schedule(OneCycle(0.1, 50), steps=50, label="one cycle")
     assert ax2.get_legend() is not None
+
+
+# -- each epoch in one graph call ---------------------------------------------------------------
+
+
+class CountBatches(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
+def test_an_epoch_runs_in_one_call_and_trains_bit_for_bit_as_step_by_step(binary_data):
+    X, y = binary_data
+    settings = dict(TINY, schedule="one_cycle", epochs=3, random_state=0)
+    fast = CLRClassifier(**settings).fit(X, y)
+    counter = CountBatches()
+    stepwise = CLRClassifier(**settings, callbacks=[counter]).fit(X, y)
+    assert fast.model_.steps_per_execution == SPE
+    assert stepwise.model_.steps_per_execution == 1 and counter.batches == 3 * SPE  # a batch callback sees every batch
+    assert fast.history_ == stepwise.history_
+    for a, b in zip(fast.model_.get_weights(), stepwise.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_predict_proba_matches_keras_predict(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, random_state=0).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), clf.model_.predict(X, verbose=0), rtol=1e-6, atol=1e-7)
