@@ -17,6 +17,7 @@ from pathlib import Path
 from _common import machine, markdown_table
 
 SCRIPTS = {
+    "Speed against plain Keras: one fit, the range test, a grid search": "bench_speed",
     "Overhead against plain Keras": "bench_overhead",
     "Range-test cost": "bench_finder",
     "Time to accuracy per schedule (digits), and scikit-learn's MLPClassifier": "bench_schedules",
