@@ -86,7 +86,7 @@ class CLRClassifier(KerasClassifier):
         LeakyReLU slope for negative inputs.
     schedule : str or keras LearningRateSchedule, default="constant"
         One of ``"constant"``, ``"time"``, ``"step"``, ``"linear"``, ``"polynomial"``,
-        ``"exponential"``, ``"cosine"``, ``"triangular"``, ``"triangular2"``,
+        ``"exponential"``, ``"cosine"``, ``"cosine_restarts"``, ``"triangular"``, ``"triangular2"``,
         ``"exp_range"``, ``"one_cycle"`` (see :func:`skclr.schedules.make_schedule`),
         or a schedule instance used as is (it cannot be combined with ``lr_finder``,
         whose result only the named schedules can use).
@@ -114,7 +114,11 @@ class CLRClassifier(KerasClassifier):
     warmup : float, default=0.0
         Warm-up epochs of ``"cosine"``.
     end_lr : float, default=0.0
-        Final rate of ``"linear"``, ``"polynomial"``, ``"cosine"``.
+        Final rate of ``"linear"``, ``"polynomial"``, ``"cosine"``; lowest of ``"cosine_restarts"``.
+    restart_every : float, default=10.0
+        First period of ``"cosine_restarts"`` (SGDR), in epochs.
+    restart_mult : float, default=2.0
+        Each next period of ``"cosine_restarts"`` is this many times longer, >= 1.
     lr_finder : bool or LRFinder, default=False
         Run the range test in ``fit`` (``True`` uses ``LRFinder()`` defaults). Its
         settings are searchable as ``lr_finder__num_iter`` and so on; an unset
@@ -180,7 +184,7 @@ class CLRClassifier(KerasClassifier):
     Notes
     -----
     Continuing training: the cyclical schedules (``triangular``, ``triangular2``,
-    ``exp_range``) and those without an end (``time``, ``step``, ``exponential``,
+    ``exp_range``, ``cosine_restarts``) and those without an end (``time``, ``step``, ``exponential``,
     ``constant``, a schedule instance) simply go on from the optimizer's iteration.
     The schedules that end (``linear``, ``polynomial``, ``cosine``, ``one_cycle``) are
     planned again by each warm-started ``fit``, from its first iteration, for that
@@ -236,6 +240,8 @@ class CLRClassifier(KerasClassifier):
         pct_start: float = _DEFAULT.pct_start,
         warmup: float = _DEFAULT.warmup,
         end_lr: float = _DEFAULT.end_lr,
+        restart_every: float = _DEFAULT.restart_every,
+        restart_mult: float = _DEFAULT.restart_mult,
         lr_finder: bool | LRFinder = False,
         clipvalue: float | None = None,
         n_threads: int | None = None,
@@ -272,6 +278,8 @@ class CLRClassifier(KerasClassifier):
         self.pct_start = pct_start
         self.warmup = warmup
         self.end_lr = end_lr
+        self.restart_every = restart_every
+        self.restart_mult = restart_mult
         self.lr_finder = lr_finder
         self.clipvalue = clipvalue
         self.n_threads = n_threads

@@ -23,6 +23,7 @@ import numpy as np
 from keras import ops
 from keras.optimizers.schedules import (
     CosineDecay,
+    CosineDecayRestarts,
     ExponentialDecay,
     InverseTimeDecay,
     LearningRateSchedule,
@@ -332,6 +333,8 @@ SETTING_CONSTRAINTS: dict[str, list] = {
     "pct_start": [Interval(Real, 0, 1, closed="neither")],
     "warmup": [_NON_NEGATIVE],
     "end_lr": [_NON_NEGATIVE],
+    "restart_every": [_POSITIVE],
+    "restart_mult": [Interval(Real, 1, None, closed="left")],
 }
 
 
@@ -355,6 +358,8 @@ class ScheduleSettings:
     pct_start: float = 0.3
     warmup: float = 0.0
     end_lr: float = 0.0
+    restart_every: float = 10.0
+    restart_mult: float = 2.0
 
     def __post_init__(self):
         validate_parameter_constraints(SETTING_CONSTRAINTS, asdict(self), caller_name="make_schedule")
@@ -375,7 +380,7 @@ class ScheduleSettings:
             _require(
                 base_lr < max_lr, f"`base_lr` must be < `max_lr`. Received: base_lr={base_lr}, max_lr={max_lr}"
             )
-        if name in ("linear", "polynomial", "cosine"):
+        if name in ("linear", "polynomial", "cosine", "cosine_restarts"):
             _require(
                 self.end_lr < self.learning_rate,
                 f"`end_lr` must be < `learning_rate`. Received: end_lr={self.end_lr}, "
@@ -428,6 +433,13 @@ def _cosine(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
     )
 
 
+def _cosine_restarts(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
+    # SGDR: Keras's CosineDecayRestarts with m_mul=1 and alpha = end_lr / learning_rate is
+    # PyTorch's CosineAnnealingWarmRestarts(T_0, T_mult, eta_min=end_lr).
+    first = _iterations(s.restart_every, steps_per_epoch)
+    return CosineDecayRestarts(s.learning_rate, first, t_mul=s.restart_mult, m_mul=1.0, alpha=s.end_lr / s.learning_rate)
+
+
 def _cyclical(mode: str):
     def build(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
         base_lr, max_lr = s.bounds()
@@ -450,6 +462,7 @@ _BUILDERS: dict[str, Callable[[ScheduleSettings, int, int], LearningRateSchedule
     "polynomial": _polynomial(power=None),
     "exponential": _exponential,
     "cosine": _cosine,
+    "cosine_restarts": _cosine_restarts,
     "triangular": _cyclical("triangular"),
     "triangular2": _cyclical("triangular2"),
     "exp_range": _cyclical("exp_range"),
@@ -490,7 +503,11 @@ def make_schedule(name: str, *, steps_per_epoch: int, epochs: int, **settings) -
         - ``drop`` (0.5), ``drop_every`` (10.0): factor of ``"step"`` and its interval in epochs.
         - ``pct_start`` (0.3): rising fraction of ``"one_cycle"``.
         - ``warmup`` (0.0): linear warm-up of ``"cosine"`` from 0 to ``learning_rate``, in epochs.
-        - ``end_lr`` (0.0): final rate of ``"linear"``, ``"polynomial"`` and ``"cosine"``.
+        - ``end_lr`` (0.0): final rate of ``"linear"``, ``"polynomial"`` and ``"cosine"``, and the
+          lowest rate of ``"cosine_restarts"``.
+        - ``restart_every`` (10.0), ``restart_mult`` (2.0): ``"cosine_restarts"`` (SGDR, Loshchilov &
+          Hutter 2017) anneals from ``learning_rate`` to ``end_lr`` over ``restart_every`` epochs, then
+          restarts, each period ``restart_mult`` times longer than the one before.
 
     Returns
     -------

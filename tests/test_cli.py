@@ -113,7 +113,7 @@ def test_find_lr_runs_the_estimators_range_test(mixed_csv, tmp_path, capsys, mon
 
 def test_schedules(tmp_path, capsys):
     code, out, _ = run(["schedules", "--output", tmp_path, "--epochs", 10], capsys)
-    assert code == 0 and "11 schedules" in out
+    assert code == 0 and "12 schedules" in out
     assert (tmp_path / "schedules.png").exists()
 
 

@@ -47,6 +47,14 @@ def test_lengths_in_epochs_follow_the_fold_size(binary_data):
     assert half.schedule_.step_size == 2 * 4  # ceil(60 / 16) = 4 iterations per epoch
 
 
+def test_restart_periods_are_in_epochs(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**{**TINY, "epochs": 3}, schedule="cosine_restarts", restart_every=1.0, restart_mult=1.0).fit(X, y)
+    assert clf.schedule_.first_decay_steps == SPE
+    np.testing.assert_allclose(clf.history_["lr"], schedule_values(clf.schedule_, 3 * SPE)[SPE - 1 :: SPE], rtol=1e-6)
+    assert clf.history_["lr"][0] == pytest.approx(clf.history_["lr"][2], rel=1e-5)  # same point of each period
+
+
 def test_validation_split_counts_only_training_samples(binary_data):
     X, y = binary_data
     clf = CLRClassifier(**TINY, schedule="one_cycle", validation_split=0.5).fit(X, y)

@@ -168,6 +168,31 @@ def test_cosine_with_warmup():
     np.testing.assert_allclose(values, np.where(t < 20, warm, cos), rtol=1e-5, atol=1e-7 * 0.1)
 
 
+def torch_sgdr(t, first, mult, top, bottom):
+    """PyTorch CosineAnnealingWarmRestarts(T_0=first, T_mult=mult, eta_min=bottom) at step t (its docs)."""
+    if mult == 1:
+        t_cur, t_i = t % first, first
+    else:
+        n = int(math.log(t / first * (mult - 1) + 1, mult))
+        t_cur, t_i = t - first * (mult**n - 1) / (mult - 1), first * mult**n
+    return bottom + (top - bottom) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+
+@pytest.mark.parametrize("every, mult", [(1.0, 2.0), (0.7, 1.0), (3.0, 2.0), (1.3, 3.0)])
+def test_cosine_restarts_is_sgdr_at_every_iteration(every, mult):
+    values = values_of("cosine_restarts", steps=1000, learning_rate=0.1, end_lr=0.01, restart_every=every,
+                       restart_mult=mult)  # fmt: skip
+    expected = [torch_sgdr(t, round(every * SPE), mult, 0.1, 0.01) for t in range(1000)]
+    # Keras computes step / period in float32: after ~100 periods the phase is off by ~1e-5.
+    np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-5 * 0.1)
+
+
+def test_cosine_restarts_restarts_at_the_top():
+    values = values_of("cosine_restarts", steps=70, learning_rate=0.1, restart_every=1.0, restart_mult=2.0)
+    assert [round(float(values[t]), 6) for t in (0, 10, 30)] == [0.1, 0.1, 0.1]  # periods of 10, 20, 40 steps
+    assert values[9] < 0.01 and values[29] < 0.01
+
+
 @pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
 def test_cyclical_step_size_and_gamma_are_per_epoch(mode):
     values = values_of(mode, base_lr=1e-4, max_lr=1e-2, step_size=2.5, gamma=0.9)
@@ -241,6 +266,9 @@ def test_impossible_cyclical_settings(name, kwargs, match):
         ("polynomial", dict(power=0.0), "power"),
         ("linear", dict(end_lr=0.5, learning_rate=0.1), "end_lr"),
         ("cosine", dict(warmup=10.0), "warmup"),
+        ("cosine_restarts", dict(restart_mult=0.5), "restart_mult"),
+        ("cosine_restarts", dict(restart_every=0.0), "restart_every"),
+        ("cosine_restarts", dict(end_lr=0.2, learning_rate=0.1), "end_lr"),
         ("time", dict(decay=-1.0), "decay"),
         ("constant", dict(learning_rate=0.0), "learning_rate"),
     ],
