@@ -21,6 +21,7 @@ SCRIPTS = {
     "Overhead against plain Keras": "bench_overhead",
     "Range-test cost": "bench_finder",
     "Time to accuracy per schedule (digits), and scikit-learn's MLPClassifier": "bench_schedules",
+    "Regression on scikit-learn's diabetes data, against MLPRegressor": "bench_regression",
     "Grid search: one process, loky, Dask": "bench_parallel",
     "Memory per fit in one process": "bench_memory",
 }

@@ -6,11 +6,12 @@ start-up log before TensorFlow is imported.
 
 import importlib
 
-__all__ = ["CLRClassifier", "DivergenceError", "LRFinder", "reference_dnn", "__version__"]
+__all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError", "LRFinder", "reference_dnn", "__version__"]
 __version__ = "0.1.0"
 
 _HOMES = {
     "CLRClassifier": "skclr.estimator",
+    "CLRRegressor": "skclr.estimator",
     "DivergenceError": "skclr.estimator",
     "LRFinder": "skclr.finder",
     "reference_dnn": "skclr.models",

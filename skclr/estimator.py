@@ -1,4 +1,4 @@
-"""``CLRClassifier``: a scikit-learn classifier whose learning-rate schedule is a hyperparameter.
+"""``CLRClassifier`` and ``CLRRegressor``: scikit-learn estimators whose learning-rate schedule is a hyperparameter.
 
 This is the only module that touches scikeras; everything scikeras-specific
 (its private hooks, its routing, its tag and seed quirks) lives here, so the base
@@ -31,9 +31,9 @@ from pandas.api.types import is_numeric_dtype
 from scikeras._utils import route_params
 from scikeras.utils import metric_name
 from scikeras.utils.random_state import tensorflow_random_state
-from scikeras.wrappers import KerasClassifier
+from scikeras.wrappers import KerasClassifier, KerasRegressor
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils import ClassifierTags
+from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -52,7 +52,7 @@ from skclr.schedules import (
     make_schedule,
 )
 
-__all__ = ["CLRClassifier", "DivergenceError"]
+__all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError"]
 
 _DEFAULT = ScheduleSettings()  # the schedule settings' defaults, written once in ScheduleSettings
 
@@ -61,23 +61,7 @@ class DivergenceError(RuntimeError):
     """Raised by ``fit`` when the training loss stops being finite."""
 
 
-class CLRClassifier(KerasClassifier):
-    """Keras DNN classifier whose learning-rate schedule and range test are parameters.
-
-    By default it trains the seed's reference network (:func:`skclr.reference_dnn`)
-    with Adam and sparse categorical cross-entropy. ``schedule`` picks how the
-    rate moves during training; ``lr_finder`` runs a learning-rate range test on
-    the training data of each ``fit`` (so each cross-validation fold finds its own
-    bounds) and trains from the untouched initial weights afterwards.
-
-    Lengths (``step_size``, ``drop_every``, ``warmup``) are in epochs and are
-    converted to optimizer iterations at ``fit`` from what Keras will run: the
-    training samples left by ``validation_split`` and the batch size and epochs,
-    whether they come from the constructor, ``fit__*`` parameters or ``fit(**kwargs)``.
-
-    Parameters
-    ----------
-    hidden_layer_sizes : int or tuple of int, default=(64, 128, 256, 128, 128)
+_PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 128, 256, 128, 128)
         Units of the hidden Dense layers of the reference network; an int is one layer.
     dropout : float, tuple of float or None, default=None
         Dropout after each hidden layer. None is the seed's pattern: 0.1 after each
@@ -133,8 +117,9 @@ class CLRClassifier(KerasClassifier):
     optimizer : str or keras Optimizer class, default="adam"
         Optimizer; its other settings can be routed as ``optimizer__beta_1=...``.
         Its rate always comes from ``schedule`` (``optimizer__learning_rate`` is refused).
-    loss : str, default="sparse_categorical_crossentropy"
-        Training loss.
+    loss : str, keras Loss or None, default=None
+        Training loss; None is the task's: sparse categorical cross-entropy for
+        ``CLRClassifier``, mean squared error for ``CLRRegressor``.
     metrics : list, default=None
         Extra Keras metrics recorded in ``history_``.
     batch_size : int, default=32
@@ -155,14 +140,15 @@ class CLRClassifier(KerasClassifier):
         A builder returning a Keras model instead of the reference network. If it
         compiles the model, its optimizer is kept (class and settings) and only its
         rate is replaced by the schedule.
-    shuffle, run_eagerly, callbacks, class_weight, validation_batch_size
-        As in ``scikeras.wrappers.KerasClassifier``.
+    shuffle, run_eagerly, callbacks, validation_batch_size
+        As in scikeras's wrappers.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes (``CLRClassifier`` only; ``CLRRegressor`` refuses it).
     **kwargs
         Routed parameters (``optimizer__*``, ``fit__*``, ``model__*``...) as in scikeras.
+"""
 
-    Attributes
-    ----------
-    model_ : keras.Model
+_ATTRIBUTES_DOC = """    model_ : keras.Model
         The trained network.
     history_ : dict of list
         Per-epoch ``loss``, metrics, and ``lr`` (rate of each epoch's last step).
@@ -174,32 +160,31 @@ class CLRClassifier(KerasClassifier):
         Initial rate used by the other schedules.
     lr_finder_ : LRFinder
         The fitted range test; only when ``lr_finder`` is set.
-    classes_ : ndarray
-        Class labels.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str
         Column names, when ``X`` was a DataFrame with string columns.
+"""
 
-    Notes
-    -----
-    Continuing training: the cyclical schedules (``triangular``, ``triangular2``,
+_NOTES_DOC = """    Continuing training: the cyclical schedules (``triangular``, ``triangular2``,
     ``exp_range``, ``cosine_restarts``) and those without an end (``time``, ``step``, ``exponential``,
     ``constant``, a schedule instance) simply go on from the optimizer's iteration.
     The schedules that end (``linear``, ``polynomial``, ``cosine``, ``one_cycle``) are
     planned again by each warm-started ``fit``, from its first iteration, for that
     fit's data and epochs (the range test is not repeated). ``partial_fit`` plans them
     for ``epochs`` calls; a call past that end trains at the final rate and warns.
+"""
 
-    Examples
-    --------
-    >>> from sklearn.datasets import make_classification
-    >>> from skclr import CLRClassifier
-    >>> X, y = make_classification(n_samples=200, n_features=8, random_state=0)
-    >>> clf = CLRClassifier(schedule="triangular", epochs=2, random_state=0).fit(X, y)
-    >>> clf.predict_proba(X[:3]).shape, len(clf.history_["lr"])
-    ((3, 2), 2)
+
+class _CLRWrapper:
+    """What ``CLRClassifier`` and ``CLRRegressor`` share: parameters, validation, the training plan,
+    the schedule, the range test and the call to ``keras.Model.fit``.
+
+    A subclass sets the loss and output layer of its task and checks its targets.
     """
+
+    _default_loss: str
+    _output_activation: str
 
     build_fn = None  # scikeras reads it; a class attribute keeps it out of get_params
     __repr__ = BaseEstimator.__repr__  # scikit-learn's compact repr, not scikeras's one-per-line dump
@@ -246,7 +231,7 @@ class CLRClassifier(KerasClassifier):
         clipvalue: float | None = None,
         n_threads: int | None = None,
         optimizer: Any = "adam",
-        loss: Any = "sparse_categorical_crossentropy",
+        loss: Any = None,
         metrics: list | None = None,
         batch_size: int | None = 32,
         epochs: int = 20,
@@ -304,26 +289,16 @@ class CLRClassifier(KerasClassifier):
 
     # -- scikit-learn interface -------------------------------------------------
 
-    def __sklearn_tags__(self):
-        # scikeras puts ClassifierMixin after BaseEstimator, so its tags never apply.
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        tags.classifier_tags = ClassifierTags(poor_score=True, multi_class=True, multi_label=False)
-        tags.target_tags.required = True
-        tags.target_tags.multi_output = False
-        tags.input_tags.sparse = False
-        tags.non_deterministic = self.random_state is None
-        return tags
-
-    def fit(self, X, y, sample_weight=None, **kwargs) -> CLRClassifier:
+    def fit(self, X, y, sample_weight=None, **kwargs):
         """Validate everything, optionally run the range test, then train with the schedule.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Numeric training data.
-        y : array-like of shape (n_samples,)
-            Class labels (strings or integers), at least two classes.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (strings or integers, at least two classes), or continuous
+            targets for ``CLRRegressor`` (one column per output).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights.
         **kwargs
@@ -332,47 +307,28 @@ class CLRClassifier(KerasClassifier):
 
         Returns
         -------
-        CLRClassifier
+        self
             The fitted estimator.
         """
         kwargs["epochs"] = kwargs.get("epochs", self._configured_epochs())  # fit(epochs=) > fit__epochs > epochs
         new_model = not (self.warm_start and self.initialized_)
         X, y, sample_weight = self._validate_fit_input(X, y, sample_weight, kwargs, kwargs["epochs"], new_model)
-        if len(np.unique(y)) < 2:  # partial_fit may see one class per batch; fit may not
-            raise ValueError(
-                f"CLRClassifier needs at least 2 classes to train; y has 1 class: {np.unique(y)}."
-            )
+        self._check_target(y, whole_training_set=True)
         self._call = "fit"
         with fit_session(seeded=self.random_state is not None, new_model=new_model):
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> CLRClassifier:
-        """Train for one more epoch, continuing the schedule where it stopped.
-
-        A schedule that ends is planned, on the first call, for ``epochs`` calls of
-        this size; a call past that end trains at the final rate and warns.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        classes : array-like, default=None
-            All labels, needed on the first call if ``y`` lacks some.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        CLRClassifier
-            The estimator.
-        """
+    def _partial_fit(self, X, y, sample_weight, kwargs: dict, **extra):
+        """One more epoch; a schedule that ends is planned, on the first call, for ``epochs`` calls."""
         new_model = not self.initialized_
         fit_kwargs = {**kwargs, "epochs": 1}
         X, y, sample_weight = self._validate_fit_input(
             X, y, sample_weight, fit_kwargs, self._configured_epochs(), new_model
         )
+        self._check_target(y, whole_training_set=False)
         self._call = "partial_fit"
         with fit_session(seeded=self.random_state is not None, new_model=new_model):
-            return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
+            return super().partial_fit(X, y, sample_weight=sample_weight, **extra, **kwargs)
 
     def find_lr(self, X, y, sample_weight=None, **kwargs) -> LRFinder:
         """Run the range test exactly as ``fit`` would, on a fresh model, without training.
@@ -396,15 +352,11 @@ class CLRClassifier(KerasClassifier):
         return trial.lr_finder_
 
     def predict(self, X, **kwargs) -> np.ndarray:
-        """Predict class labels for ``X``."""
+        """Predict class labels (classifier) or values (regressor) for ``X``."""
         return super().predict(self._validate_predict_input(X), **kwargs)
 
-    def predict_proba(self, X, **kwargs) -> np.ndarray:
-        """Predict class probabilities for ``X``, one column per class in ``classes_``."""
-        return super().predict_proba(self._validate_predict_input(X), **kwargs)
-
     def score(self, X, y, sample_weight=None) -> float:
-        """Mean accuracy on ``(X, y)``, weighted by ``sample_weight``."""
+        """Accuracy (classifier) or R² (regressor) on ``(X, y)``, weighted by ``sample_weight``."""
         check_is_fitted(self, "model_")
         return super().score(X, y, sample_weight=sample_weight)
 
@@ -445,9 +397,8 @@ class CLRClassifier(KerasClassifier):
         """Check parameters, data (scikit-learn's messages) and the training plan before any model is built."""
         self._validate_params(schedule_epochs)
         # dtype=None: scikeras converts X itself; this pass checks shape, finiteness, sparsity, names.
-        array, y = validate_data(self, X, y, reset=new_model, dtype=None)
+        array, y = validate_data(self, X, y, reset=new_model, dtype=None, **self._target_checks)
         _require_numeric(X, array)
-        check_classification_targets(y)
         if sample_weight is not None:  # a copy: scikeras multiplies class weights into it in place
             sample_weight = _check_sample_weight(
                 sample_weight, np.empty((len(y), 0)), ensure_non_negative=True, copy=True
@@ -593,17 +544,24 @@ class CLRClassifier(KerasClassifier):
 
     # -- scikeras hooks ---------------------------------------------------------
 
+    def _get_compile_kwargs(self):
+        kwargs = super()._get_compile_kwargs()
+        if kwargs["loss"] is None:
+            kwargs["loss"] = self._default_loss
+        return kwargs
+
     def _check_model_param(self):
         return self._build_reference_model if self.model is None else super()._check_model_param()
 
     def _build_reference_model(self, compile_kwargs: dict) -> keras.Model:
         model = reference_dnn(
             self.n_features_in_,
-            self.n_classes_,
+            self._output_units(),
             hidden_layer_sizes=self._layer_sizes(),
             dropout=self.dropout,
             negative_slope=self.negative_slope,
             seed=self._random_state,
+            output_activation=self._output_activation,
         )
         model.compile(**compile_kwargs)
         return model
@@ -647,6 +605,174 @@ class CLRClassifier(KerasClassifier):
                 f"rate {rate:.3g}. Use a lower learning_rate/max_lr, set clipvalue, or let "
                 "lr_finder=True choose the rates."
             )
+
+
+class CLRClassifier(_CLRWrapper, KerasClassifier):
+    __doc__ = f"""Keras DNN classifier whose learning-rate schedule and range test are parameters.
+
+    By default it trains the seed's reference network (:func:`skclr.reference_dnn`)
+    with Adam and sparse categorical cross-entropy. ``schedule`` picks how the
+    rate moves during training; ``lr_finder`` runs a learning-rate range test on
+    the training data of each ``fit`` (so each cross-validation fold finds its own
+    bounds) and trains from the untouched initial weights afterwards.
+
+    Lengths (``step_size``, ``drop_every``, ``warmup``...) are in epochs and are
+    converted to optimizer iterations at ``fit`` from what Keras will run: the
+    training samples left by ``validation_split`` and the batch size and epochs,
+    whether they come from the constructor, ``fit__*`` parameters or ``fit(**kwargs)``.
+
+    Parameters
+    ----------
+{_PARAMETERS_DOC}
+    Attributes
+    ----------
+{_ATTRIBUTES_DOC}    classes_ : ndarray
+        Class labels.
+
+    See Also
+    --------
+    CLRRegressor : the same for continuous targets.
+
+    Notes
+    -----
+{_NOTES_DOC}
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skclr import CLRClassifier
+    >>> X, y = make_classification(n_samples=200, n_features=8, random_state=0)
+    >>> clf = CLRClassifier(schedule="triangular", epochs=2, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:3]).shape, len(clf.history_["lr"])
+    ((3, 2), 2)
+    """
+
+    _default_loss = "sparse_categorical_crossentropy"
+    _output_activation = "softmax"
+    _target_checks: dict = {}
+
+    def __sklearn_tags__(self):
+        # scikeras puts ClassifierMixin after BaseEstimator, so its tags never apply.
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(poor_score=True, multi_class=True, multi_label=False)
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = False
+        tags.input_tags.sparse = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> CLRClassifier:
+        """Train for one more epoch, continuing the schedule where it stopped.
+
+        A schedule that ends is planned, on the first call, for ``epochs`` calls of
+        this size; a call past that end trains at the final rate and warns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like, default=None
+            All labels, needed on the first call if ``y`` lacks some.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        CLRClassifier
+            The estimator.
+        """
+        return self._partial_fit(X, y, sample_weight, kwargs, classes=classes)
+
+    def predict_proba(self, X, **kwargs) -> np.ndarray:
+        """Predict class probabilities for ``X``, one column per class in ``classes_``."""
+        return super().predict_proba(self._validate_predict_input(X), **kwargs)
+
+    def _check_target(self, y, whole_training_set: bool) -> None:
+        check_classification_targets(y)
+        if whole_training_set and len(np.unique(y)) < 2:  # partial_fit may see one class per batch
+            raise ValueError(f"CLRClassifier needs at least 2 classes to train; y has 1 class: {np.unique(y)}.")
+
+    def _output_units(self) -> int:
+        return self.n_classes_
+
+
+class CLRRegressor(_CLRWrapper, KerasRegressor):
+    __doc__ = f"""Keras DNN regressor whose learning-rate schedule and range test are parameters.
+
+    The same parameters, schedules, range test, validation and persistence as
+    :class:`CLRClassifier`, around the same reference network with a linear output
+    layer (one unit per target column) and mean squared error. ``y`` may be 2-D
+    (several outputs). ``score`` is R², as for scikit-learn's regressors.
+
+    Parameters
+    ----------
+{_PARAMETERS_DOC}
+    Attributes
+    ----------
+{_ATTRIBUTES_DOC}    n_outputs_ : int
+        Number of target columns.
+
+    See Also
+    --------
+    CLRClassifier : the same for class labels.
+
+    Notes
+    -----
+{_NOTES_DOC}
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skclr import CLRRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=8, n_targets=2, random_state=0)
+    >>> reg = CLRRegressor(schedule="one_cycle", max_lr=1e-2, epochs=2, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape, len(reg.history_["lr"])
+    ((3, 2), 2)
+    """
+
+    _parameter_constraints: dict = {**_CLRWrapper._parameter_constraints, "class_weight": [None]}
+    _default_loss = "mse"
+    _output_activation = "linear"
+    _target_checks: dict = {"y_numeric": True, "multi_output": True}
+
+    def __sklearn_tags__(self):
+        # scikeras puts RegressorMixin after BaseEstimator, so its tags never apply.
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags(poor_score=True)
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.input_tags.sparse = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def partial_fit(self, X, y, sample_weight=None, **kwargs) -> CLRRegressor:
+        """Train for one more epoch, continuing the schedule where it stopped.
+
+        A schedule that ends is planned, on the first call, for ``epochs`` calls of
+        this size; a call past that end trains at the final rate and warns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        CLRRegressor
+            The estimator.
+        """
+        return self._partial_fit(X, y, sample_weight, kwargs)
+
+    def predict(self, X, **kwargs) -> np.ndarray:
+        """Predict target values for ``X`` (float64, one column per target when ``y`` was 2-D)."""
+        return super().predict(X, **kwargs).astype(np.float64)  # the network computes in float32
+
+    def _check_target(self, y, whole_training_set: bool) -> None:
+        pass  # validate_data with y_numeric=True has refused text, NaN and inf
+
+    def _output_units(self) -> int:
+        return self.n_outputs_
 
 
 def _history_key(key: str) -> str:

@@ -24,18 +24,21 @@ def reference_dnn(
     dropout: float | Sequence[float] | None = None,
     negative_slope: float = 0.1,
     seed: int | None = None,
+    output_activation: str = "softmax",
 ) -> keras.Model:
     """Build the seed's DNN: Dense -> LeakyReLU -> Dropout blocks and a softmax output.
 
     The model is returned uncompiled; it outputs one probability per class (two
     for a binary problem), to be trained with (sparse) categorical cross-entropy.
+    With ``output_activation="linear"`` it is the regression network: one value per
+    target column, to be trained with mean squared error.
 
     Parameters
     ----------
     n_features : int
         Width of the input.
     n_classes : int
-        Number of output units, >= 2.
+        Number of output units: classes (>= 2) for softmax, target columns (>= 1) otherwise.
     hidden_layer_sizes : sequence of int, default=(64, 128, 256, 128, 128)
         Units of each hidden Dense layer.
     dropout : float, sequence of float or None, default=None
@@ -47,6 +50,8 @@ def reference_dnn(
         Seeds every initializer and dropout layer from a private generator. Keras's
         default seeds come from Python's global ``random``, which other threads (a Dask
         worker's event loop, say) may draw from at the same time.
+    output_activation : str, default="softmax"
+        Activation of the output layer; ``"linear"`` for regression.
 
     Returns
     -------
@@ -72,8 +77,8 @@ def reference_dnn(
             f"`dropout` needs one rate per hidden layer: got {len(rates)} rates for "
             f"{len(sizes)} layers (hidden_layer_sizes={sizes})."
         )
-    if n_classes < 2:
-        raise ValueError(f"`n_classes` must be >= 2. Received: n_classes={n_classes}")
+    if n_classes < (2 if output_activation == "softmax" else 1):
+        raise ValueError(f"`n_classes` is too small for a {output_activation} output. Received: n_classes={n_classes}")
     draw = np.random.RandomState(seed).randint if seed is not None else lambda high: None
 
     def dense(units: int, **kwargs) -> keras.layers.Dense:
@@ -86,5 +91,5 @@ def reference_dnn(
             keras.layers.LeakyReLU(negative_slope=negative_slope),
             keras.layers.Dropout(rate, seed=draw(2**31 - 1)),
         ]
-    layers.append(dense(n_classes, activation="softmax"))
+    layers.append(dense(n_classes, activation=output_activation))
     return keras.Sequential(layers, name="reference_dnn")

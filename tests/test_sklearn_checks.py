@@ -2,17 +2,18 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skclr import CLRClassifier
+from skclr import CLRClassifier, CLRRegressor
 
 # Each check that cannot pass for a Keras network, with the reason.
 EXPECTED_FAILED_CHECKS = {
     "check_estimator_tags_renamed": (
-        "scikeras 0.13's BaseWrapper and KerasClassifier define _more_tags; the check walks "
-        "the whole MRO, so no subclass can pass it (our __sklearn_tags__ is correct)."
+        "scikeras 0.13's BaseWrapper, KerasClassifier and KerasRegressor define _more_tags; the "
+        "check walks the whole MRO, so no subclass can pass it (our __sklearn_tags__ is correct)."
     ),
     "check_mixin_order": (
-        "scikeras declares KerasClassifier(BaseWrapper, ClassifierMixin); a subclass cannot "
-        "reorder its bases (C3 linearization), so __sklearn_tags__ sets the classifier tags."
+        "scikeras declares KerasClassifier(BaseWrapper, ClassifierMixin) and KerasRegressor(BaseWrapper, "
+        "RegressorMixin); a subclass cannot reorder their bases (C3 linearization), so "
+        "__sklearn_tags__ sets the tags."
     ),
     "check_methods_sample_order_invariance": (
         "float32 matrix products (oneDNN/Eigen) compute a row in a vector lane or a remainder "
@@ -27,8 +28,11 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
+SMALL = dict(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, random_state=0)
+
+
 @parametrize_with_checks(
-    [CLRClassifier(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, random_state=0)],
+    [CLRClassifier(**SMALL), CLRRegressor(**SMALL)],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible_estimator(estimator, check):

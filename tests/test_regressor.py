@@ -1,0 +1,97 @@
+"""CLRRegressor: the classifier's machinery for continuous, also 2-D, targets."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import TINY
+from sklearn.base import is_regressor
+from sklearn.datasets import make_regression
+from sklearn.model_selection import GridSearchCV, KFold, check_cv, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skclr import CLRRegressor, LRFinder
+from skclr.schedules import schedule_values
+
+
+@pytest.fixture(scope="module")
+def regression_data():
+    X, y = make_regression(n_samples=160, n_features=6, n_informative=4, n_targets=2, noise=0.1, random_state=0)
+    return X.astype("float32"), (y / y.std(axis=0)).astype("float32")
+
+
+def test_is_a_regressor_with_plain_kfold():
+    assert is_regressor(CLRRegressor())
+    assert isinstance(check_cv(5, np.arange(10.0), classifier=False), KFold)
+
+
+def test_learns_a_linear_target_and_scores_r2(regression_data):
+    X, y = regression_data
+    reg = CLRRegressor(hidden_layer_sizes=(32,), dropout=0.0, schedule="one_cycle", max_lr=1e-2, epochs=30,
+                       batch_size=16, random_state=0).fit(X, y[:, 0])  # fmt: skip
+    assert reg.model_.loss == "mse" and reg.model_.layers[-1].activation.__name__ == "linear"
+    assert reg.predict(X).shape == (len(X),)
+    assert reg.score(X, y[:, 0]) > 0.8
+
+
+def test_two_target_columns_give_two_outputs(regression_data):
+    X, y = regression_data
+    frame = pd.DataFrame(y, columns=["a", "b"])
+    reg = CLRRegressor(**TINY, schedule="triangular").fit(X, frame)
+    assert reg.n_outputs_ == 2 and reg.predict(X[:5]).shape == (5, 2)
+
+
+def test_pipeline_grid_search_over_schedules_with_r2(regression_data):
+    X, y = regression_data
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), CLRRegressor(**TINY, random_state=0)),
+        {"clrregressor__schedule": ["constant", "cosine_restarts", "one_cycle"]},
+        scoring="r2", cv=2, error_score="raise",
+    ).fit(X, y[:, 0])  # fmt: skip
+    assert len(search.cv_results_["params"]) == 3
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_cross_val_score_and_pickle(regression_data):
+    X, y = regression_data
+    scores = cross_val_score(CLRRegressor(**TINY, random_state=0), X, y, cv=2, scoring="neg_mean_squared_error")
+    assert scores.shape == (2,) and np.isfinite(scores).all()
+    reg = CLRRegressor(**TINY, schedule="exp_range", random_state=0).fit(X, y)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(reg)).predict(X), reg.predict(X))
+
+
+def test_range_test_sets_the_bounds_on_regression(regression_data):
+    X, y = regression_data
+    reg = CLRRegressor(**TINY, schedule="triangular", lr_finder=LRFinder(min_lr=1e-5, max_lr=10.0, num_iter=40),
+                       random_state=0).fit(X, y)  # fmt: skip
+    assert reg.lr_finder_.losses_.shape[0] >= 10
+    assert (reg.schedule_.base_lr, reg.schedule_.max_lr) == (reg.base_lr_, reg.max_lr_)
+    assert 1e-5 < reg.max_lr_ < 10.0
+
+
+def test_partial_fit_continues_the_schedule(regression_data):
+    X, y = regression_data
+    reg = CLRRegressor(**{**TINY, "epochs": 3}, schedule="one_cycle")
+    for _ in range(3):
+        reg.partial_fit(X, y)
+    steps = 10  # ceil(160 / 16)
+    np.testing.assert_allclose(reg.history_["lr"], schedule_values(reg.schedule_, 3 * steps)[steps - 1 :: steps], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "params, target, match",
+    [
+        (dict(class_weight="balanced"), None, "'class_weight' parameter of CLRRegressor must be None"),
+        ({}, "text", "could not convert|Unknown label|numeric"),
+        ({}, "nan", "NaN"),
+    ],
+)
+def test_bad_input_is_refused_before_training(regression_data, params, target, match):
+    X, y = regression_data
+    y = {"text": np.array(["a"] * len(X)), "nan": np.where(np.arange(len(X)) == 3, np.nan, y[:, 0]), None: y}[target]
+    reg = CLRRegressor(**TINY, **params)
+    with pytest.raises(ValueError, match=match):
+        reg.fit(X, y)
+    assert not hasattr(reg, "model_")
