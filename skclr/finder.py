@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
+from collections.abc import Iterator
 
 from numbers import Integral, Real
 
@@ -155,12 +157,17 @@ class LRFinder(BaseEstimator):
         ----------
         model : keras.Model
             A compiled model; its optimizer is the one swept.
-        X, y : array-like
-            Training data as ``model.fit`` takes it (arrays indexed by sample).
+        X : array-like, DataFrame, dict or list of arrays, tf.data.Dataset or keras.utils.PyDataset
+            Training inputs as ``model.fit`` takes them: arrays indexed by sample (a dict
+            or list of them for a multi-input model), or a dataset that yields batches
+            ``(x, y)`` or ``(x, y, sample_weight)``, cycled as often as the sweep needs.
+        y : array-like, dict or list of arrays, or None
+            Targets for array inputs; None for a dataset.
         batch_size : int, default=32
-            Samples per step; smaller data is used whole.
+            Samples per step for array inputs (smaller data is used whole); a dataset's
+            batches are used as they come.
         sample_weight : array-like, optional
-            Per-sample weights passed to each step.
+            Per-sample weights for array inputs.
         validation_data : tuple (X_val, y_val), optional
             If given, the loss on all of it is computed after every step and stored
             in ``val_losses_``: one extra forward pass over ``X_val`` per step.
@@ -171,28 +178,31 @@ class LRFinder(BaseEstimator):
             ``self``, with the fitted attributes set.
         """
         self._validate_params()
-        # pandas objects index columns with X[idx]; rows are what the sweep needs
-        X, y, sample_weight = (np.asarray(a) if hasattr(a, "iloc") else a for a in (X, y, sample_weight))
         if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", False):
             raise ValueError("LRFinder.find needs a compiled model (call model.compile first).")
-        n = len(X)
-        if n == 0 or len(y) != n:
-            raise ValueError(f"X and y must hold the same, non-zero number of samples; got {n} and {len(y)}.")
         if int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size}")
-        batches = _batch_indices(n, int(batch_size), int(self.num_iter), check_random_state(self.random_state))
-        self.batch_size_ = len(batches[0])
+        if _is_dataset(X):
+            if y is not None or sample_weight is not None:
+                raise ValueError("With a dataset as X, y and sample_weight come from its batches: pass y=None.")
+            batches = _dataset_batches(X)
+        else:
+            rng = check_random_state(self.random_state)
+            batches = _array_batches(X, y, sample_weight, int(batch_size), int(self.num_iter), rng)
+        batches = itertools.islice(batches, int(self.num_iter))
+        first = next(batches)
+        self.batch_size_ = len(keras.tree.flatten(first[0])[0])
         if not model.built:  # so that every variable exists before the snapshot
-            model.build((None,) + tuple(np.shape(X)[1:]))
+            model.build((None,) + tuple(np.shape(first[0])[1:]))
+        batches = itertools.chain([first], batches)
 
         lrs, losses, smoothed, val_losses = [], [], [], []
         average, best = 0.0, math.inf
         self.diverged_ = False
         with _swept_rate(model) as rate:
-            for step, (lr, idx) in enumerate(zip(self.rates(), batches)):
+            for step, (lr, (x, target, weights)) in enumerate(zip(self.rates(), batches)):
                 rate.assign(lr)
-                weights = None if sample_weight is None else sample_weight[idx]
-                logs = model.train_on_batch(X[idx], y[idx], sample_weight=weights, return_dict=True)
+                logs = model.train_on_batch(x, target, sample_weight=weights, return_dict=True)
                 loss = float(logs["loss"])
                 lrs.append(lr)
                 losses.append(loss)
@@ -316,15 +326,47 @@ class LRFinder(BaseEstimator):
         return plot_lr_finder(self, ax=ax)
 
 
-def _batch_indices(n: int, batch_size: int, steps: int, rng: np.random.RandomState) -> list[np.ndarray]:
-    """Index arrays of ``steps`` batches, reshuffling at each pass over the data."""
+def _is_dataset(data) -> bool:
+    import tensorflow as tf
+
+    return isinstance(data, (tf.data.Dataset, keras.utils.PyDataset))
+
+
+def _dataset_batches(data) -> Iterator[tuple]:
+    """``(x, y, sample_weight)`` of each batch of a dataset, pass after pass."""
+    while True:
+        if isinstance(data, keras.utils.PyDataset):
+            elements = (data[i] for i in range(len(data)))
+        else:
+            elements = iter(data)
+        empty = True
+        for element in elements:
+            empty = False
+            yield keras.utils.unpack_x_y_sample_weight(element)
+        if empty:
+            raise ValueError("The dataset given to LRFinder.find yields no batch.")
+        if isinstance(data, keras.utils.PyDataset):
+            data.on_epoch_end()
+
+
+def _array_batches(X, y, sample_weight, batch_size: int, steps: int, rng) -> Iterator[tuple]:
+    """``(x, y, sample_weight)`` batches of arrays (or dicts and lists of them), reshuffled each pass."""
+    # pandas objects index columns with X[idx]; rows are what the sweep needs
+    X, y, sample_weight = (keras.tree.map_structure(_rows, a) if a is not None else None for a in (X, y, sample_weight))
+    lengths = {len(a) for part in (X, y, sample_weight) if part is not None for a in keras.tree.flatten(part)}
+    if len(lengths) != 1 or 0 in lengths:
+        raise ValueError(f"X, y and sample_weight must hold the same, non-zero number of samples; got {sorted(lengths)}.")
+    n = lengths.pop()
     size = min(batch_size, n)
-    per_pass = n // size
-    batches: list[np.ndarray] = []
-    while len(batches) < steps:
+    for _ in range(0, steps, n // size):
         order = rng.permutation(n)
-        batches += [order[i * size : (i + 1) * size] for i in range(per_pass)]
-    return batches[:steps]
+        for i in range(n // size):
+            idx = order[i * size : (i + 1) * size]
+            yield tuple(None if a is None else keras.tree.map_structure(lambda v: v[idx], a) for a in (X, y, sample_weight))
+
+
+def _rows(array):
+    return np.asarray(array) if hasattr(array, "iloc") else array
 
 
 class _swept_rate:

@@ -326,3 +326,58 @@ class TestScikitLearnObject:
         np.testing.assert_array_equal(first.losses_, again.losses_)
         assert not np.array_equal(first.losses_, other.losses_)
         assert losses(5, finder_seed=11).random_state == 11  # a finder's own seed wins
+
+
+class TestAnyKerasInput:
+    """What ``Model.fit`` accepts: dicts and lists of arrays, tf.data datasets, PyDatasets."""
+
+    @staticmethod
+    def two_input_model(as_dict: bool):
+        a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
+        out = keras.layers.Dense(1, kernel_initializer="ones")(keras.layers.Concatenate()([a, b]))
+        model = keras.Model({"a": a, "b": b} if as_dict else [a, b], out)
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    def test_a_two_input_model_swept_with_a_dict_or_a_list(self):
+        rng = np.random.default_rng(0)
+        Xa, Xb = rng.normal(size=(64, 3)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
+        y = Xa.sum(axis=1) - Xb.sum(axis=1)
+        model = self.two_input_model(as_dict=True)
+        before = [w.copy() for w in model.get_weights()]
+        by_name = LRFinder(min_lr=1e-4, max_lr=1.0, num_iter=30, random_state=0)
+        by_name.find(model, {"a": Xa, "b": Xb}, y, batch_size=16)
+        by_position = LRFinder(min_lr=1e-4, max_lr=1.0, num_iter=30, random_state=0)
+        by_position.find(self.two_input_model(as_dict=False), [Xa, Xb], y, batch_size=16)
+        assert by_name.batch_size_ == 16 and len(by_name.losses_) > 10
+        np.testing.assert_allclose(by_name.losses_, by_position.losses_, rtol=1e-6)  # same batches, same model
+        for w0, w1 in zip(before, model.get_weights()):
+            np.testing.assert_array_equal(w0, w1)
+
+    def test_a_tf_data_dataset_of_batches(self):
+        import tensorflow as tf
+
+        dataset = tf.data.Dataset.from_tensor_slices((X1, Y1)).batch(4)  # 2 batches, cycled
+        finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=100).find(quadratic_model(), dataset, None)
+        expected, _ = simulate_sgd(finder.lrs_)
+        np.testing.assert_allclose(finder.losses_, expected, rtol=1e-4, atol=1e-30)
+        assert finder.batch_size_ == 4 and finder.diverged_
+
+    def test_a_keras_pydataset(self):
+        class Halves(keras.utils.PyDataset):
+            def __len__(self):
+                return 2
+
+            def __getitem__(self, index):
+                return X1[4 * index : 4 * index + 4], Y1[4 * index : 4 * index + 4]
+
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20).find(quadratic_model(), Halves(), None)
+        expected, _ = simulate_sgd(finder.lrs_)
+        np.testing.assert_allclose(finder.losses_, expected, rtol=1e-4)
+        assert len(finder.losses_) == 20
+
+    def test_a_dataset_with_a_separate_y_is_refused(self):
+        import tensorflow as tf
+
+        with pytest.raises(ValueError, match="y=None"):
+            LRFinder().find(quadratic_model(), tf.data.Dataset.from_tensor_slices((X1, Y1)).batch(4), Y1)
