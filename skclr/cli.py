@@ -21,8 +21,13 @@ class CLIError(Exception):
     """A user error: printed as one line on stderr, exit status 2."""
 
 
-def load_data(path: str | None, target: str | None) -> tuple[pd.DataFrame, pd.Series, str]:
-    """Read ``path`` (CSV) and split off ``target``; without a path, the bundled digits data."""
+def load_data(path: str | None, target: str | None, task: str = "auto") -> tuple[pd.DataFrame, pd.Series, str]:
+    """Read ``path`` (CSV) and split off ``target``; without a path, the bundled digits data.
+
+    ``task`` "auto" detects regression from a continuous target.
+    """
+    from skclr.experiment import detect_task
+
     if path is None:
         from sklearn.datasets import load_digits
 
@@ -42,12 +47,16 @@ def load_data(path: str | None, target: str | None) -> tuple[pd.DataFrame, pd.Se
     unlabeled = int(frame[target].isna().sum())
     frame = frame.dropna(subset=[target])
     y = frame.pop(target)
-    if y.nunique() < 2:
+    task = detect_task(y) if task == "auto" else task
+    if task == "classification" and y.nunique() < 2:
         raise CLIError(f"target {target!r} has {y.nunique()} class(es); at least 2 are needed")
+    if task == "regression" and not pd.api.types.is_numeric_dtype(y):
+        raise CLIError(f"target {target!r} is not numeric; regression needs numbers")
     if frame.shape[1] == 0:
         raise CLIError(f"{path} has no feature columns besides {target!r}")
     dropped = f"; {unlabeled} rows without a {target!r} value dropped" if unlabeled else ""
-    return frame, y, f"{file.name} ({len(frame)} x {frame.shape[1]}, {y.nunique()} classes{dropped})"
+    kind = f"{y.nunique()} classes" if task == "classification" else "continuous target"
+    return frame, y, f"{file.name} ({len(frame)} x {frame.shape[1]}, {kind}{dropped})"
 
 
 def _progress(quiet: bool):
@@ -57,14 +66,16 @@ def _progress(quiet: bool):
 
 
 def _format_table(summary: pd.DataFrame) -> str:
-    header = f"{'configuration':<18} {'accuracy':>15} {'log-loss':>15} {'fit s':>6} {'epochs*':>7}  description"
+    main, other = summary.attrs["scores"]
+    header = (f"{'configuration':<18} {main.replace('_', '-'):>15} {other.replace('_', '-'):>15} {'fit s':>6} "
+              f"{'epochs*':>7}  description")  # fmt: skip
     lines = [header, "-" * len(header)]
     for name, row in summary.iterrows():
         epochs = "-" if np.isnan(row.epochs_to_baseline) else f"{row.epochs_to_baseline:.0f}"
         failed = f"  ({row.failed:.0f} diverged)" if row.failed else ""
         lines.append(
-            f"{name:<18} {row.accuracy_mean:>7.4f} ± {row.accuracy_std:<5.3f} "
-            f"{row.log_loss_mean:>7.4f} ± {row.log_loss_std:<5.3f} {row.fit_seconds:>6.1f} {epochs:>7}  "
+            f"{name:<18} {row[main + '_mean']:>7.4f} ± {row[main + '_std']:<5.3f} "
+            f"{row[other + '_mean']:>7.4f} ± {row[other + '_std']:<5.3f} {row.fit_seconds:>6.1f} {epochs:>7}  "
             f"{row.description}{failed}"
         )
     return "\n".join(lines)
@@ -75,26 +86,31 @@ def cmd_compare(args) -> int:
 
     if args.folds < 2:
         raise CLIError("--folds must be at least 2")
-    X, y, described = load_data(args.data, args.target)
+    from skclr.experiment import detect_task
+
+    X, y, described = load_data(args.data, args.target, args.task)
+    task = detect_task(y) if args.task == "auto" else args.task
     try:
         configs = resolve_configs(args.schedules.split(",") if args.schedules else None, args.lr_finder)
-        validate_configs(configs, epochs=args.epochs, batch_size=args.batch_size, random_state=args.seed)
+        validate_configs(configs, epochs=args.epochs, batch_size=args.batch_size, random_state=args.seed, task=task)
     except ValueError as error:
         raise CLIError(str(error)) from None
     folds = args.folds
-    if y.value_counts().min() < folds:
-        raise CLIError(f"the rarest class has {y.value_counts().min()} samples; --folds {folds} needs {folds}")
+    if task == "classification" and y.value_counts().min() < folds:
+        raise CLIError(f"the rarest class has {y.value_counts().min()} samples; --folds {folds} needs {folds} "
+                       "(--task regression for a numeric target)")  # fmt: skip
     print(f"data: {described}; {len(configs)} configurations x {folds} folds x {args.repeats} repeats, "
           f"{args.epochs} epochs each", file=sys.stderr)  # fmt: skip
     result = compare(
         X, y, configs, epochs=args.epochs, batch_size=args.batch_size, folds=folds,
-        repeats=args.repeats, random_state=args.seed, progress=_progress(args.quiet),
+        repeats=args.repeats, random_state=args.seed, progress=_progress(args.quiet), task=task,
     )  # fmt: skip
     summary = result.summary()
     print()
     print(_format_table(summary))
-    print(f"\n* epochs until the mean held-out accuracy reaches the best baseline's "
-          f"({', '.join(summary.attrs['baselines'])}: {summary.attrs['target_accuracy']:.4f}); - = never")  # fmt: skip
+    measure = "accuracy reaches" if summary.attrs["curve"] == "val_accuracy" else "loss (standardized MSE) falls to"
+    print(f"\n* epochs until the mean held-out {measure} the best baseline's "
+          f"({', '.join(summary.attrs['baselines'])}: {summary.attrs['target']:.4f}); - = never")  # fmt: skip
     _save_comparison(result, summary, Path(args.output), vars(args), described)
     print(f"results and figures in {args.output}/")
     return 0
@@ -107,7 +123,8 @@ def _save_comparison(result, summary: pd.DataFrame, output: Path, settings: dict
     payload = {
         "data": described,
         "settings": {k: v for k, v in settings.items() if k != "func"},
-        "target_accuracy": summary.attrs["target_accuracy"],
+        "task": result.task,
+        "baseline_target": summary.attrs["target"],
         "results": json.loads(summary.to_json(orient="index")),
     }
     (output / "results.json").write_text(json.dumps(payload, indent=2))
@@ -194,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--repeats", type=_positive_int, default=1)
     compare.add_argument("--lr-finder", action="store_true", help="run the range test in every configuration")
     compare.add_argument("--quiet", action="store_true", help="no progress lines")
+    compare.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
+                         help="auto: regression (R2, RMSE) for a numeric target with fractions or > 30 values")  # fmt: skip
     compare.set_defaults(func=cmd_compare)
 
     find = commands.add_parser("find-lr", help="learning-rate range test on the reference DNN")

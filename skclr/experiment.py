@@ -17,16 +17,17 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import accuracy_score, log_loss
-from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.metrics import accuracy_score, log_loss, r2_score, root_mean_squared_error
+from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
-from skclr.estimator import CLRClassifier, DivergenceError
+from skclr.estimator import CLRClassifier, CLRRegressor, DivergenceError
 from skclr.schedules import SCHEDULES
 
 __all__ = [
     "SEED_CONFIGS",
+    "TASKS",
     "Comparison",
     "compare",
     "make_estimator",
@@ -80,10 +81,46 @@ def resolve_configs(names: list[str] | None = None, lr_finder: bool = False) -> 
     return configs
 
 
-def make_estimator(params: dict, *, epochs: int, batch_size: int, random_state: int, **extra) -> CLRClassifier:
-    """The CLRClassifier of one configuration, with held-out accuracy recorded per epoch."""
-    return CLRClassifier(
-        **{"epochs": epochs, "batch_size": batch_size, "metrics": ["accuracy"],
+@dataclass(frozen=True)
+class Task:
+    """What differs between comparing classifiers and regressors."""
+
+    estimator: type
+    splitter: type
+    scores: tuple[str, str]  # the first is the main one; higher is better for it
+    curve: str  # per-epoch Keras history entry the baseline is reached on
+    metrics: tuple[str, ...]  # Keras metrics to record per epoch
+
+
+#: ``compare(task=...)``: classification by accuracy and log-loss, regression by R² and RMSE.
+TASKS = {
+    "classification": Task(CLRClassifier, RepeatedStratifiedKFold, ("accuracy", "log_loss"), "val_accuracy", ("accuracy",)),
+    "regression": Task(CLRRegressor, RepeatedKFold, ("r2", "rmse"), "val_loss", ()),
+}
+
+
+#: More distinct numeric values than this make ``detect_task`` read a target as continuous.
+MAX_AUTO_CLASSES = 30
+
+
+def detect_task(y) -> str:
+    """"regression" for a numeric target with fractional values or more than 30 distinct ones."""
+    from sklearn.utils.multiclass import type_of_target
+
+    values = np.asarray(y)
+    if type_of_target(values) in ("continuous", "continuous-multioutput"):
+        return "regression"
+    numeric = np.issubdtype(values.dtype, np.number)
+    return "regression" if numeric and len(np.unique(values)) > MAX_AUTO_CLASSES else "classification"
+
+
+def make_estimator(
+    params: dict, *, epochs: int, batch_size: int, random_state: int, task: str = "classification", **extra
+) -> CLRClassifier | CLRRegressor:
+    """The estimator of one configuration, with the task's held-out metric recorded per epoch."""
+    kind = TASKS[task]
+    return kind.estimator(
+        **{"epochs": epochs, "batch_size": batch_size, "metrics": list(kind.metrics) or None,
            "random_state": random_state, **extra, **params}
     )  # fmt: skip
 
@@ -116,33 +153,43 @@ class Comparison:
     """Results of :func:`compare`: one row per (fold, configuration), per-epoch curves, range tests."""
 
     configs: dict[str, tuple[str, dict]]
+    task: str = "classification"
     folds: list[dict] = field(default_factory=list)
     curves: dict[str, dict[str, list[list[float]]]] = field(default_factory=dict)
     finders: dict = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
-        """Mean and standard deviation over folds x repeats, and epochs to the baseline's accuracy."""
+        """Mean and standard deviation over folds x repeats, and epochs to the best baseline's curve.
+
+        The baseline is reached when the mean held-out accuracy (classification) climbs to, or
+        the mean held-out loss (regression) falls to, the best baseline's final value.
+        """
         folds = pd.DataFrame(self.folds)
+        main, other = TASKS[self.task].scores
         stats = folds.groupby("config", sort=False).agg(
-            accuracy_mean=("accuracy", "mean"), accuracy_std=("accuracy", "std"),
-            log_loss_mean=("log_loss", "mean"), log_loss_std=("log_loss", "std"),
+            **{f"{main}_mean": (main, "mean"), f"{main}_std": (main, "std"),
+               f"{other}_mean": (other, "mean"), f"{other}_std": (other, "std")},
             fit_seconds=("fit_seconds", "mean"), failed=("diverged", "sum"),
         )  # fmt: skip
         baselines = [name for name in BASELINES if name in stats.index] or [stats.index[0]]
-        target = stats.loc[baselines, "accuracy_mean"].max()
-        stats["epochs_to_baseline"] = [self._epochs_to(name, target) for name in stats.index]
+        curve = TASKS[self.task].curve
+        if curve == "val_accuracy":  # the accuracy the baselines reach on the held-out folds
+            target = stats.loc[baselines, f"{main}_mean"].max()
+        else:  # their lowest final held-out loss
+            target = min(np.nanmean(self.curves[name][curve], axis=0)[-1] for name in baselines)
+        stats["epochs_to_baseline"] = [self._epochs_to(name, curve, target) for name in stats.index]
         stats.insert(0, "description", [self.configs[name][0] for name in stats.index])
-        stats.attrs["target_accuracy"] = target
-        stats.attrs["baselines"] = baselines
+        stats.attrs.update(target=float(target), curve=curve, baselines=baselines, scores=(main, other))
         return stats
 
     def mean_curve(self, config: str, key: str) -> np.ndarray:
         runs = self.curves.get(config, {}).get(key, [])
         return np.nanmean(np.array(runs, dtype=float), axis=0) if runs else np.array([])
 
-    def _epochs_to(self, config: str, target: float) -> float:
-        curve = self.mean_curve(config, "val_accuracy")
-        reached = np.flatnonzero(curve >= target - 1e-6)  # Keras reports accuracy in float32
+    def _epochs_to(self, config: str, key: str, target: float) -> float:
+        curve = self.mean_curve(config, key)
+        # Keras reports in float32: allow its rounding
+        reached = np.flatnonzero(curve >= target - 1e-6 if key == "val_accuracy" else curve <= target + 1e-6)
         return float(reached[0] + 1) if reached.size else float("nan")
 
 
@@ -158,6 +205,7 @@ def compare(
     random_state: int = 0,
     estimator_params: dict | None = None,
     progress: Callable[[str], None] | None = None,
+    task: str | None = None,
 ) -> Comparison:
     """Cross-validate every configuration on the same folds.
 
@@ -166,7 +214,7 @@ def compare(
     X : DataFrame or array of shape (n_samples, n_features)
         Raw features; numeric and categorical columns, missing values allowed.
     y : array-like of shape (n_samples,)
-        Class labels.
+        Class labels, or a continuous target for regression.
     configs : dict, optional
         ``{name: (description, CLRClassifier params)}``; default :data:`SEED_CONFIGS`.
     epochs, batch_size : int
@@ -179,52 +227,74 @@ def compare(
         Extra ``CLRClassifier`` parameters for every configuration.
     progress : callable, optional
         Called with a one-line message after each fit.
+    task : {"classification", "regression"}, optional
+        Default: regression for a continuous ``y``. Regression standardizes the target on
+        each training fold and reports R² and RMSE in the target's units.
 
     Returns
     -------
     Comparison
     """
     configs = SEED_CONFIGS if configs is None else configs
-    settings = dict(epochs=epochs, batch_size=batch_size, random_state=random_state, **(estimator_params or {}))
+    task = detect_task(y) if task is None else task
+    kind = TASKS[task]
+    settings = dict(epochs=epochs, batch_size=batch_size, random_state=random_state, task=task,
+                    **(estimator_params or {}))  # fmt: skip
     validate_configs(configs, **settings)
     X = pd.DataFrame(X) if not isinstance(X, pd.DataFrame) else X
     X = X.set_axis(X.columns.astype(str), axis=1)  # a copy: the caller's frame stays as it was
-    labels = LabelEncoder().fit(np.asarray(y))
-    y = labels.transform(np.asarray(y))
-    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=random_state)
-    result = Comparison(configs=configs)
+    if task == "classification":
+        labels = LabelEncoder().fit(np.asarray(y))
+        y = labels.transform(np.asarray(y))
+    else:
+        y = np.asarray(y, dtype="float64")
+    splitter = kind.splitter(n_splits=folds, n_repeats=repeats, random_state=random_state)
+    result = Comparison(configs=configs, task=task)
     total = folds * repeats * len(configs)
     done = 0
+    main, other = kind.scores
     for split, (train, test) in enumerate(splitter.split(X, y)):
         preprocessor = clone(make_preprocessor()).fit(X.iloc[train])
         X_train = preprocessor.transform(X.iloc[train]).astype("float32")
         X_test = preprocessor.transform(X.iloc[test]).astype("float32")
+        y_train, y_test = y[train], y[test]
+        center, scale = 0.0, 1.0
+        if task == "regression":  # a network wants a standardized target as much as standardized features
+            center, scale = y_train.mean(), y_train.std() or 1.0
+            y_train, y_test = (y_train - center) / scale, (y_test - center) / scale
         for name, (_, params) in configs.items():
-            clf = make_estimator(params, **{**settings, "random_state": random_state + split})
+            estimator = make_estimator(params, **{**settings, "random_state": random_state + split})
             start = time.perf_counter()
             row = {"config": name, "split": split}
             try:
-                clf.fit(X_train, y[train], validation_data=(X_test, y[test]))
-                proba = clf.predict_proba(X_test)
-                row.update(
-                    accuracy=accuracy_score(y[test], proba.argmax(axis=1)),
-                    log_loss=log_loss(y[test], proba, labels=np.arange(len(labels.classes_))),
-                    diverged=False,
-                )
+                estimator.fit(X_train, y_train, validation_data=(X_test, y_test))
+                row.update(_scores(estimator, X_test, y[test], center, scale, task), diverged=False)
             except DivergenceError as error:
-                row.update(accuracy=np.nan, log_loss=np.nan, diverged=True, error=str(error))
+                row.update({main: np.nan, other: np.nan}, diverged=True, error=str(error))
             row["fit_seconds"] = time.perf_counter() - start
             result.folds.append(row)
-            history = getattr(clf, "history_", {})
+            history = getattr(estimator, "history_", {})
             for key in ("val_accuracy", "val_loss", "lr"):
                 values = list(history.get(key, []))
                 values += [np.nan] * (epochs - len(values))  # a diverged run stops early
                 result.curves.setdefault(name, {}).setdefault(key, []).append(values)
-            if hasattr(clf, "lr_finder_") and name not in result.finders:
-                result.finders[name] = clf.lr_finder_
+            if hasattr(estimator, "lr_finder_") and name not in result.finders:
+                result.finders[name] = estimator.lr_finder_
             done += 1
             if progress is not None:
-                outcome = "diverged" if row["diverged"] else f"accuracy {row['accuracy']:.3f}"
+                outcome = "diverged" if row["diverged"] else f"{main} {row[main]:.3f}"
                 progress(f"[{done:>{len(str(total))}}/{total}] fold {split + 1}/{folds * repeats} "
                          f"{name:<18} {outcome}  {row['fit_seconds']:.1f} s")  # fmt: skip
     return result
+
+
+def _scores(estimator, X_test, y_test, center: float, scale: float, task: str) -> dict:
+    """The task's two held-out scores; regression's in the target's own units."""
+    if task == "classification":
+        proba = estimator.predict_proba(X_test)
+        return {
+            "accuracy": accuracy_score(y_test, proba.argmax(axis=1)),
+            "log_loss": log_loss(y_test, proba, labels=np.arange(proba.shape[1])),
+        }
+    predicted = estimator.predict(X_test) * scale + center
+    return {"r2": r2_score(y_test, predicted), "rmse": root_mean_squared_error(y_test, predicted)}

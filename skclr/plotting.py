@@ -140,22 +140,24 @@ def plot_history(history: dict, keys: tuple[str, ...] = ("loss", "val_loss"), ax
 
 
 def plot_comparison(result):
-    """Three panels of a :class:`skclr.experiment.Comparison`, one line per configuration.
+    """The panels of a :class:`skclr.experiment.Comparison`, one line per configuration.
 
-    Per epoch and averaged over folds: the learning rate, held-out accuracy and held-out log-loss.
+    Per epoch and averaged over folds: the learning rate, held-out accuracy (classification)
+    and held-out loss (log-loss, or MSE of the standardized target for regression).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    fig, (rates, accuracy, loss) = _pyplot().subplots(1, 3, figsize=(16, 4.5))
-    for name in result.configs:
-        for ax, key in ((rates, "lr"), (accuracy, "val_accuracy"), (loss, "val_loss")):
+    panels = [("lr", "learning rate (end of epoch, mean over folds)"), ("val_loss", "held-out loss")]
+    if result.task == "classification":
+        panels.insert(1, ("val_accuracy", "held-out accuracy"))
+    fig, axes = _pyplot().subplots(1, len(panels), figsize=(5.3 * len(panels), 4.5))
+    for ax, (key, title) in zip(axes, panels):
+        for name in result.configs:
             curve = result.mean_curve(name, key)
             ax.plot(np.arange(1, len(curve) + 1), curve, label=name)
-    rates.set(title="learning rate (end of epoch, mean over folds)", xlabel="epoch", yscale="log")
-    accuracy.set(title="held-out accuracy", xlabel="epoch")
-    loss.set(title="held-out log-loss", xlabel="epoch")
-    accuracy.legend(fontsize=8)
+        ax.set(title=title, xlabel="epoch", yscale="log" if key == "lr" else "linear")
+    axes[-1].legend(fontsize=8)
     fig.tight_layout()
     return fig

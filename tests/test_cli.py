@@ -60,6 +60,21 @@ def test_compare_on_a_csv_with_mixed_columns(mixed_csv, tmp_path, capsys):
     assert (output / "lr_finder.png").exists()  # one_cycle runs the range test
 
 
+def test_compare_detects_a_continuous_target_and_reports_r2_and_rmse(mixed_csv, tmp_path, capsys):
+    code, out, err = run(
+        ["compare", "--data", mixed_csv, "--target", "income", "--epochs", 2, "--folds", 2,
+         "--schedules", "adam,cosine", "--output", tmp_path],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "continuous target" in err and "r2" in out and "rmse" in out and "accuracy" not in out
+    summary = pd.read_csv(tmp_path / "results.csv", index_col=0)
+    assert list(summary.index) == ["adam", "cosine"]
+    assert (summary["rmse_mean"] > 0).all() and (summary["r2_mean"] < 1).all()
+    assert json.loads((tmp_path / "results.json").read_text())["task"] == "regression"
+    assert (tmp_path / "comparison.png").stat().st_size > 0
+
+
 def test_compare_on_the_default_data(tmp_path, capsys):
     code, out, err = run(
         ["compare", "--epochs", 2, "--folds", 2, "--schedules", "adam,cosine", "--output", tmp_path, "--quiet"],
@@ -124,6 +139,7 @@ def test_schedules(tmp_path, capsys):
         (["compare", "--data", "{csv}", "--target", "label"], "no column 'label'.*columns are: age, income, city, grade"),
         (["compare", "--data", "{csv}"], "--data needs --target"),
         (["compare", "--data", "{one_class}", "--target", "grade"], "1 class"),
+        (["compare", "--data", "{csv}", "--target", "city", "--task", "regression"], "'city' is not numeric"),
         (["compare", "--schedules", "adam,cyclic"], "Unknown configuration 'cyclic'.*Valid names are: adam"),
         (["compare", "--folds", "1"], "--folds must be at least 2"),
         (["compare", "--epochs", "1", "--schedules", "cosine"], "configuration 'cosine'.*warmup"),
@@ -158,3 +174,12 @@ def test_module_entry_point_hides_tensorflows_start_up_lines(tmp_path):
     assert result.stderr == ""  # no oneDNN / CUDA / absl lines
     asked = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
     assert asked.returncode == 0 and "tensorflow" in asked.stderr.lower()  # a user's own setting wins
+
+
+def test_the_task_is_detected_from_the_target():
+    from skclr.experiment import detect_task
+
+    assert detect_task(np.arange(100) % 10) == "classification"  # digits-like labels
+    assert detect_task(np.array(["a", "b"] * 40)) == "classification"
+    assert detect_task(np.arange(100).astype(float)) == "regression"  # integer-valued, but 100 of them
+    assert detect_task(np.linspace(0.0, 1.0, 20)) == "regression"  # fractional values
