@@ -21,10 +21,11 @@ class CLIError(Exception):
     """A user error: printed as one line on stderr, exit status 2."""
 
 
-def load_data(path: str | None, target: str | None, task: str = "auto") -> tuple[pd.DataFrame, pd.Series, str]:
+def load_data(path: str | None, target: str | None, task: str = "auto") -> tuple[pd.DataFrame, pd.Series, str, str]:
     """Read ``path`` (CSV) and split off ``target``; without a path, the bundled digits data.
 
-    ``task`` "auto" detects regression from a continuous target.
+    Returns features, target, a one-line description and the task ("auto" detects regression
+    from a continuous target).
     """
     from skclr.experiment import detect_task
 
@@ -32,7 +33,7 @@ def load_data(path: str | None, target: str | None, task: str = "auto") -> tuple
         from sklearn.datasets import load_digits
 
         digits = load_digits(as_frame=True)
-        return digits.data, digits.target, "digits (scikit-learn, 1797 x 64, 10 classes)"
+        return digits.data, digits.target, "digits (scikit-learn, 1797 x 64, 10 classes)", "classification"
     if target is None:
         raise CLIError("--data needs --target, the name of the label column")
     file = Path(path)
@@ -56,7 +57,7 @@ def load_data(path: str | None, target: str | None, task: str = "auto") -> tuple
         raise CLIError(f"{path} has no feature columns besides {target!r}")
     dropped = f"; {unlabeled} rows without a {target!r} value dropped" if unlabeled else ""
     kind = f"{y.nunique()} classes" if task == "classification" else "continuous target"
-    return frame, y, f"{file.name} ({len(frame)} x {frame.shape[1]}, {kind}{dropped})"
+    return frame, y, f"{file.name} ({len(frame)} x {frame.shape[1]}, {kind}{dropped})", task
 
 
 def _progress(quiet: bool):
@@ -86,10 +87,7 @@ def cmd_compare(args) -> int:
 
     if args.folds < 2:
         raise CLIError("--folds must be at least 2")
-    from skclr.experiment import detect_task
-
-    X, y, described = load_data(args.data, args.target, args.task)
-    task = detect_task(y) if args.task == "auto" else args.task
+    X, y, described, task = load_data(args.data, args.target, args.task)
     try:
         configs = resolve_configs(args.schedules.split(",") if args.schedules else None, args.lr_finder)
         validate_configs(configs, epochs=args.epochs, batch_size=args.batch_size, random_state=args.seed, task=task)
@@ -155,16 +153,17 @@ def _save_figure(path: Path, draw) -> bool:
 
 
 def cmd_find_lr(args) -> int:
-    from skclr import CLRClassifier, LRFinder
-    from skclr.experiment import make_preprocessor
+    from skclr import LRFinder
+    from skclr.experiment import TASKS, make_preprocessor
 
-    X, y, described = load_data(args.data, args.target)
+    X, y, described, task = load_data(args.data, args.target, args.task)
     features = make_preprocessor().fit_transform(X).astype("float32")
+    if task == "regression":  # the loss is read on a standardized target, as compare trains
+        y = (y - y.mean()) / (y.std() or 1.0)
     finder = LRFinder(min_lr=args.min_lr, max_lr=args.max_lr, num_iter=args.num_iter)
+    estimator = TASKS[task].estimator(lr_finder=finder, batch_size=args.batch_size, random_state=args.seed)
     try:
-        finder = CLRClassifier(lr_finder=finder, batch_size=args.batch_size, random_state=args.seed).find_lr(
-            features, y
-        )
+        finder = estimator.find_lr(features, y)
     except ValueError as error:
         raise CLIError(str(error)) from None
     base, top = finder.clr_bounds()
@@ -202,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--output", default=DEFAULT_OUTPUT, help=f"folder for results (default {DEFAULT_OUTPUT})")
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument("--batch-size", type=_positive_int, default=38, help="seed: 38")
+        sub.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
+                         help="auto: regression (R2, RMSE) for a numeric target with fractions or > 30 values")  # fmt: skip
 
     compare = commands.add_parser("compare", help="cross-validated comparison of the seed's configurations")
     data_options(compare)
@@ -211,8 +212,6 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--repeats", type=_positive_int, default=1)
     compare.add_argument("--lr-finder", action="store_true", help="run the range test in every configuration")
     compare.add_argument("--quiet", action="store_true", help="no progress lines")
-    compare.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
-                         help="auto: regression (R2, RMSE) for a numeric target with fractions or > 30 values")  # fmt: skip
     compare.set_defaults(func=cmd_compare)
 
     find = commands.add_parser("find-lr", help="learning-rate range test on the reference DNN")

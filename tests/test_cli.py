@@ -126,6 +126,15 @@ def test_find_lr_runs_the_estimators_range_test(mixed_csv, tmp_path, capsys, mon
     assert (tmp_path / "lr_finder.png").exists()
 
 
+@pytest.mark.filterwarnings("ignore:The loss never fell:RuntimeWarning")  # a noisy target may show no fall
+def test_find_lr_on_a_continuous_target_uses_the_regressor(mixed_csv, tmp_path, capsys):
+    code, out, err = run(
+        ["find-lr", "--data", mixed_csv, "--target", "income", "--num-iter", 20, "--output", tmp_path], capsys
+    )
+    assert code == 0, err
+    assert "continuous target" in out and "suggestion (valley)" in out
+
+
 def test_schedules(tmp_path, capsys):
     code, out, _ = run(["schedules", "--output", tmp_path, "--epochs", 10], capsys)
     assert code == 0 and "12 schedules" in out
