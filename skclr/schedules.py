@@ -49,6 +49,14 @@ def _require(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
+def _check_momentum_bounds(base_momentum: float, max_momentum: float) -> None:
+    _require(
+        0 <= base_momentum <= max_momentum < 1,
+        "Arguments `base_momentum` and `max_momentum` must satisfy 0 <= base_momentum <= max_momentum < 1. "
+        f"Received: base_momentum={base_momentum}, max_momentum={max_momentum}",
+    )
+
+
 @keras.saving.register_keras_serializable(package="skclr")
 class CyclicalLearningRate(LearningRateSchedule):
     """Smith's cyclical learning rate (triangular, triangular2, exp_range).
@@ -74,6 +82,9 @@ class CyclicalLearningRate(LearningRateSchedule):
         How the amplitude changes from cycle to cycle.
     gamma : float, default=1.0
         Per-iteration amplitude factor of ``"exp_range"``, in (0, 1].
+    base_momentum, max_momentum : float, default=0.8, 0.9
+        Bounds of :meth:`momentum`, which moves opposite to the rate (PyTorch's
+        ``CyclicLR`` defaults with ``cycle_momentum=True``).
     name : str, default="CyclicalLearningRate"
         Name scope of the graph ops.
 
@@ -99,6 +110,8 @@ class CyclicalLearningRate(LearningRateSchedule):
         step_size: float,
         mode: str = "triangular",
         gamma: float = 1.0,
+        base_momentum: float = 0.8,
+        max_momentum: float = 0.9,
         name: str = "CyclicalLearningRate",
     ):
         super().__init__()
@@ -112,27 +125,38 @@ class CyclicalLearningRate(LearningRateSchedule):
             mode in self.MODES, f"Argument `mode` must be one of {self.MODES}. Received: mode={mode!r}"
         )
         _require(0 < gamma <= 1, f"Argument `gamma` must be in (0, 1]. Received: gamma={gamma}")
+        _check_momentum_bounds(base_momentum, max_momentum)
         self.base_lr = base_lr
         self.max_lr = max_lr
         self.step_size = step_size
         self.mode = mode
         self.gamma = gamma
+        self.base_momentum = base_momentum
+        self.max_momentum = max_momentum
         self.name = name
+
+    def _wave(self, step):
+        """Position in the cycle, 0 at the bounds and 1 at the peak, times the mode's amplitude."""
+        step = ops.cast(step, "float32")
+        step_size = ops.cast(self.step_size, "float32")
+        cycle = ops.floor(1.0 + step / (2.0 * step_size))
+        wave = ops.maximum(0.0, 1.0 - ops.abs(step / step_size - 2.0 * cycle + 1.0))
+        if self.mode == "triangular2":
+            wave = wave / ops.power(2.0, cycle - 1.0)
+        elif self.mode == "exp_range":
+            wave = wave * ops.power(ops.cast(self.gamma, "float32"), step)
+        return wave
 
     def __call__(self, step):
         with keras.name_scope(self.name):
-            base_lr = ops.convert_to_tensor(self.base_lr)
-            dtype = base_lr.dtype
-            step = ops.cast(step, dtype)
-            step_size = ops.cast(self.step_size, dtype)
-            cycle = ops.floor(1.0 + step / (2.0 * step_size))
-            x = ops.abs(step / step_size - 2.0 * cycle + 1.0)
-            height = (ops.cast(self.max_lr, dtype) - base_lr) * ops.maximum(0.0, 1.0 - x)
-            if self.mode == "triangular2":
-                height = height / ops.power(2.0, cycle - 1.0)
-            elif self.mode == "exp_range":
-                height = height * ops.power(ops.cast(self.gamma, dtype), step)
-            return base_lr + height
+            base_lr = ops.convert_to_tensor(self.base_lr, "float32")
+            return base_lr + (ops.cast(self.max_lr, "float32") - base_lr) * self._wave(step)
+
+    def momentum(self, step):
+        """Momentum at ``step``: ``max_momentum`` where the rate is lowest, ``base_momentum`` at its peak."""
+        with keras.name_scope(self.name):
+            top = ops.convert_to_tensor(self.max_momentum, "float32")
+            return top - (top - ops.cast(self.base_momentum, "float32")) * self._wave(step)
 
     def get_config(self) -> dict:
         return {
@@ -141,6 +165,8 @@ class CyclicalLearningRate(LearningRateSchedule):
             "step_size": self.step_size,
             "mode": self.mode,
             "gamma": self.gamma,
+            "base_momentum": self.base_momentum,
+            "max_momentum": self.max_momentum,
             "name": self.name,
         }
 
@@ -169,6 +195,10 @@ class OneCycle(LearningRateSchedule):
         ``final rate = initial rate / final_div_factor``, > 0.
     anneal : {"cos", "linear"}, default="cos"
         Shape of each phase.
+    base_momentum, max_momentum : float, default=0.85, 0.95
+        Bounds of :meth:`momentum`, which anneals from ``max_momentum`` down to
+        ``base_momentum`` while the rate rises and back while it falls (PyTorch's
+        ``OneCycleLR`` defaults with ``cycle_momentum=True``).
     name : str, default="OneCycle"
         Name scope of the graph ops.
 
@@ -195,6 +225,8 @@ class OneCycle(LearningRateSchedule):
         div_factor: float = 25.0,
         final_div_factor: float = 1e4,
         anneal: str = "cos",
+        base_momentum: float = 0.85,
+        max_momentum: float = 0.95,
         name: str = "OneCycle",
     ):
         super().__init__()
@@ -220,7 +252,10 @@ class OneCycle(LearningRateSchedule):
         self.pct_start = pct_start
         self.div_factor = div_factor
         self.final_div_factor = final_div_factor
+        _check_momentum_bounds(base_momentum, max_momentum)
         self.anneal = anneal
+        self.base_momentum = base_momentum
+        self.max_momentum = max_momentum
         self.name = name
 
     def _anneal(self, start, end, pct):
@@ -228,24 +263,30 @@ class OneCycle(LearningRateSchedule):
             return end + (start - end) / 2.0 * (1.0 + ops.cos(math.pi * pct))
         return start + (end - start) * pct
 
+    def _phases(self, step, start, middle, end):
+        """Anneal ``start`` -> ``middle`` over the first phase and ``middle`` -> ``end`` over the second."""
+        start, middle, end = (ops.cast(value, "float32") for value in (start, middle, end))
+        last = float(self.total_steps - 1)
+        # PyTorch's phase boundary; kept as a float, exactly as OneCycleLR does.
+        up_end = float(self.pct_start * self.total_steps - 1)
+        step = ops.minimum(ops.cast(step, "float32"), last)
+        # Guard the 0/0 of an empty first phase (PyTorch raises there).
+        up_pct = step / max(up_end, 1e-12)
+        down_pct = (step - up_end) / (last - up_end)
+        return ops.where(
+            step <= up_end, self._anneal(start, middle, up_pct), self._anneal(middle, end, down_pct)
+        )
+
     def __call__(self, step):
         with keras.name_scope(self.name):
-            peak = ops.convert_to_tensor(self.max_lr)
-            dtype = peak.dtype
+            peak = ops.convert_to_tensor(self.max_lr, "float32")
             initial = peak / self.div_factor
-            final = initial / self.final_div_factor
-            last = float(self.total_steps - 1)
-            # PyTorch's phase boundary; kept as a float, exactly as OneCycleLR does.
-            up_end = float(self.pct_start * self.total_steps - 1)
-            step = ops.minimum(ops.cast(step, dtype), last)
-            # Guard the 0/0 of an empty first phase (PyTorch raises there).
-            up_pct = step / max(up_end, 1e-12)
-            down_pct = (step - up_end) / (last - up_end)
-            return ops.where(
-                step <= up_end,
-                self._anneal(initial, peak, up_pct),
-                self._anneal(peak, final, down_pct),
-            )
+            return self._phases(step, initial, peak, initial / self.final_div_factor)
+
+    def momentum(self, step):
+        """Momentum at ``step``: ``max_momentum`` -> ``base_momentum`` while the rate rises, then back."""
+        with keras.name_scope(self.name):
+            return self._phases(step, self.max_momentum, self.base_momentum, self.max_momentum)
 
     def get_config(self) -> dict:
         return {
@@ -255,6 +296,8 @@ class OneCycle(LearningRateSchedule):
             "div_factor": self.div_factor,
             "final_div_factor": self.final_div_factor,
             "anneal": self.anneal,
+            "base_momentum": self.base_momentum,
+            "max_momentum": self.max_momentum,
             "name": self.name,
         }
 

@@ -84,6 +84,53 @@ def test_one_cycle_endpoints_and_after_the_end():
     np.testing.assert_allclose(values[99:], values[99])  # stays at the final rate
 
 
+def torch_one_cycle_momentum(t, total, pct=0.3, base=0.85, top=0.95):
+    """PyTorch OneCycleLR's momentum (cycle_momentum=True, cos): max -> base while the rate rises, then back."""
+    phases = [(pct * total - 1, top, base), (total - 1, base, top)]
+    start = 0.0
+    for i, (end, lo, hi) in enumerate(phases):
+        if t <= end or i == len(phases) - 1:
+            p = (t - start) / (end - start)
+            return hi + (lo - hi) / 2 * (math.cos(math.pi * p) + 1)
+        start = end
+
+
+def torch_cyclic_momentum(t, step, mode, gamma=1.0, base=0.8, top=0.9):
+    """PyTorch CyclicLR's momentum: max_momentum - (max - base) * triangle * scale."""
+    cycle = math.floor(1 + t / (2 * step))
+    x = abs(t / step - 2 * cycle + 1)
+    scale = {"triangular": 1.0, "triangular2": 1 / 2 ** (cycle - 1), "exp_range": gamma**t}[mode]
+    return top - (top - base) * max(0.0, 1 - x) * scale
+
+
+def momentum_values(schedule, steps):
+    import keras
+
+    return keras.ops.convert_to_numpy(schedule.momentum(keras.ops.arange(steps))).astype(float)
+
+
+@pytest.mark.parametrize("total,pct", [(1000, 0.3), (37, 0.25)])
+def test_one_cycle_momentum_matches_pytorch_at_every_iteration(total, pct):
+    ours = momentum_values(OneCycle(0.01, total_steps=total, pct_start=pct), total)
+    expected = [torch_one_cycle_momentum(t, total, pct=pct) for t in range(total)]
+    np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=1e-7)
+    assert ours[0] == pytest.approx(0.95) and ours.min() == pytest.approx(min(expected), abs=1e-6)
+
+
+@pytest.mark.parametrize("mode", CyclicalLearningRate.MODES)
+def test_cyclical_momentum_matches_pytorch_at_every_iteration(mode):
+    schedule = CyclicalLearningRate(1e-4, 1e-2, step_size=25, mode=mode, gamma=0.999)
+    expected = [torch_cyclic_momentum(t, 25, mode, gamma=0.999) for t in range(1000)]
+    np.testing.assert_allclose(momentum_values(schedule, 1000), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_momentum_moves_opposite_to_the_rate():
+    schedule = CyclicalLearningRate(0.1, 0.5, step_size=4, base_momentum=0.7, max_momentum=0.9)
+    rates, momenta = schedule_values(schedule, 9), momentum_values(schedule, 9)
+    assert np.argmax(rates) == np.argmin(momenta) == 4
+    np.testing.assert_allclose((rates - 0.1) / 0.4, (0.9 - momenta) / 0.2, atol=1e-6)
+
+
 def test_against_pytorch_when_available():
     torch = pytest.importorskip("torch")
     param = torch.nn.Parameter(torch.zeros(1))
@@ -112,6 +159,21 @@ def test_against_pytorch_when_available():
         lambda o: torch.optim.lr_scheduler.OneCycleLR(o, 0.05, total_steps=80, cycle_momentum=False), 80
     )
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7 * 0.05)
+
+    def torch_momenta(make, steps):
+        opt = torch.optim.SGD([param], lr=0.1, momentum=0.9)
+        sched = make(opt)
+        momenta = []
+        for _ in range(steps):
+            momenta.append(opt.param_groups[0]["momentum"])
+            opt.step()
+            sched.step()
+        return np.array(momenta)
+
+    theirs = torch_momenta(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, 0.05, total_steps=80), 80)
+    np.testing.assert_allclose(momentum_values(OneCycle(0.05, 80), 80), theirs, rtol=1e-6)
+    theirs = torch_momenta(lambda o: torch.optim.lr_scheduler.CyclicLR(o, 1e-3, 1e-2, step_size_up=7), 50)
+    np.testing.assert_allclose(momentum_values(CyclicalLearningRate(1e-3, 1e-2, 7), 50), theirs, rtol=1e-6)
 
 
 # -- make_schedule: names, epochs -> iterations, Keras built-ins -----------------------------
@@ -286,6 +348,8 @@ def test_impossible_decay_settings(name, kwargs, match):
         (lambda: OneCycle(0.1, total_steps=1), "total_steps"),
         (lambda: OneCycle(0.1, total_steps=10, pct_start=1.0), "pct_start"),
         (lambda: OneCycle(0.1, total_steps=10, anneal="cubic"), "anneal"),
+        (lambda: OneCycle(0.1, total_steps=10, base_momentum=0.99, max_momentum=0.9), "base_momentum"),
+        (lambda: CyclicalLearningRate(0.1, 1.0, 2, max_momentum=1.0), "max_momentum"),
     ],
 )
 def test_schedule_classes_fail_early_with_the_received_value(make, match):
