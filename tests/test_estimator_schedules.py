@@ -113,6 +113,19 @@ def test_warm_start_plans_an_ending_schedule_again_for_each_fit(binary_data, nam
     assert min(clf.history_["lr"]) > 0
 
 
+def test_a_replanned_schedule_saves_and_reloads(binary_data, tmp_path):
+    from skclr.schedules import Restarted
+
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, schedule="one_cycle", warm_start=True, random_state=0)
+    clf.fit(X, y).fit(X, y)
+    assert isinstance(clf.schedule_, Restarted) and clf.schedule_.start == 2 * SPE
+    clf.model_.save(tmp_path / "clf.keras")
+    reloaded = keras.models.load_model(tmp_path / "clf.keras").optimizer._learning_rate
+    assert isinstance(reloaded, Restarted) and reloaded.get_config() == clf.schedule_.get_config()
+    np.testing.assert_allclose(schedule_values(reloaded, 4 * SPE), schedule_values(clf.schedule_, 4 * SPE))
+
+
 def test_partial_fit_continues_the_schedule(binary_data):
     X, y = binary_data
     clf = CLRClassifier(**{**TINY, "epochs": 3}, schedule="one_cycle")
