@@ -107,6 +107,11 @@ _PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 
         Run the range test in ``fit`` (``True`` uses ``LRFinder()`` defaults). Its
         settings are searchable as ``lr_finder__num_iter`` and so on; an unset
         ``LRFinder.random_state`` follows ``random_state``.
+    cycle_momentum : bool, default=False
+        Move the optimizer's momentum (Adam's ``beta_1``) opposite to the rate, as
+        PyTorch's ``cycle_momentum=True``: ``schedule.momentum(step)`` of the cyclical
+        schedules, computed in the graph at every step and logged as
+        ``history_["momentum"]``. Needs a cyclical schedule and an Adam-family optimizer.
     clipvalue : float, default=None
         Clip each gradient element to ``[-clipvalue, clipvalue]``.
     n_threads : int, default=None
@@ -196,6 +201,7 @@ class _CLRWrapper:
         "negative_slope": [Interval(Real, 0, None, closed="left")],
         "schedule": [StrOptions(set(SCHEDULES)), LearningRateSchedule],
         "lr_finder": ["boolean", LRFinder],
+        "cycle_momentum": ["boolean"],
         "clipvalue": [Interval(Real, 0, None, closed="neither"), None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
@@ -228,6 +234,7 @@ class _CLRWrapper:
         restart_every: float = _DEFAULT.restart_every,
         restart_mult: float = _DEFAULT.restart_mult,
         lr_finder: bool | LRFinder = False,
+        cycle_momentum: bool = False,
         clipvalue: float | None = None,
         n_threads: int | None = None,
         optimizer: Any = "adam",
@@ -266,6 +273,7 @@ class _CLRWrapper:
         self.restart_every = restart_every
         self.restart_mult = restart_mult
         self.lr_finder = lr_finder
+        self.cycle_momentum = cycle_momentum
         self.clipvalue = clipvalue
         self.n_threads = n_threads
         self.optimizer = optimizer
@@ -392,6 +400,13 @@ class _CLRWrapper:
             )
         if isinstance(self.lr_finder, LRFinder):
             self.lr_finder._validate_params()
+        if self.cycle_momentum and not (
+            self.schedule in CYCLIC_SCHEDULES if isinstance(self.schedule, str) else hasattr(self.schedule, "momentum")
+        ):
+            raise ValueError(
+                f"cycle_momentum needs a cyclical schedule, one of {CYCLIC_SCHEDULES} (or a schedule "
+                f"instance with a momentum(step) method); got schedule={self.schedule!r}."
+            )
 
     def _validate_fit_input(self, X, y, sample_weight, fit_kwargs: dict, schedule_epochs: int, new_model: bool):
         """Check parameters, data (scikit-learn's messages) and the training plan before any model is built."""
@@ -537,6 +552,34 @@ class _CLRWrapper:
         outputs = [self.model_(X[i : i + chunk], training=False) for i in range(0, len(X), chunk)]
         return np.concatenate([keras.ops.convert_to_numpy(output) for output in outputs])
 
+    @contextlib.contextmanager
+    def _momentum_cycled(self):
+        """While Keras trains, make ``beta_1`` a variable that the rate's schedule sets at each step.
+
+        Outside ``fit`` the optimizer holds plain numbers again, so that it saves and reloads
+        like any Keras optimizer (a reloaded model keeps the last momentum, without cycling).
+        """
+        if not self.cycle_momentum:
+            yield
+            return
+        optimizer, schedule = self.model_.optimizer, self.schedule_
+        if not isinstance(getattr(optimizer, "beta_1", None), Real):
+            raise ValueError(
+                f"cycle_momentum drives beta_1, which {type(optimizer).__name__} does not have; use an "
+                "Adam-family optimizer (adam, adamw, adamax, nadam)."
+            )
+        momentum = keras.Variable(optimizer.beta_1, trainable=False, name="cycled_beta_1")
+        # object.__setattr__: an untracked variable, so the optimizer's saved variables do not change
+        object.__setattr__(optimizer, "beta_1", momentum)
+        optimizer._learning_rate = _MomentumDriver(schedule, momentum)
+        self.model_.train_function = None  # traced with the driver, not the plain schedule
+        try:
+            yield
+        finally:
+            object.__setattr__(optimizer, "beta_1", float(momentum))
+            optimizer._learning_rate = schedule
+            self.model_.train_function = None
+
     def _seeded(self):
         if self._random_state is None:
             return contextlib.nullcontext()
@@ -589,7 +632,7 @@ class _CLRWrapper:
             return
         monitor = _EpochMonitor()
         self._run_epochs_in_one_call(plan)
-        with self._seeded():
+        with self._seeded(), self._momentum_cycled():
             history = self.model_.fit(x=X, y=y, **fit_args, callbacks=[*self._fit_callbacks, monitor]).history
         if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
             self.history_ = defaultdict(list)
@@ -834,6 +877,26 @@ def _current_rate(optimizer) -> float:
     return float(rate)  # a Variable: float() reads it without numpy's copy-keyword deprecation
 
 
+class _MomentumDriver(LearningRateSchedule):
+    """The rate of ``schedule``; computing it also sets ``variable`` to ``schedule.momentum(step)``.
+
+    The optimizer computes its rate once per step, in the graph, before it updates any weight,
+    so the update reads the momentum of the same step. Never saved: it lives only during ``fit``.
+    """
+
+    def __init__(self, schedule: LearningRateSchedule, variable: keras.Variable):
+        super().__init__()
+        self.schedule = schedule
+        self.variable = variable
+
+    def __call__(self, step):
+        self.variable.assign(keras.ops.cast(self.schedule.momentum(step), self.variable.dtype))
+        return self.schedule(step)
+
+    def get_config(self) -> dict:
+        raise NotImplementedError("a fit-time helper; the optimizer holds the plain schedule outside fit")
+
+
 class _EpochMonitor(keras.callbacks.Callback):
     """Per epoch: log the rate as ``lr`` and stop at the first non-finite loss."""
 
@@ -843,6 +906,9 @@ class _EpochMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = {} if logs is None else logs
+        beta_1 = getattr(self.model.optimizer, "beta_1", None)
+        if isinstance(beta_1, keras.Variable):  # cycle_momentum: the momentum of the epoch's last step
+            logs["momentum"] = float(beta_1)
         logs["lr"] = _current_rate(self.model.optimizer)
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(float(loss)):

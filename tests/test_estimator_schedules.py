@@ -251,3 +251,54 @@ def test_predict_proba_matches_keras_predict(binary_data):
     X, y = binary_data
     clf = CLRClassifier(**TINY, random_state=0).fit(X, y)
     np.testing.assert_allclose(clf.predict_proba(X), clf.model_.predict(X, verbose=0), rtol=1e-6, atol=1e-7)
+
+
+# -- cyclical momentum ---------------------------------------------------------------------------
+
+
+def test_cycle_momentum_is_the_momentum_every_step_uses(binary_data):
+    # Replay the fit step by step in plain Keras, setting Adam's rate and beta_1 by hand before
+    # each step: the weights must match the in-graph cycling.
+    X, y = binary_data[0][:48], binary_data[1][:48]
+
+    def build(meta=None):
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2, activation="softmax", kernel_initializer="ones")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    clf = CLRClassifier(model=build, schedule="one_cycle", max_lr=0.05, epochs=2, batch_size=16, shuffle=False,
+                        cycle_momentum=True).fit(X, y)  # fmt: skip
+    manual = build()
+    for step in range(6):
+        manual.optimizer.learning_rate = float(clf.schedule_(step))
+        manual.optimizer.beta_1 = float(clf.schedule_.momentum(step))
+        manual.train_function = None  # beta_1 is read when the step is traced
+        batch = slice(16 * (step % 3), 16 * (step % 3) + 16)
+        manual.train_on_batch(X[batch], y[batch])
+    for ours, theirs in zip(clf.model_.get_weights(), manual.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+
+
+def test_cycle_momentum_is_logged_and_the_model_reloads(binary_data, tmp_path):
+    X, y = binary_data
+    clf = CLRClassifier(**{**TINY, "epochs": 3}, schedule="triangular", step_size=1.0, cycle_momentum=True).fit(X, y)
+    expected = [float(clf.schedule_.momentum(SPE * (epoch + 1) - 1)) for epoch in range(3)]
+    np.testing.assert_allclose(clf.history_["momentum"], expected, rtol=1e-6)
+    assert len(set(np.round(clf.history_["momentum"], 6))) > 1
+    assert clf.model_.optimizer.beta_1 == pytest.approx(expected[-1])  # a plain number again after fit
+    clf.model_.save(tmp_path / "m.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Keras warns when it skips optimizer variables it cannot match
+        reloaded = keras.models.load_model(tmp_path / "m.keras")
+    assert int(reloaded.optimizer.iterations) == 3 * SPE
+    assert "momentum" not in CLRClassifier(**TINY, schedule="triangular").fit(X, y).history_
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [(dict(schedule="cosine"), "cycle_momentum needs a cyclical schedule"), (dict(optimizer="sgd"), "beta_1")],
+)
+def test_cycle_momentum_refuses_what_it_cannot_cycle(binary_data, params, match):
+    X, y = binary_data
+    with pytest.raises(ValueError, match=match):
+        CLRClassifier(**TINY, **{"schedule": "one_cycle", **params}, cycle_momentum=True).fit(X, y)
