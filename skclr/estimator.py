@@ -108,10 +108,11 @@ _PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 
         settings are searchable as ``lr_finder__num_iter`` and so on; an unset
         ``LRFinder.random_state`` follows ``random_state``.
     cycle_momentum : bool, default=False
-        Move the optimizer's momentum (Adam's ``beta_1``) opposite to the rate, as
-        PyTorch's ``cycle_momentum=True``: ``schedule.momentum(step)`` of the cyclical
-        schedules, computed in the graph at every step and logged as
-        ``history_["momentum"]``. Needs a cyclical schedule and an Adam-family optimizer.
+        Move the optimizer's momentum (Adam's ``beta_1``, SGD's and RMSprop's
+        ``momentum``) opposite to the rate, as PyTorch's ``cycle_momentum=True``:
+        ``schedule.momentum(step)`` of the cyclical schedules, computed in the graph at
+        every step and logged as ``history_["momentum"]``. SGD and RMSprop need a
+        momentum > 0 (``optimizer__momentum=0.9``) so that they keep momentum slots.
     clipvalue : float, default=None
         Clip each gradient element to ``[-clipvalue, clipvalue]``.
     n_threads : int, default=None
@@ -563,20 +564,24 @@ class _CLRWrapper:
             yield
             return
         optimizer, schedule = self.model_.optimizer, self.schedule_
-        if not isinstance(getattr(optimizer, "beta_1", None), Real):
+        name = "beta_1" if hasattr(optimizer, "beta_1") else "momentum"
+        nominal = getattr(optimizer, name, None)
+        if not isinstance(nominal, Real) or nominal <= 0:
             raise ValueError(
-                f"cycle_momentum drives beta_1, which {type(optimizer).__name__} does not have; use an "
-                "Adam-family optimizer (adam, adamw, adamax, nadam)."
+                f"cycle_momentum needs an optimizer with beta_1 (adam, adamw, adamax, nadam) or with a "
+                f"momentum > 0 (sgd, rmsprop: optimizer__momentum=0.9); {type(optimizer).__name__} has "
+                f"{name}={nominal!r}."
             )
-        momentum = keras.Variable(optimizer.beta_1, trainable=False, name="cycled_beta_1")
-        # object.__setattr__: an untracked variable, so the optimizer's saved variables do not change
-        object.__setattr__(optimizer, "beta_1", momentum)
+        momentum = keras.Variable(nominal, trainable=False, name=f"cycled_{name}")
+        # object.__setattr__: untracked, so the optimizer's saved variables do not change. SGD and
+        # RMSprop test `momentum != 0` in Python: they get a stand-in that answers with the nominal value.
+        object.__setattr__(optimizer, name, momentum if name == "beta_1" else _CycledMomentum(momentum, nominal))
         optimizer._learning_rate = _MomentumDriver(schedule, momentum)
         self.model_.train_function = None  # traced with the driver, not the plain schedule
         try:
             yield
         finally:
-            object.__setattr__(optimizer, "beta_1", float(momentum))
+            object.__setattr__(optimizer, name, float(momentum))
             optimizer._learning_rate = schedule
             self.model_.train_function = None
 
@@ -897,6 +902,42 @@ class _MomentumDriver(LearningRateSchedule):
         raise NotImplementedError("a fit-time helper; the optimizer holds the plain schedule outside fit")
 
 
+class _CycledMomentum:
+    """SGD's and RMSprop's ``momentum`` while it cycles: compared in Python (``!= 0``, ``> 0``) as
+    the optimizer's own non-zero value, so their momentum branch is kept; a tensor (the
+    variable, read in the graph at every step) wherever they compute with it."""
+
+    def __init__(self, variable: keras.Variable, nominal: float):
+        self.variable = variable
+        self.nominal = nominal
+
+    def __ne__(self, other):
+        return self.nominal != other
+
+    def __eq__(self, other):
+        return self.nominal == other
+
+    def __gt__(self, other):
+        return self.nominal > other
+
+    __hash__ = None
+
+
+def _cycled_momentum_as_tensor(value, dtype=None, name=None, as_ref=False):
+    import tensorflow as tf
+
+    return tf.convert_to_tensor(value.variable.value, dtype=dtype, name=name)
+
+
+def _register_cycled_momentum() -> None:
+    import tensorflow as tf
+
+    tf.register_tensor_conversion_function(_CycledMomentum, _cycled_momentum_as_tensor)
+
+
+_register_cycled_momentum()
+
+
 class _EpochMonitor(keras.callbacks.Callback):
     """Per epoch: log the rate as ``lr`` and stop at the first non-finite loss."""
 
@@ -906,9 +947,10 @@ class _EpochMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = {} if logs is None else logs
-        beta_1 = getattr(self.model.optimizer, "beta_1", None)
-        if isinstance(beta_1, keras.Variable):  # cycle_momentum: the momentum of the epoch's last step
-            logs["momentum"] = float(beta_1)
+        momentum = getattr(self.model.optimizer, "beta_1", getattr(self.model.optimizer, "momentum", None))
+        momentum = getattr(momentum, "variable", momentum)
+        if isinstance(momentum, keras.Variable):  # cycle_momentum: the momentum of the epoch's last step
+            logs["momentum"] = float(momentum)
         logs["lr"] = _current_rate(self.model.optimizer)
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(float(loss)):

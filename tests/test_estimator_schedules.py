@@ -256,14 +256,20 @@ def test_predict_proba_matches_keras_predict(binary_data):
 # -- cyclical momentum ---------------------------------------------------------------------------
 
 
-def test_cycle_momentum_is_the_momentum_every_step_uses(binary_data):
-    # Replay the fit step by step in plain Keras, setting Adam's rate and beta_1 by hand before
+@pytest.mark.parametrize(
+    "optimizer, attribute",
+    [(lambda: keras.optimizers.Adam(), "beta_1"), (lambda: keras.optimizers.SGD(momentum=0.9), "momentum"),
+     (lambda: keras.optimizers.RMSprop(momentum=0.9), "momentum")],
+    ids=["adam", "sgd", "rmsprop"],
+)  # fmt: skip
+def test_cycle_momentum_is_the_momentum_every_step_uses(binary_data, optimizer, attribute):
+    # Replay the fit step by step in plain Keras, setting the rate and the momentum by hand before
     # each step: the weights must match the in-graph cycling.
     X, y = binary_data[0][:48], binary_data[1][:48]
 
     def build(meta=None):
         model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2, activation="softmax", kernel_initializer="ones")])
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.compile(optimizer=optimizer(), loss="sparse_categorical_crossentropy")
         return model
 
     clf = CLRClassifier(model=build, schedule="one_cycle", max_lr=0.05, epochs=2, batch_size=16, shuffle=False,
@@ -271,8 +277,8 @@ def test_cycle_momentum_is_the_momentum_every_step_uses(binary_data):
     manual = build()
     for step in range(6):
         manual.optimizer.learning_rate = float(clf.schedule_(step))
-        manual.optimizer.beta_1 = float(clf.schedule_.momentum(step))
-        manual.train_function = None  # beta_1 is read when the step is traced
+        setattr(manual.optimizer, attribute, float(clf.schedule_.momentum(step)))
+        manual.train_function = None  # the momentum is read when the step is traced
         batch = slice(16 * (step % 3), 16 * (step % 3) + 16)
         manual.train_on_batch(X[batch], y[batch])
     for ours, theirs in zip(clf.model_.get_weights(), manual.get_weights()):
@@ -296,7 +302,7 @@ def test_cycle_momentum_is_logged_and_the_model_reloads(binary_data, tmp_path):
 
 @pytest.mark.parametrize(
     "params, match",
-    [(dict(schedule="cosine"), "cycle_momentum needs a cyclical schedule"), (dict(optimizer="sgd"), "beta_1")],
+    [(dict(schedule="cosine"), "cycle_momentum needs a cyclical schedule"), (dict(optimizer="sgd"), "momentum > 0")],
 )
 def test_cycle_momentum_refuses_what_it_cannot_cycle(binary_data, params, match):
     X, y = binary_data

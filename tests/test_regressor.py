@@ -95,3 +95,12 @@ def test_bad_input_is_refused_before_training(regression_data, params, target, m
     with pytest.raises(ValueError, match=match):
         reg.fit(X, y)
     assert not hasattr(reg, "model_")
+
+
+def test_worker_processes_give_the_same_scores(regression_data):
+    # The path GridSearchCV(n_jobs=...) and joblib's Dask backend take: pickled estimators in workers.
+    X, y = regression_data
+    estimator = CLRRegressor(**TINY, schedule="one_cycle", random_state=0)
+    one = cross_val_score(estimator, X, y, cv=2, scoring="r2")
+    two = cross_val_score(estimator, X, y, cv=2, scoring="r2", n_jobs=2)
+    np.testing.assert_array_equal(one, two)
