@@ -555,7 +555,8 @@ class _CLRWrapper:
 
     @contextlib.contextmanager
     def _momentum_cycled(self):
-        """While Keras trains, make ``beta_1`` a variable that the rate's schedule sets at each step.
+        """While Keras trains, make the momentum (``beta_1`` or ``momentum``) a variable that the
+        rate's schedule sets at each step.
 
         Outside ``fit`` the optimizer holds plain numbers again, so that it saves and reloads
         like any Keras optimizer (a reloaded model keeps the last momentum, without cycling).
