@@ -80,8 +80,8 @@ def _clear_kernel_cache() -> None:
 
 
 @contextlib.contextmanager
-def fit_session(*, seeded: bool, new_model: bool = True):
-    """Wrap one skclr fit: op determinism while seeded fits run, caches released after the last fit.
+def fit_session(*, seeded: bool, new_model: bool = True, n_threads: int | None = None):
+    """Wrap one skclr fit: thread limits, op determinism while seeded fits run, caches released after.
 
     Parameters
     ----------
@@ -89,10 +89,13 @@ def fit_session(*, seeded: bool, new_model: bool = True):
         Whether this fit is seeded (and so needs op determinism).
     new_model : bool, default=True
         Whether this fit builds and traces a new model, whose kernels are worth releasing after it.
+    n_threads : int, optional
+        Passed to :func:`limit_threads`.
     """
     global _active, _seeded, _we_enabled_determinism, _known, _new_kernels
     from tensorflow.python.framework import config
 
+    limit_threads(n_threads)
     registry = _registry()
     with _lock:
         if _active == 0:

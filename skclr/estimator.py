@@ -39,7 +39,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from skclr._plan import TrainingPlan
-from skclr._tf_state import fit_session, limit_threads
+from skclr._tf_state import fit_session
 from skclr.finder import LRFinder
 from skclr.models import DEFAULT_HIDDEN, reference_dnn
 from skclr.schedules import (
@@ -324,7 +324,7 @@ class _CLRWrapper:
         X, y, sample_weight = self._validate_fit_input(X, y, sample_weight, kwargs, kwargs["epochs"], new_model)
         self._check_target(y, whole_training_set=True)
         self._call = "fit"
-        with fit_session(seeded=self.random_state is not None, new_model=new_model):
+        with fit_session(seeded=self.random_state is not None, new_model=new_model, n_threads=self.n_threads):
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     def _partial_fit(self, X, y, sample_weight, kwargs: dict, **extra):
@@ -336,7 +336,7 @@ class _CLRWrapper:
         )
         self._check_target(y, whole_training_set=False)
         self._call = "partial_fit"
-        with fit_session(seeded=self.random_state is not None, new_model=new_model):
+        with fit_session(seeded=self.random_state is not None, new_model=new_model, n_threads=self.n_threads):
             return super().partial_fit(X, y, sample_weight=sample_weight, **extra, **kwargs)
 
     def find_lr(self, X, y, sample_weight=None, **kwargs) -> LRFinder:
@@ -420,7 +420,6 @@ class _CLRWrapper:
                 sample_weight, np.empty((len(y), 0)), ensure_non_negative=True, copy=True
             )
         TrainingPlan.from_fit_args(len(y), self._keras_fit_args(len(y), sample_weight, fit_kwargs))
-        limit_threads(self.n_threads)
         return X, y, sample_weight
 
     def _validate_predict_input(self, X):
