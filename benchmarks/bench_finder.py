@@ -51,7 +51,7 @@ def run(quick: bool = False) -> list[dict]:
     X, y = make_classification(n_samples=steps * batch, n_features=20, n_informative=10, n_classes=4, random_state=0)
     X = X.astype("float32")
     # A range that does not diverge, so every side runs all `steps` steps.
-    finder = LRFinder(min_lr=1e-6, max_lr=1e-3, num_iter=steps)
+    finder = LRFinder(min_lr=1e-6, max_lr=1e-3, num_iter=steps, n_sweeps=1)
 
     def sweep():
         finder.find(compiled_model(), X, y, batch_size=batch)

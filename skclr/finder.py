@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from numbers import Integral, Real
 
@@ -24,6 +24,10 @@ __all__ = ["LRFinder", "SUGGESTIONS"]
 
 #: Rules accepted by :meth:`LRFinder.suggest`.
 SUGGESTIONS = ("valley", "steep", "minimum")
+#: ``max_lr`` is the curve's edge divided by this (chosen on benchmarks/bench_finder_quality.py).
+MAX_DIV = 4.0
+#: A fall below this fraction of the starting loss is no clear fall.
+CLEAR_FALL = 0.1
 
 
 class LRFinder(BaseEstimator):
@@ -32,47 +36,64 @@ class LRFinder(BaseEstimator):
     The rate rises from ``min_lr`` to ``max_lr`` over ``num_iter`` optimizer steps,
     cycling through the data as often as needed. ``losses_[i]`` is the loss of
     step ``i``'s own batch (Keras's ``logs["loss"]`` is a running mean over the
-    epoch and would shift the curve). The sweep stops early once the smoothed
-    loss exceeds ``diverge_threshold`` times its best value or is not finite.
-    Afterwards the model is restored exactly: weights, optimizer variables,
-    learning rate and iteration count.
+    epoch and would shift the curve). The first sweep stops early once the loss
+    has clearly blown up (see ``diverge_threshold``); the other ``n_sweeps - 1``
+    sweeps run the same rates from the same starting point with other batch
+    orders, so that the rules read an average and the finder can say how much
+    the sweeps disagree (``spread_``). Afterwards the model is restored exactly:
+    weights, optimizer variables, learning rate and iteration count.
 
     Parameters
     ----------
-    min_lr : float, default=1e-7
-        First rate of the sweep, > 0.
+    min_lr : float, default=1e-5
+        First rate of the sweep, > 0. Adam barely moves below 1e-4 in a hundred
+        steps; lower starts spend steps on a flat curve.
     max_lr : float, default=10.0
         Last rate of the sweep, > ``min_lr``.
     num_iter : int, default=100
-        Number of optimizer steps, >= 5.
+        Number of optimizer steps per sweep, >= 5.
+    n_sweeps : int, default=3
+        Sweeps with different batch orders, >= 1. The bounds average their picks.
     mode : {"exp", "linear"}, default="exp"
         Geometric (fast.ai) or arithmetic spacing of the rates.
-    smoothing : float, default=0.98
-        Factor beta of the bias-corrected exponential average of the loss, in [0, 1).
+    smoothing : float or None, default=None
+        Factor beta of the bias-corrected exponential average behind
+        ``smoothed_losses_``, in [0, 1). None: ``1 - 10 / num_iter`` (at least 0),
+        an average over about a tenth of the sweep, whatever its length.
     diverge_threshold : float, default=4.0
-        Stop once the smoothed loss exceeds this multiple of its best value, > 1.
+        The first sweep stops once both its smoothed loss and the median of its
+        last five batch losses exceed this multiple of the best smoothed loss
+        (counted after the first tenth of the sweep), or a loss is not finite, > 1.
+        The median keeps a few heavy batches (large sample or class weights) from
+        passing for divergence.
     suggestion : {"valley", "steep", "minimum"}, default="valley"
-        Rule behind ``suggestion_``; see :meth:`suggest`.
+        fast.ai's rule behind ``suggestion_``; see :meth:`suggest`.
     fallback_lr : float, default=1e-3
         Suggestion used, with a warning, when the loss never falls.
     random_state : int, RandomState instance or None, default=None
-        Seed of the batch order. Inside ``CLRClassifier``, None follows the
+        Seed of the batch orders. Inside ``CLRClassifier``, None follows the
         estimator's ``random_state``.
 
     Attributes
     ----------
-    lrs_ : ndarray
+    lrs_ : ndarray of shape (n_steps,)
         Rate applied at each recorded step.
-    losses_ : ndarray
-        Loss of each step's own batch, before its update.
-    smoothed_losses_ : ndarray
-        Bias-corrected exponential average of ``losses_``.
+    losses_ : ndarray of shape (n_steps,)
+        Loss of each step's own batch in the first sweep, before its update.
+    sweep_losses_ : ndarray of shape (n_sweeps, n_steps)
+        The same for every sweep (row 0 is ``losses_``).
+    smoothed_losses_ : ndarray of shape (n_steps,)
+        Bias-corrected exponential average of the sweeps' mean loss.
     val_losses_ : ndarray or None
-        Validation loss after each step, when ``validation_data`` was given.
+        Validation loss after each step of the first sweep, when ``validation_data`` was given.
     diverged_ : bool
-        True when the sweep stopped early on divergence.
+        True when the first sweep stopped early on divergence.
     suggestion_ : float
         The rate chosen by the ``suggestion`` rule.
+    spread_ : float
+        Largest over smallest of the sweeps' ``max_lr`` picks (1.0 for one sweep;
+        NaN if the loss never fell): how far the sweeps disagree. Above 2 or 3, the
+        bounds rest on noise: a larger ``batch_size`` or more sweeps steady them.
     batch_size_ : int
         Samples per step of the sweep.
 
@@ -96,8 +117,9 @@ class LRFinder(BaseEstimator):
         "min_lr": [Interval(Real, 0, None, closed="neither")],
         "max_lr": [Interval(Real, 0, None, closed="neither")],
         "num_iter": [Interval(Integral, 5, None, closed="left")],
+        "n_sweeps": [Interval(Integral, 1, None, closed="left")],
         "mode": [StrOptions({"exp", "linear"})],
-        "smoothing": [Interval(Real, 0, 1, closed="left")],
+        "smoothing": [Interval(Real, 0, 1, closed="left"), None],
         "diverge_threshold": [Interval(Real, 1, None, closed="neither")],
         "suggestion": [StrOptions(set(SUGGESTIONS))],
         "fallback_lr": [Interval(Real, 0, None, closed="neither")],
@@ -106,11 +128,12 @@ class LRFinder(BaseEstimator):
 
     def __init__(
         self,
-        min_lr: float = 1e-7,
+        min_lr: float = 1e-5,
         max_lr: float = 10.0,
         num_iter: int = 100,
+        n_sweeps: int = 3,
         mode: str = "exp",
-        smoothing: float = 0.98,
+        smoothing: float | None = None,
         diverge_threshold: float = 4.0,
         suggestion: str = "valley",
         fallback_lr: float = 1e-3,
@@ -119,6 +142,7 @@ class LRFinder(BaseEstimator):
         self.min_lr = min_lr
         self.max_lr = max_lr
         self.num_iter = num_iter
+        self.n_sweeps = n_sweeps
         self.mode = mode
         self.smoothing = smoothing
         self.diverge_threshold = diverge_threshold
@@ -140,6 +164,9 @@ class LRFinder(BaseEstimator):
         if self.mode == "exp":
             return self.min_lr * (self.max_lr / self.min_lr) ** fraction
         return self.min_lr + (self.max_lr - self.min_lr) * fraction
+
+    def _beta(self) -> float:
+        return max(0.0, 1.0 - 10.0 / int(self.num_iter)) if self.smoothing is None else float(self.smoothing)
 
     def find(
         self,
@@ -169,8 +196,8 @@ class LRFinder(BaseEstimator):
         sample_weight : array-like, optional
             Per-sample weights for array inputs.
         validation_data : tuple (X_val, y_val), optional
-            If given, the loss on all of it is computed after every step and stored
-            in ``val_losses_``: one extra forward pass over ``X_val`` per step.
+            If given, the loss on all of it is computed after every step of the first
+            sweep and stored in ``val_losses_``: one extra forward pass over ``X_val`` per step.
 
         Returns
         -------
@@ -185,61 +212,93 @@ class LRFinder(BaseEstimator):
         if _is_dataset(X):
             if y is not None or sample_weight is not None:
                 raise ValueError("With a dataset as X, y and sample_weight come from its batches: pass y=None.")
-            batches = _dataset_batches(X)
+
+            def new_batches():
+                return _dataset_batches(X)
         else:
             rng = check_random_state(self.random_state)
-            batches = _array_batches(X, y, sample_weight, int(batch_size), int(self.num_iter), rng)
-        batches = itertools.islice(batches, int(self.num_iter))
+
+            def new_batches():  # each sweep draws its own batch order from the one generator
+                return _array_batches(X, y, sample_weight, int(batch_size), int(self.num_iter), rng)
+
+        batches = new_batches()
         first = next(batches)
         self.batch_size_ = len(keras.tree.flatten(first[0])[0])
-        if not model.built:  # so that every variable exists before the snapshot
-            model.build((None,) + tuple(np.shape(first[0])[1:]))
+        model._maybe_symbolic_build(data_batch=first)  # every variable exists before the snapshot
+        if not model.optimizer.built:  # built inside the first trace, it would cost a second trace
+            model.optimizer.build(model.trainable_variables)
         batches = itertools.chain([first], batches)
 
-        lrs, losses, smoothed, val_losses = [], [], [], []
-        average, best = 0.0, math.inf
-        self.diverged_ = False
-        with _swept_rate(model) as rate:
-            for step, (lr, (x, target, weights)) in enumerate(zip(self.rates(), batches)):
-                rate.assign(lr)
-                logs = model.train_on_batch(x, target, sample_weight=weights, return_dict=True)
-                loss = float(logs["loss"])
-                lrs.append(lr)
-                losses.append(loss)
-                average = self.smoothing * average + (1 - self.smoothing) * loss
-                smooth = average / (1 - self.smoothing ** (step + 1))
-                smoothed.append(smooth)
-                if validation_data is not None:
-                    val = model.test_on_batch(*validation_data, return_dict=True)
-                    val_losses.append(float(val["loss"]))
-                if not math.isfinite(smooth) or smooth > self.diverge_threshold * best:
-                    self.diverged_ = True
-                    break
-                best = min(best, smooth)
+        with _swept_rate(model) as (rate, restore):
+            sweep = _SweepSteps(model, rate)
+            losses, val_losses, self.diverged_ = self._first_sweep(sweep, batches, validation_data)
+            sweeps = [losses]
+            for _ in range(int(self.n_sweeps) - 1):
+                restore()
+                steps = itertools.islice(new_batches(), len(losses))
+                sweeps.append(np.concatenate([sweep(self.rates()[i : i + len(chunk)], chunk)[0]
+                                              for i, chunk in _chunked(steps)]))  # fmt: skip
 
-        self.lrs_ = np.asarray(lrs)
-        self.losses_ = np.asarray(losses)
-        self.smoothed_losses_ = np.asarray(smoothed)
+        self.lrs_ = self.rates()[: len(losses)]
+        self.sweep_losses_ = np.array(sweeps)
+        self.losses_ = self.sweep_losses_[0]
         self.val_losses_ = np.asarray(val_losses) if validation_data is not None else None
+        finite = np.isfinite(self.sweep_losses_)  # a later sweep may blow up before the first
+        count = finite.sum(axis=0)
+        mean = np.where(finite, self.sweep_losses_, 0.0).sum(axis=0) / np.maximum(count, 1)
+        mean = np.where(count > 0, mean, self.losses_)
+        self.smoothed_losses_ = _exponential_average(mean, self._beta())
         self.suggestion_ = self.suggest()
+        picks = [top for top in (self._top(row) for row in self.sweep_losses_) if top is not None]
+        self.spread_ = float(max(picks) / min(picks)) if picks else float("nan")
+        self._warn_if_unsure()
         return self
 
-    def _curve(self, centered: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
-        """The part of the loss curve the rules read, or None if the loss never fell.
+    def _first_sweep(self, sweep: _SweepSteps, batches, validation_data) -> tuple[np.ndarray, list, bool]:
+        """Run the rising rates until they end or the loss blows up; return losses, val losses, diverged."""
+        losses, val_losses = [], []
+        beta, skip = self._beta(), int(self.num_iter) // 10
+        average, best = 0.0, math.inf
+        rates = self.rates()
+        for start, chunk in _chunked(itertools.islice(batches, int(self.num_iter))):
+            chunk_losses, chunk_val = sweep(rates[start : start + len(chunk)], chunk, validation_data)
+            for loss, val in zip(chunk_losses, chunk_val):
+                step = len(losses)
+                losses.append(loss)
+                val_losses.append(val)
+                average = beta * average + (1 - beta) * loss
+                smooth = average / (1 - beta ** (step + 1))
+                if not math.isfinite(loss) or not math.isfinite(smooth):
+                    return np.array(losses), val_losses, True
+                if step >= skip:
+                    recent = np.median(losses[-5:])
+                    if smooth > self.diverge_threshold * best and recent > self.diverge_threshold * best:
+                        return np.array(losses), val_losses, True  # the steps after this one are dropped
+                    best = min(best, smooth)
+        return np.array(losses), val_losses, False
+
+    def _curve(self, losses: np.ndarray | None = None, centered: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+        """The part of a loss curve the rules read, or None if the loss never fell.
 
         By default the smoothed (exponential average) loss, as fast.ai's rules read it.
-        With ``centered``, the raw loss under a centered moving average over a tenth of
-        the sweep: smoothing without the average's lag, possible once the sweep is over.
+        With ``centered``, ``losses`` (default: the first sweep's) under a centered moving
+        average over a tenth of the sweep: smoothing without the average's lag, possible
+        once the sweep is over.
         """
-        lrs, losses = self.lrs_, self.losses_ if centered else self.smoothed_losses_
+        if centered:
+            lrs, losses = self.lrs_, self.losses_ if losses is None else losses
+        else:
+            lrs, losses = self.lrs_, self.smoothed_losses_
         if self.diverged_:  # the last point is the one that diverged
             lrs, losses = lrs[:-1], losses[:-1]
         finite = np.isfinite(losses)
-        lrs, losses = lrs[finite], losses[finite]
+        if not finite.all():  # a later sweep that blew up: read it up to there
+            stop = int(np.argmin(finite))
+            lrs, losses = lrs[:stop], losses[:stop]
         skip = len(losses) // 10  # the first steps are start-up noise (fast.ai skips them too)
         lrs, losses = lrs[skip:], losses[skip:]
         if centered and len(losses) >= 3:
-            width = max(1, len(losses) // 20) * 2 + 1  # odd, about a tenth of the sweep
+            width = max(1, int(self.num_iter) // 20) * 2 + 1  # odd, about a tenth of the sweep
             width = min(width, len(losses) - (1 - len(losses) % 2))
             losses = np.convolve(losses, np.ones(width) / width, mode="valid")
             lrs = lrs[width // 2 : width // 2 + len(losses)]
@@ -249,7 +308,7 @@ class LRFinder(BaseEstimator):
         return lrs, losses
 
     def suggest(self, rule: str | None = None) -> float:
-        """Return a learning rate read off the curve.
+        """Return a learning rate read off the curve, by one of fast.ai's rules.
 
         Rules, applied to the smoothed loss after dropping non-finite points and the
         first tenth of the sweep:
@@ -290,31 +349,70 @@ class LRFinder(BaseEstimator):
         third = (end - start) / 3
         return float(lrs[start + int(third) + int(third / 2)])
 
-    def clr_bounds(self, max_div: float = 2.0, base_div: float = 4.0) -> tuple[float, float]:
-        """Return ``(base_lr, max_lr)`` for a cyclical schedule.
+    def _landmarks(self, losses: np.ndarray) -> tuple[float, float, float] | None:
+        """``(onset, edge, fall)`` of one sweep's curve, or None if its loss never fell.
 
-        Smith (2015, section 3.3) sets ``max_lr`` where the loss stops falling and
-        notes that the best rate is usually within a factor of two of the largest
-        rate that still converges, with ``base_lr`` at 1/3-1/4 of ``max_lr``. Here
-        ``max_lr`` is the rate at the lowest point of the loss, smoothed by a centered
-        moving average (the exponential average lags far behind a fast-rising loss),
-        divided by ``max_div``; ``base_lr = max_lr / base_div``. If the loss never
-        fell, warns and uses ``fallback_lr`` as ``max_lr``.
+        On the centered average: ``onset`` is the first rate where the loss is down a tenth
+        of its fall (start level to lowest point); ``edge`` the first rate after the lowest
+        point where it is back above half its fall, else the last rate run; ``fall`` is
+        the fall as a fraction of the start level.
         """
-        if max_div < 1 or base_div <= 1:
-            raise ValueError(f"Need max_div >= 1 and base_div > 1. Received: {max_div=}, {base_div=}")
-        curve = self._curve(centered=True)
+        curve = self._curve(losses, centered=True)
         if curve is None:
+            return None
+        lrs, smooth = curve
+        start = float(np.median(smooth[: max(1, len(smooth) // 10)]))
+        low = int(np.argmin(smooth))
+        fall = start - float(smooth[low])
+        if fall <= 0:
+            return None
+        onset = float(lrs[np.flatnonzero(smooth <= start - 0.1 * fall)[0]])
+        back_up = np.flatnonzero(smooth[low:] > smooth[low] + 0.5 * fall)
+        edge = float(lrs[low + back_up[0]] if back_up.size else self.lrs_[-1])  # else: the last rate run
+        return onset, edge, fall / start
+
+    def _top(self, losses: np.ndarray, max_div: float = MAX_DIV) -> float | None:
+        landmarks = self._landmarks(losses)
+        return None if landmarks is None else landmarks[1] / max_div
+
+    def clr_bounds(self, max_div: float = MAX_DIV, base_div: float | None = None) -> tuple[float, float]:
+        """Return ``(base_lr, max_lr)`` for a cyclical or one-cycle schedule.
+
+        ``max_lr`` is the *edge* of the curve divided by ``max_div``: the rate at which
+        the loss, past its lowest point, climbs back above half of its fall, or the sweep
+        stops on divergence. The edge is where training stops working, and it is sharp:
+        it moves far less between folds and batch orders than the flat bottom of the
+        curve, whose lowest point is noise. ``base_lr`` is where the loss starts to fall
+        (down a tenth of its fall; Smith 2015, section 3.3), at most ``max_lr / 3`` so
+        that a cycle spans a factor of three; or ``max_lr / base_div`` if given. With
+        several sweeps, each sweep's rates are read off its own curve and averaged
+        geometrically. If the loss never fell, warns and uses ``fallback_lr`` as ``max_lr``.
+        """
+        if max_div < 1 or (base_div is not None and base_div <= 1):
+            raise ValueError(f"Need max_div >= 1 and base_div > 1. Received: {max_div=}, {base_div=}")
+        landmarks = [mark for mark in map(self._landmarks, self.sweep_losses_) if mark is not None]
+        if not landmarks:
             warnings.warn(
                 f"The loss never fell during the range test; bounds from fallback_lr={self.fallback_lr:g}.",
                 RuntimeWarning,
                 stacklevel=2,
             )
             top = float(self.fallback_lr)
-        else:
-            lrs, losses = curve
-            top = float(lrs[np.argmin(losses)] / max_div)
-        return top / base_div, top
+            return top / (base_div or 4.0), top
+        onset, edge = np.exp(np.mean(np.log([mark[:2] for mark in landmarks]), axis=0))
+        top = float(edge / max_div)
+        return (top / base_div if base_div else min(float(onset), top / 3)), top
+
+    def _warn_if_unsure(self) -> None:
+        landmarks = [mark for mark in map(self._landmarks, self.sweep_losses_) if mark is not None]
+        if landmarks and max(mark[2] for mark in landmarks) < CLEAR_FALL:
+            warnings.warn(
+                f"The range test shows no clear fall: the loss fell at most {max(m[2] for m in landmarks):.0%} "
+                f"from where it started (from {self.min_lr:g} to {self.lrs_[-1]:g}); its rates are a guess. "
+                "Check the curve (LRFinder.plot) or set the rates yourself.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def plot(self, ax=None):
         """Plot raw and smoothed loss against the rate (log axis), the suggestion and CLR bounds.
@@ -369,35 +467,154 @@ def _rows(array):
     return np.asarray(array) if hasattr(array, "iloc") else array
 
 
-class _swept_rate:
-    """Context manager: yields a variable that drives the optimizer's rate, then restores everything.
+#: Sweep steps per graph call. Divergence is checked after each call, so at most this many
+#: steps minus one run past it (their results are dropped, and the model is restored anyway).
+_STEPS_PER_CALL = 10
 
-    On exit the model's variables and the optimizer's variables (slots, iteration
-    count, rate) hold their values from before; slots the sweep created are zeroed.
+
+class _SweepSteps:
+    """Runs several sweep steps in one graph call and returns each step's own loss.
+
+    A step is Keras's ``train_step`` without the metrics: the loss of the batch before the
+    update, then the update at the step's rate (assigned to ``rate`` inside the graph).
+    One trace serves every call: the number of steps and the batch size are left open.
+    """
+
+    def __init__(self, model: keras.Model, rate: keras.Variable):
+        import tensorflow as tf
+
+        self.model, self.rate, self.tf = model, rate, tf
+        self.functions: dict = {}
+
+    def __call__(self, rates, batches: list[tuple], validation_data: tuple | None = None) -> tuple[list, list]:
+        losses, val_losses = [], []
+        for start, stop in _equal_shape_runs(batches):  # a dataset's short last batch cannot be stacked
+            parts = [_stack([batch[part] for batch in batches[start:stop]]) for part in range(3)]
+            validation = None if validation_data is None else tuple(validation_data[:2])
+            function = self._function(parts, validation)
+            inputs = [part for part in parts if part is not None]
+            loss, val = function(*inputs, np.asarray(rates[start:stop], dtype="float32"), *(validation or ()))
+            losses += np.asarray(loss, dtype="float64").tolist()
+            val_losses += np.asarray(val, dtype="float64").tolist() if validation else [None] * (stop - start)
+        return losses, val_losses
+
+    def _function(self, parts: list, validation: tuple | None):
+        """The traced steps for inputs of this structure: one signature with open steps and batch sizes."""
+        tf = self.tf
+        present = tuple(i for i, part in enumerate(parts) if part is not None)
+        key = (present, validation is not None)
+        if key not in self.functions:
+
+            def spec(array, leading: int):
+                array = np.asarray(array)
+                return tf.TensorSpec([None] * leading + list(array.shape[leading:]), tf.as_dtype(array.dtype))
+
+            signature = [keras.tree.map_structure(lambda a: spec(a, 2), parts[i]) for i in present]
+            signature.append(tf.TensorSpec([None], tf.float32))
+            if validation is not None:
+                signature += [keras.tree.map_structure(lambda a: spec(a, 1), part) for part in validation]
+
+            def steps(*args):
+                full = [None, None, None]
+                for i, value in zip(present, args):
+                    full[i] = value
+                rest = args[len(present) :]
+                return self._steps(*full, rest[0], rest[1:] if validation is not None else None)
+
+            self.functions[key] = tf.function(steps, input_signature=signature)
+        return self.functions[key]
+
+    def _steps(self, xs, ys, ws, rates, validation_data):
+        tf, model = self.tf, self.model
+        optimizer, variables = model.optimizer, model.trainable_variables
+        count = tf.shape(rates)[0]
+        losses = tf.TensorArray(tf.float32, size=count)
+        val_losses = tf.TensorArray(tf.float32, size=count)
+        for i in tf.range(count):
+            x, y, w = (None if part is None else keras.tree.map_structure(lambda a: a[i], part) for part in (xs, ys, ws))
+            self.rate.assign(tf.cast(rates[i], self.rate.dtype))
+            with tf.GradientTape() as tape:
+                y_pred = model(x, training=True)
+                loss = model._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=w, training=True)
+                scaled = optimizer.scale_loss(loss)
+            optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+            losses = losses.write(i, tf.cast(loss, tf.float32))
+            if validation_data is not None:
+                x_val, y_val = validation_data[:2]
+                val = model._compute_loss(x=x_val, y=y_val, y_pred=model(x_val, training=False), training=False)
+                val_losses = val_losses.write(i, tf.cast(val, tf.float32))
+        return losses.stack(), val_losses.stack() if validation_data is not None else tf.zeros([0])
+
+
+def _chunked(steps) -> Iterator[tuple[int, list]]:
+    """``(index of the first step, steps)`` for each graph call's worth of ``steps``."""
+    steps, start = iter(steps), 0
+    while chunk := list(itertools.islice(steps, _STEPS_PER_CALL)):
+        yield start, chunk
+        start += len(chunk)
+
+
+def _exponential_average(values: np.ndarray, beta: float) -> np.ndarray:
+    """Bias-corrected exponential moving average (fast.ai's smoothing of the loss)."""
+    average, out = 0.0, np.empty(len(values))
+    for i, value in enumerate(values):
+        average = beta * average + (1 - beta) * value
+        out[i] = average / (1 - beta ** (i + 1))
+    return out
+
+
+def _equal_shape_runs(batches: list[tuple]) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of each run of consecutive batches whose arrays have the same shapes."""
+    def shapes(batch):
+        return [np.shape(a) for part in batch if part is not None for a in keras.tree.flatten(part)]
+
+    start = 0
+    for i in range(1, len(batches) + 1):
+        if i == len(batches) or shapes(batches[i]) != shapes(batches[start]):
+            yield start, i
+            start = i
+
+
+def _stack(parts: list):
+    """Stack the same part (x, y or sample weights) of several batches along a new first axis."""
+    if parts[0] is None:
+        return None
+    return keras.tree.map_structure(lambda *arrays: np.stack([np.asarray(a) for a in arrays]), *parts)
+
+
+class _swept_rate:
+    """Context manager: yields a variable that drives the optimizer's rate and a function that
+    puts the model back as it was, then restores everything on exit.
+
+    Restoring gives the model's variables and the optimizer's variables (slots, iteration
+    count, rate) their values from before; slots the sweep created are zeroed.
     """
 
     def __init__(self, model: keras.Model):
         self.model = model
         self.optimizer = model.optimizer
 
-    def __enter__(self) -> keras.Variable:
+    def __enter__(self) -> tuple[keras.Variable, Callable[[], None]]:
         self.weights = [v.numpy() for v in self.model.variables]
         self.slots = {id(v): v.numpy() for v in self.optimizer.variables}
         self.original_rate = self.optimizer._learning_rate
         if isinstance(self.original_rate, keras.Variable):
-            return self.original_rate
+            return self.original_rate, self.restore
         # A schedule (or a constant) is read at trace time: swap in a variable and retrace.
         self.optimizer._learning_rate = keras.Variable(0.0, trainable=False, name="lr_finder_rate")
         self.model.train_function = None
-        return self.optimizer._learning_rate
+        return self.optimizer._learning_rate, self.restore
 
-    def __exit__(self, *exc) -> None:
-        if self.optimizer._learning_rate is not self.original_rate:
-            self.optimizer._learning_rate = self.original_rate
-            self.model.train_function = None
+    def restore(self) -> None:
         for variable, value in zip(self.model.variables, self.weights):
             variable.assign(value)
         for variable in self.optimizer.variables:
             value = self.slots.get(id(variable))
             variable.assign(np.zeros(variable.shape, variable.dtype) if value is None else value)
+
+    def __exit__(self, *exc) -> None:
+        if self.optimizer._learning_rate is not self.original_rate:
+            self.optimizer._learning_rate = self.original_rate
+            self.model.train_function = None
+        self.restore()
         self.model.reset_metrics()

@@ -10,6 +10,7 @@ from conftest import TINY
 from sklearn.model_selection import cross_validate
 
 from skclr import CLRClassifier, LRFinder
+from skclr.finder import MAX_DIV
 
 matplotlib.use("Agg")
 
@@ -45,14 +46,15 @@ class TestKnownAnswer:
     def test_stops_past_the_divergence_rate_and_suggests_below_it(self):
         finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=100).find(quadratic_model(), X1, Y1, batch_size=4)
         assert finder.diverged_
-        assert 1.0 < finder.lrs_[-1] < 10.0  # gradient descent on w**2 diverges for lr > 1
-        assert len(finder.lrs_) < 100
+        # Gradient descent on w**2 diverges for lr > 1, from a loss near 0 that takes a few steps to grow.
+        assert 1.0 < finder.lrs_[-1] < 10.0
         # Each rule, computed here from the simulated losses as the rule defines it.
         before, _ = simulate_sgd(finder.lrs_)
+        beta = 1 - 10 / 100  # the default smoothing of a 100-step sweep
         average, smoothed = 0.0, []
         for i, loss in enumerate(before[:-1]):  # the diverging last step is dropped
-            average = 0.98 * average + 0.02 * loss
-            smoothed.append(average / (1 - 0.98 ** (i + 1)))
+            average = beta * average + (1 - beta) * loss
+            smoothed.append(average / (1 - beta ** (i + 1)))
         skip = len(smoothed) // 10
         lrs, curve = finder.lrs_[skip:-1], np.array(smoothed[skip:])
         assert finder.suggest("minimum") == pytest.approx(lrs[np.argmin(curve)] / 10, rel=1e-6)
@@ -62,9 +64,29 @@ class TestKnownAnswer:
         assert lrs[falling].min() <= finder.suggest("valley") <= lrs[falling].max()
         for rule in ("valley", "steep", "minimum"):
             assert finder.suggest(rule) < 1.0
+
+    def test_bounds_bracket_the_known_divergence_rate_of_a_noisy_regression(self):
+        # y = 2x + noise, x ~ N(0, 1): the MSE has curvature 2 E[x**2] = 2, so gradient descent
+        # converges for lr < 1 (fastest at 0.5) and diverges above; noise keeps the loss near 1.
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(512, 1)).astype("float32")
+        y = 2 * x + rng.normal(size=(512, 1)).astype("float32")
+        finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=100, random_state=0)
+        finder.find(quadratic_model(w0=-3.0), x, y, batch_size=64)
+        assert finder.diverged_ and finder.lrs_[-1] > 1.0  # batch noise does not stop it early
         base, top = finder.clr_bounds()
-        assert 0.35 < top < 0.75  # 0.5 is the best rate of this problem (one-step convergence)
-        assert base == pytest.approx(top / 4)
+        edge = top * MAX_DIV
+        assert 1.0 <= edge <= 2.5  # where training stops working
+        assert 0.1 < top < 1.0 and finder.spread_ < 2  # below the divergence rate; the sweeps agree
+        # The fall starts (a tenth of the way down from about 26) while lr * steps is still small.
+        assert 1e-3 < base < top / 3 + 1e-12
+
+    def test_every_sweep_restarts_from_the_same_model(self):
+        # Full-batch gradient descent on w**2 is the same whatever the batch order: identical sweeps.
+        finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=60, n_sweeps=3).find(quadratic_model(), X1, Y1, batch_size=8)
+        assert finder.sweep_losses_.shape == (3, len(finder.lrs_))
+        np.testing.assert_allclose(finder.sweep_losses_, np.tile(finder.losses_, (3, 1)), rtol=1e-6)
+        assert finder.spread_ == pytest.approx(1.0)
 
     def test_rates_are_geometric_from_min_to_max(self):
         rates = LRFinder(min_lr=1e-4, max_lr=1.0, num_iter=5).rates()
@@ -153,6 +175,34 @@ class TestEdgeCases:
         with pytest.warns(RuntimeWarning, match="never fell"):
             assert finder.clr_bounds() == (3e-3 / 4, 3e-3)
 
+    def test_heavy_weighted_batches_are_not_taken_for_divergence(self):
+        # Balanced class weights on rare classes make a few batches' losses many times the others'.
+        # Here nothing trains (rates of 1e-9) and every loss is log(2) times the batch's mean weight:
+        # a heavy batch every tenth step, 8.5 times the others. The sweep must run to its end.
+        import tensorflow as tf
+
+        weights = np.full((10, 16), 0.5, "float32")
+        weights[4, :4] = 30.0  # four minority rows with a large class weight
+        x, y = np.ones((10, 16, 2), "float32"), np.zeros((10, 16), "int32")
+        dataset = tf.data.Dataset.from_tensor_slices((x, y, weights))
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, "softmax", kernel_initializer="zeros")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        finder = LRFinder(min_lr=1e-9, max_lr=1e-8, num_iter=60, n_sweeps=1).find(model, dataset, None)
+        expected = np.log(2) * np.tile(weights.mean(axis=1), 6)
+        np.testing.assert_allclose(finder.losses_, expected, rtol=1e-5)
+        assert not finder.diverged_ and len(finder.losses_) == 60
+
+        # The rule this replaces (smoothed loss above 4x its best, from the first step) stops at the heavy batch.
+        average, best, stop = 0.0, np.inf, None
+        for i, loss in enumerate(expected):
+            average = 0.98 * average + 0.02 * loss
+            smooth = average / (1 - 0.98 ** (i + 1))
+            if smooth > 4 * best:
+                stop = i
+                break
+            best = min(best, smooth)
+        assert stop == 4
+
     def test_nan_mid_sweep_ends_the_sweep_and_is_ignored_by_the_rules(self):
         finder = LRFinder(min_lr=1e-3, max_lr=1e30, num_iter=100, diverge_threshold=1e300)
         with warnings.catch_warnings():
@@ -199,6 +249,7 @@ class TestSuggestionRules:
         loss[30:70] = np.linspace(1.0, 0.2, 41)[1:]
         loss[70:] = np.linspace(0.2, 3.0, 30)
         finder.losses_ = finder.smoothed_losses_ = loss
+        finder.sweep_losses_ = loss[None]
         finder.diverged_ = False
         return finder
 
@@ -216,12 +267,33 @@ class TestSuggestionRules:
         finder = self.make()
         assert finder.suggest("valley") == pytest.approx(finder.lrs_[47])
 
-    def test_clr_bounds_use_the_unlagged_minimum(self):
+    def test_clr_bounds_read_the_edge_and_the_onset_of_the_fall(self):
+        # Start 1.0, lowest 0.2 (fall 0.8). Onset: down a tenth of the fall (0.92), point 33 of the
+        # raw curve. Edge: back above half the fall (0.6) after the low point, point 74 (rising
+        # 0.097 per point from 69). The centered average moves each by at most a point or two.
         finder = self.make()
-        base, top = finder.clr_bounds(max_div=2.0, base_div=4.0)
-        # the centered average of this V has its low point a few points before the raw minimum
-        assert finder.lrs_[60] / 2 <= top <= finder.lrs_[69] / 2
-        assert base == pytest.approx(top / 4)
+        base, top = finder.clr_bounds()
+        assert finder.lrs_[72] / MAX_DIV <= top <= finder.lrs_[76] / MAX_DIV
+        assert finder.lrs_[31] <= base <= finder.lrs_[35]
+        assert finder.clr_bounds(base_div=4.0) == (pytest.approx(top / 4), top)
+
+    def test_an_edge_beyond_the_sweep_is_its_last_rate(self):
+        finder = self.make()
+        finder.lrs_, loss = finder.lrs_[:70], finder.losses_[:70]  # the loss never climbs back
+        finder.losses_ = finder.smoothed_losses_ = loss
+        finder.sweep_losses_ = loss[None]
+        assert finder.clr_bounds()[1] == pytest.approx(finder.lrs_[-1] / MAX_DIV)
+
+    def test_a_weak_fall_warns_that_the_rates_are_a_guess(self):
+        finder = self.make()
+        finder.losses_ = finder.smoothed_losses_ = 1 - 0.05 * (1 - finder.losses_)  # a 4 % fall
+        finder.sweep_losses_ = finder.losses_[None]
+        with pytest.warns(RuntimeWarning, match="no clear fall"):
+            finder._warn_if_unsure()
+        clear = self.make()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            clear._warn_if_unsure()
 
 
 def test_plot_marks_the_suggestion_on_a_log_axis():
