@@ -109,6 +109,12 @@ def cmd_compare(args) -> int:
     measure = "accuracy reaches" if summary.attrs["curve"] == "val_accuracy" else "loss (standardized MSE) falls to"
     print(f"\n* epochs until the mean held-out {measure} the best baseline's "
           f"({', '.join(summary.attrs['baselines'])}: {summary.attrs['target']:.4f}); - = never")  # fmt: skip
+    bounds = result.range_test_bounds()
+    if len(bounds):
+        print("\nrange-test bounds per fold (spread: largest / smallest; sweeps: worst disagreement in a fold)")
+        for name, row in bounds.iterrows():
+            print(f"{name:<18} max_lr {row.max_lr} (spread {row.max_lr_spread:.2f}; sweeps {row.sweeps_spread:.2f})"
+                  f"  base_lr {row.base_lr}")  # fmt: skip
     _save_comparison(result, summary, Path(args.output), vars(args), described)
     print(f"results and figures in {args.output}/")
     return 0
@@ -160,7 +166,8 @@ def cmd_find_lr(args) -> int:
     features = make_preprocessor().fit_transform(X).astype("float32")
     if task == "regression":  # the loss is read on a standardized target, as compare trains
         y = (y - y.mean()) / (y.std() or 1.0)
-    finder = LRFinder(min_lr=args.min_lr, max_lr=args.max_lr, num_iter=args.num_iter)
+    settings = dict(min_lr=args.min_lr, max_lr=args.max_lr, num_iter=args.num_iter, n_sweeps=args.n_sweeps)
+    finder = LRFinder(**{key: value for key, value in settings.items() if value is not None})
     estimator = TASKS[task].estimator(lr_finder=finder, batch_size=args.batch_size, random_state=args.seed)
     try:
         finder = estimator.find_lr(features, y)
@@ -172,7 +179,8 @@ def cmd_find_lr(args) -> int:
           f"{' (stopped: loss diverged)' if finder.diverged_ else ''}")  # fmt: skip
     for rule in ("valley", "steep", "minimum"):
         print(f"suggestion ({rule}): {finder.suggest(rule):.3g}")
-    print(f"CLR bounds: base_lr={base:.3g}, max_lr={top:.3g}")
+    print(f"CLR bounds: base_lr={base:.3g}, max_lr={top:.3g} "
+          f"({finder.n_sweeps} sweeps; their max_lr picks differ by a factor {finder.spread_:.2f})")  # fmt: skip
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     if _save_figure(output / "lr_finder.png", lambda plotting: plotting.plot_lr_finder(finder)):
@@ -216,9 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     find = commands.add_parser("find-lr", help="learning-rate range test on the reference DNN")
     data_options(find)
-    find.add_argument("--min-lr", type=float, default=1e-7)
-    find.add_argument("--max-lr", type=float, default=10.0)
-    find.add_argument("--num-iter", type=_positive_int, default=100)
+    find.add_argument("--min-lr", type=float, help="first rate of the sweep (default: LRFinder's)")
+    find.add_argument("--max-lr", type=float, help="last rate of the sweep (default: LRFinder's)")
+    find.add_argument("--num-iter", type=_positive_int, help="steps per sweep (default: LRFinder's)")
+    find.add_argument("--n-sweeps", type=_positive_int, help="sweeps with other batch orders (default: LRFinder's)")
     find.set_defaults(func=cmd_find_lr)
 
     draw = commands.add_parser("schedules", help="draw every schedule")

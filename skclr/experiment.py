@@ -182,6 +182,19 @@ class Comparison:
         stats.attrs.update(target=float(target), curve=curve, baselines=baselines, scores=(main, other))
         return stats
 
+    def range_test_bounds(self) -> pd.DataFrame:
+        """Per configuration with a range test: each fold's ``max_lr``/``base_lr`` and their spread (max/min)."""
+        folds = pd.DataFrame(self.folds)
+        if "max_lr" not in folds:
+            return pd.DataFrame()
+        folds = folds.dropna(subset=["max_lr"])
+        return folds.groupby("config", sort=False).agg(
+            max_lr=("max_lr", lambda v: " ".join(f"{x:.2g}" for x in v)),
+            max_lr_spread=("max_lr", lambda v: v.max() / v.min()),
+            base_lr=("base_lr", lambda v: " ".join(f"{x:.2g}" for x in v)),
+            sweeps_spread=("finder_spread", "max"),
+        )
+
     def mean_curve(self, config: str, key: str) -> np.ndarray:
         runs = self.curves.get(config, {}).get(key, [])
         return np.nanmean(np.array(runs, dtype=float), axis=0) if runs else np.array([])
@@ -278,13 +291,16 @@ def compare(
                 values = list(history.get(key, []))
                 values += [np.nan] * (epochs - len(values))  # a diverged run stops early
                 result.curves.setdefault(name, {}).setdefault(key, []).append(values)
-            if hasattr(estimator, "lr_finder_") and name not in result.finders:
-                result.finders[name] = estimator.lr_finder_
+            finder = getattr(estimator, "lr_finder_", None)
+            if finder is not None:  # the bounds this fold's range test chose, and how far its sweeps agreed
+                row.update(base_lr=estimator.base_lr_, max_lr=estimator.max_lr_, finder_spread=finder.spread_)
+                result.finders.setdefault(name, finder)
             done += 1
             if progress is not None:
                 outcome = "diverged" if row["diverged"] else f"{main} {row[main]:.3f}"
+                bounds = f"  range test: max_lr {row['max_lr']:.2g} base_lr {row['base_lr']:.2g}" if finder else ""
                 progress(f"[{done:>{len(str(total))}}/{total}] fold {split + 1}/{folds * repeats} "
-                         f"{name:<18} {outcome}  {row['fit_seconds']:.1f} s")  # fmt: skip
+                         f"{name:<18} {outcome}  {row['fit_seconds']:.1f} s{bounds}")  # fmt: skip
     return result
 
 

@@ -90,24 +90,36 @@ def plot_all_schedules(epochs: int = 40, steps_per_epoch: int = 10):
 
 
 def plot_lr_finder(finder, ax=None, show_bounds: bool = True, title: str | None = None):
-    """Plot a fitted :class:`skclr.LRFinder`: raw and smoothed loss against the rate (log axis).
+    """Plot a fitted :class:`skclr.LRFinder`: batch and smoothed loss against the rate (log axis).
 
-    The suggestion is a dashed line and, with ``show_bounds``, the CLR bounds a shaded band.
+    Every sweep's batch losses are drawn faintly; the suggestion is a dashed line. With
+    ``show_bounds``, the chosen ``base_lr`` and ``max_lr`` are marked on the smoothed curve,
+    the CLR band between them is shaded and the curve's edge (where the loss climbs back,
+    ``max_lr`` times ``MAX_DIV``) is a dotted line.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
+    from skclr.finder import MAX_DIV
+
     ax = _axes(ax)
-    ax.plot(finder.lrs_, finder.losses_, alpha=0.3, label="batch loss")
-    ax.plot(finder.lrs_, finder.smoothed_losses_, label="smoothed loss")
+    sweeps = getattr(finder, "sweep_losses_", finder.losses_[None])
+    for i, losses in enumerate(sweeps):
+        ax.plot(finder.lrs_, losses, color="tab:blue", alpha=0.25, label="batch loss" if i == 0 else None)
+    ax.plot(finder.lrs_, finder.smoothed_losses_, color="tab:orange", label="smoothed loss")
     if finder.val_losses_ is not None:
         ax.plot(finder.lrs_, finder.val_losses_, label="validation loss")
     ax.axvline(finder.suggestion_, color="k", linestyle="--", label=f"suggestion {finder.suggestion_:.2g}")
     if show_bounds:
         base, top = finder.clr_bounds()
         ax.axvspan(base, top, color="tab:green", alpha=0.15, label=f"CLR bounds {base:.2g}-{top:.2g}")
-    both = np.concatenate([finder.losses_, finder.smoothed_losses_])
+        on_curve = np.interp(np.log([base, top]), np.log(finder.lrs_), finder.smoothed_losses_)
+        ax.plot([base, top], on_curve, "o", color="tab:green", label="chosen base_lr, max_lr")
+        spread = getattr(finder, "spread_", float("nan"))
+        ax.axvline(top * MAX_DIV, color="tab:red", linestyle=":",
+                   label=f"edge {top * MAX_DIV:.2g} (sweeps' spread {spread:.2g})")  # fmt: skip
+    both = np.concatenate([np.ravel(sweeps), finder.smoothed_losses_])
     finite = both[np.isfinite(both)]
     if finite.size:  # keep the diverging tail from flattening the interesting part
         top = min(finite.max(), finder.smoothed_losses_[0] * 2.0)
@@ -117,7 +129,7 @@ def plot_lr_finder(finder, ax=None, show_bounds: bool = True, title: str | None 
     ax.set_ylabel("loss")
     if title:
         ax.set_title(title)
-    ax.legend()
+    ax.legend(fontsize=8)
     ax.figure.tight_layout()
     return ax
 

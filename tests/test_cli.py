@@ -86,13 +86,17 @@ def test_compare_on_the_default_data(tmp_path, capsys):
 
 
 def test_compare_lr_finder_flag_adds_the_range_test(mixed_csv, tmp_path, capsys):
-    code, _, err = run(
+    code, out, err = run(
         ["compare", "--data", mixed_csv, "--target", "grade", "--epochs", 1, "--folds", 2,
          "--schedules", "adam", "--lr-finder", "--output", tmp_path],
         capsys,
     )  # fmt: skip
     assert code == 0, err
     assert (tmp_path / "lr_finder.png").exists()
+    folds = pd.read_csv(tmp_path / "folds.csv")
+    max_lrs = " ".join(f"{v:.2g}" for v in folds["max_lr"])  # the bounds each fold's range test chose
+    assert "range-test bounds per fold" in out and f"max_lr {max_lrs} (spread" in out
+    assert all(f"range test: max_lr {v:.2g}" in err for v in folds["max_lr"])  # and in the progress lines
 
 
 def test_compare_says_how_many_rows_without_a_target_it_dropped(mixed_csv, tmp_path, capsys):
@@ -109,7 +113,7 @@ def test_compare_says_how_many_rows_without_a_target_it_dropped(mixed_csv, tmp_p
 
 
 def test_find_lr_runs_the_estimators_range_test(mixed_csv, tmp_path, capsys, monkeypatch):
-    from skclr import CLRClassifier
+    from skclr import CLRClassifier, LRFinder
 
     calls = []
     original = CLRClassifier.find_lr
@@ -122,11 +126,14 @@ def test_find_lr_runs_the_estimators_range_test(mixed_csv, tmp_path, capsys, mon
     assert code == 0, err
     (estimator,) = calls
     assert estimator.lr_finder.num_iter == 30 and estimator.batch_size == 16
+    assert estimator.lr_finder.min_lr == LRFinder().min_lr  # unset options keep LRFinder's defaults
     assert "suggestion (valley)" in out and "CLR bounds: base_lr=" in out
+    assert f"({LRFinder().n_sweeps} sweeps; their max_lr picks differ by a factor" in out
     assert (tmp_path / "lr_finder.png").exists()
 
 
 @pytest.mark.filterwarnings("ignore:The loss never fell:RuntimeWarning")  # a noisy target may show no fall
+@pytest.mark.filterwarnings("ignore:The range test shows no clear fall:RuntimeWarning")
 def test_find_lr_on_a_continuous_target_uses_the_regressor(mixed_csv, tmp_path, capsys):
     code, out, err = run(
         ["find-lr", "--data", mixed_csv, "--target", "income", "--num-iter", 20, "--output", tmp_path], capsys
