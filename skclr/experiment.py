@@ -298,7 +298,7 @@ def compare(
             done += 1
             if progress is not None:
                 outcome = "diverged" if row["diverged"] else f"{main} {row[main]:.3f}"
-                bounds = f"  range test: max_lr {row['max_lr']:.2g} base_lr {row['base_lr']:.2g}" if finder else ""
+                bounds = f"  range test: max_lr {row['max_lr']:.2g} base_lr {row['base_lr']:.2g}" if finder is not None else ""
                 progress(f"[{done:>{len(str(total))}}/{total}] fold {split + 1}/{folds * repeats} "
                          f"{name:<18} {outcome}  {row['fit_seconds']:.1f} s{bounds}")  # fmt: skip
     return result
