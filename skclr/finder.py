@@ -229,17 +229,17 @@ class LRFinder(BaseEstimator):
             model.optimizer.build(model.trainable_variables)
         batches = itertools.chain([first], batches)
 
+        rates = self.rates()
         with _swept_rate(model) as (rate, restore):
             sweep = _SweepSteps(model, rate)
-            losses, val_losses, self.diverged_ = self._first_sweep(sweep, batches, validation_data)
+            losses, val_losses, self.diverged_ = self._first_sweep(sweep, rates, batches, validation_data)
             sweeps = [losses]
-            for _ in range(int(self.n_sweeps) - 1):
+            for _ in range(int(self.n_sweeps) - 1):  # the same rates and length, another batch order
                 restore()
                 steps = itertools.islice(new_batches(), len(losses))
-                sweeps.append(np.concatenate([sweep(self.rates()[i : i + len(chunk)], chunk)[0]
-                                              for i, chunk in _chunked(steps)]))  # fmt: skip
+                sweeps.append(np.concatenate([sweep(rates[i : i + len(chunk)], chunk)[0] for i, chunk in _chunked(steps)]))
 
-        self.lrs_ = self.rates()[: len(losses)]
+        self.lrs_ = rates[: len(losses)]
         self.sweep_losses_ = np.array(sweeps)
         self.losses_ = self.sweep_losses_[0]
         self.val_losses_ = np.asarray(val_losses) if validation_data is not None else None
@@ -249,17 +249,17 @@ class LRFinder(BaseEstimator):
         mean = np.where(count > 0, mean, self.losses_)
         self.smoothed_losses_ = _exponential_average(mean, self._beta())
         self.suggestion_ = self.suggest()
-        picks = [top for top in (self._top(row) for row in self.sweep_losses_) if top is not None]
-        self.spread_ = float(max(picks) / min(picks)) if picks else float("nan")
-        self._warn_if_unsure()
+        landmarks = self._sweep_landmarks()
+        edges = [edge for _, edge, _ in landmarks]
+        self.spread_ = float(max(edges) / min(edges)) if edges else float("nan")
+        self._warn_if_unsure(landmarks)
         return self
 
-    def _first_sweep(self, sweep: _SweepSteps, batches, validation_data) -> tuple[np.ndarray, list, bool]:
+    def _first_sweep(self, sweep: _SweepSteps, rates, batches, validation_data) -> tuple[np.ndarray, list, bool]:
         """Run the rising rates until they end or the loss blows up; return losses, val losses, diverged."""
         losses, val_losses = [], []
         beta, skip = self._beta(), int(self.num_iter) // 10
         average, best = 0.0, math.inf
-        rates = self.rates()
         for start, chunk in _chunked(itertools.islice(batches, int(self.num_iter))):
             chunk_losses, chunk_val = sweep(rates[start : start + len(chunk)], chunk, validation_data)
             for loss, val in zip(chunk_losses, chunk_val):
@@ -371,9 +371,9 @@ class LRFinder(BaseEstimator):
         edge = float(lrs[low + back_up[0]] if back_up.size else self.lrs_[-1])  # else: the last rate run
         return onset, edge, fall / start
 
-    def _top(self, losses: np.ndarray, max_div: float = MAX_DIV) -> float | None:
-        landmarks = self._landmarks(losses)
-        return None if landmarks is None else landmarks[1] / max_div
+    def _sweep_landmarks(self) -> list[tuple[float, float, float]]:
+        """The landmarks of every sweep whose loss fell."""
+        return [mark for mark in map(self._landmarks, self.sweep_losses_) if mark is not None]
 
     def clr_bounds(self, max_div: float = MAX_DIV, base_div: float | None = None) -> tuple[float, float]:
         """Return ``(base_lr, max_lr)`` for a cyclical or one-cycle schedule.
@@ -390,7 +390,7 @@ class LRFinder(BaseEstimator):
         """
         if max_div < 1 or (base_div is not None and base_div <= 1):
             raise ValueError(f"Need max_div >= 1 and base_div > 1. Received: {max_div=}, {base_div=}")
-        landmarks = [mark for mark in map(self._landmarks, self.sweep_losses_) if mark is not None]
+        landmarks = self._sweep_landmarks()
         if not landmarks:
             warnings.warn(
                 f"The loss never fell during the range test; bounds from fallback_lr={self.fallback_lr:g}.",
@@ -403,11 +403,11 @@ class LRFinder(BaseEstimator):
         top = float(edge / max_div)
         return (top / base_div if base_div else min(float(onset), top / 3)), top
 
-    def _warn_if_unsure(self) -> None:
-        landmarks = [mark for mark in map(self._landmarks, self.sweep_losses_) if mark is not None]
-        if landmarks and max(mark[2] for mark in landmarks) < CLEAR_FALL:
+    def _warn_if_unsure(self, landmarks: list[tuple[float, float, float]]) -> None:
+        fall = max((mark[2] for mark in landmarks), default=None)
+        if fall is not None and fall < CLEAR_FALL:
             warnings.warn(
-                f"The range test shows no clear fall: the loss fell at most {max(m[2] for m in landmarks):.0%} "
+                f"The range test shows no clear fall: the loss fell at most {fall:.0%} "
                 f"from where it started (from {self.min_lr:g} to {self.lrs_[-1]:g}); its rates are a guess. "
                 "Check the curve (LRFinder.plot) or set the rates yourself.",
                 RuntimeWarning,

@@ -289,11 +289,11 @@ class TestSuggestionRules:
         finder.losses_ = finder.smoothed_losses_ = 1 - 0.05 * (1 - finder.losses_)  # a 4 % fall
         finder.sweep_losses_ = finder.losses_[None]
         with pytest.warns(RuntimeWarning, match="no clear fall"):
-            finder._warn_if_unsure()
+            finder._warn_if_unsure(finder._sweep_landmarks())
         clear = self.make()
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            clear._warn_if_unsure()
+            clear._warn_if_unsure(clear._sweep_landmarks())
 
 
 def test_plot_marks_the_suggestion_on_a_log_axis():
