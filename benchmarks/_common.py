@@ -34,6 +34,14 @@ def median_ratio(times: dict[str, list[float]], numerator: str, denominator: str
     return statistics.median(a / b for a, b in zip(times[numerator], times[denominator]))
 
 
+def ratio_row(benchmark: str, setting: str, times: dict[str, list[float]], numerator: str, denominator: str,
+              target: str = "-", columns: tuple[str, str] = ("skclr s", "reference s")) -> dict:
+    """A table row: the two sides' median seconds and the median of their per-round ratios."""
+    return {"benchmark": benchmark, "setting": setting,
+            columns[0]: statistics.median(times[numerator]), columns[1]: statistics.median(times[denominator]),
+            "ratio": median_ratio(times, numerator, denominator), "target": target}  # fmt: skip
+
+
 def markdown_table(rows: list[dict]) -> str:
     header = list(rows[0])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

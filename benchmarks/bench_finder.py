@@ -11,9 +11,8 @@ alternate. Prints median ratios; the target against plain training is <= 1.2.
 from __future__ import annotations
 
 import argparse
-import statistics
 
-from _common import alternate, markdown_table, median_ratio
+from _common import alternate, markdown_table, ratio_row
 
 import keras
 import numpy as np
@@ -66,14 +65,11 @@ def run(quick: bool = False) -> list[dict]:
     sweep(), plain_steps(), callback_finder()  # warm-up
     times = alternate({"finder": sweep, "plain": plain_steps, "callback": callback_finder}, repeats)
     setting = f"{steps} steps, batch {batch}, reference DNN, {repeats} rounds"
-    med = {name: statistics.median(t) for name, t in times.items()}
+    columns = ("ours s", "other s")
     return [
-        {"benchmark": "range test vs plain training steps", "setting": setting, "ours s": med["finder"],
-         "other s": med["plain"], "ratio": median_ratio(times, "finder", "plain"), "target": "<= 1.2"},
-        {"benchmark": "range test vs per-batch-callback finder", "setting": setting, "ours s": med["finder"],
-         "other s": med["callback"], "ratio": median_ratio(times, "finder", "callback"), "target": "-"},
-    ]  # fmt: skip
-
+        ratio_row("range test vs plain training steps", setting, times, "finder", "plain", "<= 1.2", columns),
+        ratio_row("range test vs per-batch-callback finder", setting, times, "finder", "callback", "-", columns),
+    ]
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -14,7 +14,7 @@ import math
 import statistics
 import time
 
-from _common import alternate, markdown_table, median_ratio
+from _common import alternate, markdown_table, ratio_row
 
 import keras
 import numpy as np
@@ -43,14 +43,9 @@ def run(quick: bool = False) -> list[dict]:
     times = alternate({"skclr": skclr_fit, "keras": keras_fit}, repeats)
     outside = _time_outside_model_fit(skclr_fit)
     return [
-        {
-            "benchmark": "CLRClassifier.fit vs Keras Model.fit (triangular)",
-            "setting": f"{n}x20, {epochs} epochs, batch {batch}, {repeats} rounds",
-            "skclr s": statistics.median(times["skclr"]),
-            "keras s": statistics.median(times["keras"]),
-            "ratio": median_ratio(times, "skclr", "keras"),
-            "target": "<= 1.05",
-        },
+        ratio_row("CLRClassifier.fit vs Keras Model.fit (triangular)",
+                  f"{n}x20, {epochs} epochs, batch {batch}, {repeats} rounds", times, "skclr", "keras", "<= 1.05",
+                  ("skclr s", "keras s")),
         {
             "benchmark": "CLRClassifier.fit time outside keras.Model.fit",
             "setting": "same fit, median of 3",

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 
-from _common import alternate, markdown_table, median_ratio
+from _common import alternate, markdown_table, ratio_row
 
 import keras
 from sklearn.datasets import make_classification
@@ -68,41 +67,15 @@ def run(quick: bool = False) -> list[dict]:
     )  # fmt: skip
     grids = alternate({"skclr": skclr_grid, "keras": keras_grid}, 1)
     setting = f"{n}x20, 4 classes, {epochs} epochs, batch {batch}"
+    per_fit = f"{setting}, {rounds} rounds"
     return [
-        {
-            "benchmark": "CLRClassifier(one_cycle).fit vs Keras Model.fit",
-            "setting": f"{setting}, {rounds} rounds",
-            "skclr s": statistics.median(fits["skclr"]),
-            "reference s": statistics.median(fits["keras"]),
-            "ratio": median_ratio(fits, "skclr", "keras"),
-            "target": "<= 0.6",
-        },
-        {
-            "benchmark": "lr_finder=True vs the same fit without it",
-            "setting": f"{setting}, {rounds} rounds",
-            "skclr s": statistics.median(fits["skclr + range test"]),
-            "reference s": statistics.median(fits["skclr"]),
-            "ratio": median_ratio(fits, "skclr + range test", "skclr"),
-            "target": "<= 1.15",
-        },
-        {
-            "benchmark": "lr_finder=True vs the same fit without it, 20 epochs",
-            "setting": f"{setting.replace(f'{epochs} epochs', '20 epochs')}, {rounds} rounds",
-            "skclr s": statistics.median(fits["skclr 20 + range test"]),
-            "reference s": statistics.median(fits["skclr 20"]),
-            "ratio": median_ratio(fits, "skclr 20 + range test", "skclr 20"),
-            "target": "<= 1.15",
-        },
-        {
-            "benchmark": f"GridSearchCV {len(GRID)} schedules x {folds} folds vs the plain-Keras loop",
-            "setting": setting,
-            "skclr s": grids["skclr"][0],
-            "reference s": grids["keras"][0],
-            "ratio": grids["skclr"][0] / grids["keras"][0],
-            "target": "-",
-        },
-    ]
-
+        ratio_row("CLRClassifier(one_cycle).fit vs Keras Model.fit", per_fit, fits, "skclr", "keras", "<= 0.6"),
+        ratio_row("lr_finder=True vs the same fit without it", per_fit, fits, "skclr + range test", "skclr", "<= 1.15"),
+        ratio_row("lr_finder=True vs the same fit without it, 20 epochs", per_fit.replace(f"{epochs} epochs", "20 epochs"),
+                  fits, "skclr 20 + range test", "skclr 20", "<= 1.15"),
+        ratio_row(f"GridSearchCV {len(GRID)} schedules x {folds} folds vs the plain-Keras loop", setting, grids,
+                  "skclr", "keras"),
+    ]  # fmt: skip
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
