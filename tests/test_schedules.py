@@ -135,19 +135,20 @@ def test_against_pytorch_when_available():
     torch = pytest.importorskip("torch")
     param = torch.nn.Parameter(torch.zeros(1))
 
-    def torch_rates(make, steps):
-        opt = torch.optim.SGD([param], lr=0.1)
+    def torch_values(make, steps, key="lr"):
+        """``key`` ("lr" or "momentum") of the optimizer's group at each step of a PyTorch scheduler."""
+        opt = torch.optim.SGD([param], lr=0.1, momentum=0.9)
         sched = make(opt)
-        rates = []
+        values = []
         for _ in range(steps):
-            rates.append(opt.param_groups[0]["lr"])
+            values.append(opt.param_groups[0][key])
             opt.step()
             sched.step()
-        return np.array(rates)
+        return np.array(values)
 
     for mode in CyclicalLearningRate.MODES:
         ours = schedule_values(CyclicalLearningRate(1e-3, 1e-2, 7, mode=mode, gamma=0.99), 50)
-        theirs = torch_rates(
+        theirs = torch_values(
             lambda o: torch.optim.lr_scheduler.CyclicLR(
                 o, 1e-3, 1e-2, step_size_up=7, mode=mode, gamma=0.99, cycle_momentum=False
             ),
@@ -155,24 +156,14 @@ def test_against_pytorch_when_available():
         )
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
     ours = schedule_values(OneCycle(0.05, 80, pct_start=0.3), 80)
-    theirs = torch_rates(
+    theirs = torch_values(
         lambda o: torch.optim.lr_scheduler.OneCycleLR(o, 0.05, total_steps=80, cycle_momentum=False), 80
     )
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7 * 0.05)
 
-    def torch_momenta(make, steps):
-        opt = torch.optim.SGD([param], lr=0.1, momentum=0.9)
-        sched = make(opt)
-        momenta = []
-        for _ in range(steps):
-            momenta.append(opt.param_groups[0]["momentum"])
-            opt.step()
-            sched.step()
-        return np.array(momenta)
-
-    theirs = torch_momenta(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, 0.05, total_steps=80), 80)
+    theirs = torch_values(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, 0.05, total_steps=80), 80, "momentum")
     np.testing.assert_allclose(momentum_values(OneCycle(0.05, 80), 80), theirs, rtol=1e-6)
-    theirs = torch_momenta(lambda o: torch.optim.lr_scheduler.CyclicLR(o, 1e-3, 1e-2, step_size_up=7), 50)
+    theirs = torch_values(lambda o: torch.optim.lr_scheduler.CyclicLR(o, 1e-3, 1e-2, step_size_up=7), 50, "momentum")
     np.testing.assert_allclose(momentum_values(CyclicalLearningRate(1e-3, 1e-2, 7), 50), theirs, rtol=1e-6)
 
 
