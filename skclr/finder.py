@@ -52,8 +52,6 @@ class LRFinder(BaseEstimator):
         Last rate of the sweep, > ``min_lr``.
     num_iter : int, default=100
         Number of optimizer steps per sweep, >= 5.
-    n_sweeps : int, default=3
-        Sweeps with different batch orders, >= 1. The bounds average their picks.
     mode : {"exp", "linear"}, default="exp"
         Geometric (fast.ai) or arithmetic spacing of the rates.
     smoothing : float or None, default=None
@@ -73,6 +71,9 @@ class LRFinder(BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed of the batch orders. Inside ``CLRClassifier``, None follows the
         estimator's ``random_state``.
+    n_sweeps : int, default=3
+        Sweeps with different batch orders, >= 1. The bounds average their picks.
+        (Last, so that the earlier parameters keep their positions.)
 
     Attributes
     ----------
@@ -131,24 +132,24 @@ class LRFinder(BaseEstimator):
         min_lr: float = 1e-5,
         max_lr: float = 10.0,
         num_iter: int = 100,
-        n_sweeps: int = 3,
         mode: str = "exp",
         smoothing: float | None = None,
         diverge_threshold: float = 4.0,
         suggestion: str = "valley",
         fallback_lr: float = 1e-3,
         random_state: int | np.random.RandomState | None = None,
+        n_sweeps: int = 3,
     ):
         self.min_lr = min_lr
         self.max_lr = max_lr
         self.num_iter = num_iter
-        self.n_sweeps = n_sweeps
         self.mode = mode
         self.smoothing = smoothing
         self.diverge_threshold = diverge_threshold
         self.suggestion = suggestion
         self.fallback_lr = fallback_lr
         self.random_state = random_state
+        self.n_sweeps = n_sweeps
 
     def _validate_params(self) -> None:
         """Raise ``ValueError`` naming the first invalid setting; called by :meth:`find`."""

@@ -217,6 +217,7 @@ class TestEdgeCases:
             (dict(min_lr=0.0), "min_lr"),
             (dict(min_lr=1.0, max_lr=0.1), "max_lr"),
             (dict(num_iter=2), "num_iter"),
+            (dict(n_sweeps=0), "n_sweeps"),
             (dict(mode="log"), "mode"),
             (dict(smoothing=1.0), "smoothing"),
             (dict(diverge_threshold=1.0), "diverge_threshold"),
