@@ -7,9 +7,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import json
 import math
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from numbers import Integral, Real
@@ -40,8 +44,15 @@ class LRFinder(BaseEstimator):
     has clearly blown up (see ``diverge_threshold``); the other ``n_sweeps - 1``
     sweeps run the same rates from the same starting point with other batch
     orders, so that the rules read an average and the finder can say how much
-    the sweeps disagree (``spread_``). Afterwards the model is restored exactly:
+    the sweeps disagree (``spread_``). Afterwards the model is as it was:
     weights, optimizer variables, learning rate and iteration count.
+
+    The steps run in a traced TensorFlow graph. A ``Sequential`` of Keras's own
+    layers, optimizer and loss is swept on a copy of its architecture that the
+    process keeps (the four most recent), so that later models of the same
+    architecture and settings, such as the folds of a grid search, reuse its
+    trace; the model itself is then not touched. Other models are swept in
+    place and restored.
 
     Parameters
     ----------
@@ -231,14 +242,13 @@ class LRFinder(BaseEstimator):
         batches = itertools.chain([first], batches)
 
         rates = self.rates()
-        with _swept_rate(model) as (rate, restore):
-            sweep = _SweepSteps(model, rate)
+        with _sweep_model(model) as (sweep, reset):
             losses, val_losses, self.diverged_ = self._first_sweep(sweep, rates, batches, validation_data)
             sweeps = [losses]
             for _ in range(int(self.n_sweeps) - 1):  # the same rates and length, another batch order
-                restore()
-                steps = itertools.islice(new_batches(), len(losses))
-                sweeps.append(np.concatenate([sweep(rates[i : i + len(chunk)], chunk)[0] for i, chunk in _chunked(steps)]))
+                reset()
+                steps = list(itertools.islice(new_batches(), len(losses)))
+                sweeps.append(np.asarray(sweep(rates[: len(steps)], steps)[0]))  # no early stop: one call
 
         self.lrs_ = rates[: len(losses)]
         self.sweep_losses_ = np.array(sweeps)
@@ -503,17 +513,17 @@ class _SweepSteps:
         """The traced steps for inputs of this structure: one signature with open steps and batch sizes."""
         tf = self.tf
         present = tuple(i for i, part in enumerate(parts) if part is not None)
-        key = (present, validation is not None)
+
+        def spec(array, leading: int):
+            array = np.asarray(array)
+            return tf.TensorSpec([None] * leading + list(array.shape[leading:]), tf.as_dtype(array.dtype))
+
+        signature = [keras.tree.map_structure(lambda a: spec(a, 2), parts[i]) for i in present]
+        signature.append(tf.TensorSpec([None], tf.float32))
+        if validation is not None:
+            signature += [keras.tree.map_structure(lambda a: spec(a, 1), part) for part in validation]
+        key = (present, validation is not None, str(signature))  # a shared copy meets many fits' inputs
         if key not in self.functions:
-
-            def spec(array, leading: int):
-                array = np.asarray(array)
-                return tf.TensorSpec([None] * leading + list(array.shape[leading:]), tf.as_dtype(array.dtype))
-
-            signature = [keras.tree.map_structure(lambda a: spec(a, 2), parts[i]) for i in present]
-            signature.append(tf.TensorSpec([None], tf.float32))
-            if validation is not None:
-                signature += [keras.tree.map_structure(lambda a: spec(a, 1), part) for part in validation]
 
             def steps(*args):
                 full = [None, None, None]
@@ -619,3 +629,116 @@ class _swept_rate:
             self.model.train_function = None
         self.restore()
         self.model.reset_metrics()
+
+
+@contextlib.contextmanager
+def _sweep_model(model: keras.Model) -> Iterator[tuple[_SweepSteps, Callable[[], None]]]:
+    """Yield the sweep's steps and a function that puts the swept model back in ``model``'s state.
+
+    A ``Sequential`` of Keras's own layers is swept on a scratch copy of its architecture,
+    kept for the process: its traced steps serve every later model of the same architecture
+    and settings (the folds and candidates of a grid search), so only the first range test
+    pays the trace. ``model`` itself is then never changed. Any other model is swept in
+    place and restored on exit.
+    """
+    scratch = _Scratch.take(model)
+    if scratch is None:
+        with _swept_rate(model) as (rate, restore):
+            yield _SweepSteps(model, rate), restore
+        return
+    state = [variable.numpy() for variable in _state_variables(model)]
+
+    def reset() -> None:
+        for variable, value in zip(_state_variables(scratch.model), state):
+            variable.assign(value)
+
+    reset()
+    try:
+        yield scratch.steps, reset
+    finally:
+        scratch.give_back()
+
+
+def _state_variables(model: keras.Model) -> list:
+    """Everything a training step reads and changes: weights, dropout seeds, optimizer state.
+
+    The rate is left out: the sweep sets it at every step.
+    """
+    optimizer = model.optimizer
+    return [*model.variables, *(v for v in optimizer.variables if v is not optimizer._learning_rate)]
+
+
+def _architecture_key(model: keras.Model) -> str | None:
+    """What a sweep step computes, for a model whose configuration says all of it; else None.
+
+    That is a ``Sequential`` of Keras's own layers with Keras's own optimizer and loss: the
+    layers' and the optimizer's configurations (names, which change with every model, and
+    the swept rate left out), the loss, and the process-wide settings traced into the step.
+    """
+    from tensorflow.python.framework import config as tf_config
+
+    optimizer, loss = model.optimizer, getattr(model, "loss", None)
+    keras_made = [*model.layers, optimizer, *([] if isinstance(loss, str) else [loss])]
+    if type(model) is not keras.Sequential or not all(type(part).__module__.startswith("keras.") for part in keras_made):
+        return None  # custom code may compute with more than its configuration says
+    if hasattr(optimizer, "_exclude_from_weight_decay"):
+        return None  # set by exclude_from_weight_decay(), which the configuration does not record
+    try:
+        layers = model.get_config()
+        compiled = model.get_compile_config()
+        layers.pop("name", None)
+        for layer in layers["layers"]:
+            layer["config"].pop("name", None)
+        settings = {key: compiled[key] for key in ("optimizer", "loss", "loss_weights")}
+        settings["optimizer"]["config"].pop("name", None)
+        settings["optimizer"]["config"].pop("learning_rate", None)
+        return json.dumps(
+            [layers, settings, keras.config.floatx(), tf_config.is_op_determinism_enabled()], sort_keys=True
+        )
+    except (TypeError, ValueError, KeyError, AttributeError):  # not serializable as plain data
+        return None
+
+
+class _Scratch:
+    """A copy of a compiled model's architecture, with its sweep steps, shared by the models that
+    have the same architecture key. A thread takes it out of the shelf while it sweeps."""
+
+    _shelf: OrderedDict[str, _Scratch] = OrderedDict()  # most recently used last
+    _lock = threading.Lock()
+    size = 4  # architectures kept per process
+
+    def __init__(self, key: str, model: keras.Model):
+        self.key = key
+        self.model = keras.models.clone_model(model)
+        self.model.compile_from_config(model.get_compile_config())
+        optimizer = self.model.optimizer
+        if not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
+        if not isinstance(optimizer._learning_rate, keras.Variable):  # a schedule: the sweep needs a variable
+            optimizer._learning_rate = keras.Variable(0.0, trainable=False, name="lr_finder_rate")
+        self.steps = _SweepSteps(self.model, optimizer._learning_rate)
+
+    @classmethod
+    def take(cls, model: keras.Model) -> _Scratch | None:
+        """The shelved copy for ``model``'s architecture, a new one, or None if it cannot be shared."""
+        key = _architecture_key(model)
+        if key is None:
+            return None
+        with cls._lock:
+            scratch = cls._shelf.pop(key, None)
+        if scratch is None:
+            try:
+                scratch = cls(key, model)
+            except Exception:  # noqa: BLE001 -- not rebuilt from its configuration: sweep the model itself
+                return None
+        mine, its = _state_variables(model), _state_variables(scratch.model)
+        if [(v.shape, v.dtype) for v in mine] != [(v.shape, v.dtype) for v in its]:
+            return None  # not the same variables after all
+        return scratch
+
+    def give_back(self) -> None:
+        with self._lock:
+            self._shelf.setdefault(self.key, self)  # another thread's copy may be back first
+            self._shelf.move_to_end(self.key)
+            while len(self._shelf) > self.size:
+                self._shelf.popitem(last=False)

@@ -10,7 +10,7 @@ from conftest import TINY
 from sklearn.model_selection import cross_validate
 
 from skclr import CLRClassifier, LRFinder
-from skclr.finder import MAX_DIV
+from skclr.finder import MAX_DIV, _architecture_key, _Scratch
 
 matplotlib.use("Agg")
 
@@ -114,6 +114,11 @@ class TestKnownAnswer:
         np.testing.assert_allclose(finder.smoothed_losses_, expected, rtol=1e-12)
 
 
+def sweep_in_place(monkeypatch):
+    """Make every range test sweep the model itself, as one that cannot be shared is."""
+    monkeypatch.setattr(_Scratch, "take", classmethod(lambda cls, model: None))
+
+
 class TestRestore:
     @pytest.mark.parametrize(
         "optimizer",
@@ -122,7 +127,10 @@ class TestRestore:
             lambda: keras.optimizers.Adam(learning_rate=keras.optimizers.schedules.ExponentialDecay(0.01, 5, 0.5)),
         ],
     )
-    def test_model_and_optimizer_come_back_bit_for_bit(self, optimizer):
+    @pytest.mark.parametrize("shared", [True, False], ids=["shared copy", "in place"])
+    def test_model_and_optimizer_come_back_bit_for_bit(self, optimizer, shared, monkeypatch):
+        if not shared:
+            sweep_in_place(monkeypatch)
         rng = np.random.default_rng(0)
         X, y = rng.normal(size=(64, 5)).astype("float32"), rng.integers(0, 3, 64)
         model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(3)])
@@ -152,6 +160,89 @@ class TestRestore:
             return model.get_weights()[0]
 
         np.testing.assert_array_equal(train(True), train(False))
+
+
+class TestSharedSweep:
+    """A Sequential of Keras layers is swept on a copy of its architecture traced once per process."""
+
+    X = np.random.default_rng(0).normal(size=(96, 5)).astype("float32")
+    y = X[:, :3].argmax(axis=1)
+
+    @staticmethod
+    def model(rate=0.2, units=16, seed=0, optimizer=None, loss=None):
+        model = keras.Sequential(
+            [
+                keras.Input((5,)),
+                keras.layers.Dense(units, "relu", kernel_initializer=keras.initializers.GlorotUniform(seed)),
+                keras.layers.Dropout(rate, seed=seed),
+                keras.layers.Dense(3, kernel_initializer=keras.initializers.GlorotUniform(seed + 1)),
+            ]
+        )
+        loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        model.compile(optimizer=optimizer or keras.optimizers.Adam(), loss=loss)
+        return model
+
+    def sweep(self, model, X=None, y=None):
+        finder = LRFinder(min_lr=1e-4, max_lr=10.0, num_iter=30, random_state=0)
+        return finder.find(model, self.X if X is None else X, self.y if y is None else y, batch_size=16).sweep_losses_
+
+    def test_the_shared_copy_gives_the_losses_of_the_model_itself(self, monkeypatch):
+        shared = [self.sweep(self.model(rate)) for rate in (0.2, 0.6, 0.2)]
+        sweep_in_place(monkeypatch)
+        own = [self.sweep(self.model(rate)) for rate in (0.2, 0.6)]
+        assert not np.array_equal(own[0], own[1])  # the dropout rate shows in the losses
+        for mine, its in zip(shared, [*own, own[0]]):
+            np.testing.assert_array_equal(mine, its)
+
+    def test_the_key_ignores_names_and_the_rate_and_sees_every_other_setting(self):
+        base = _architecture_key(self.model())
+        assert base is not None and _architecture_key(self.model()) == base  # new layer names
+        assert _architecture_key(self.model(optimizer=keras.optimizers.Adam(0.5))) == base  # the sweep sets the rate
+        clipped = self.model()
+        clipped.optimizer.clipvalue = 1.0  # set after compile, as CLRClassifier's clipvalue is
+        changed = [
+            self.model(rate=0.3),
+            self.model(units=17),
+            self.model(seed=1),  # the initial values are copied, but a seed is configuration
+            self.model(optimizer=keras.optimizers.Adam(beta_1=0.8)),
+            self.model(optimizer=keras.optimizers.SGD()),
+            self.model(loss=keras.losses.SparseCategoricalCrossentropy()),
+            clipped,
+        ]
+        assert len({base, *map(_architecture_key, changed)}) == len(changed) + 1
+
+    def test_models_their_configuration_does_not_describe_are_swept_in_place(self):
+        class Twice(keras.layers.Layer):
+            def call(self, x):
+                return 2 * x
+
+        custom_layer = keras.Sequential([keras.Input((5,)), Twice(), keras.layers.Dense(3)])
+        inputs = keras.Input((5,))
+        functional = keras.Model(inputs, keras.layers.Dense(3)(inputs))
+        for model in (custom_layer, functional):
+            model.compile(optimizer="adam", loss="mse")
+            assert _architecture_key(model) is None
+        custom_loss = self.model(loss=lambda y_true, y_pred: keras.ops.mean(y_pred))
+        assert _architecture_key(custom_loss) is None
+        decay = keras.optimizers.AdamW()
+        decay.exclude_from_weight_decay(var_names=["bias"])  # not in the optimizer's configuration
+        assert _architecture_key(self.model(optimizer=decay)) is None
+
+    def test_concurrent_sweeps_of_one_architecture_keep_their_own_data(self, monkeypatch):
+        from concurrent.futures import ThreadPoolExecutor
+
+        data = [(self.X * scale, self.y) for scale in (0.5, 1.0, 2.0, 4.0)]
+        with ThreadPoolExecutor(2) as pool:
+            shared = list(pool.map(lambda Xy: self.sweep(self.model(), *Xy), data))
+        sweep_in_place(monkeypatch)
+        for mine, Xy in zip(shared, data):
+            np.testing.assert_array_equal(mine, self.sweep(self.model(), *Xy))
+
+    def test_the_shelf_keeps_the_most_recently_swept_architectures(self):
+        models = [self.model(units=units) for units in range(1, _Scratch.size + 2)]
+        for model in models:
+            self.sweep(model)
+        assert list(_Scratch._shelf) == [_architecture_key(model) for model in models[-_Scratch.size :]]
 
 
 class TestEdgeCases:
