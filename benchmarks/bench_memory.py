@@ -37,7 +37,8 @@ def one_fit():
             del model
             keras.backend.clear_session()  # Keras's documented remedy for models built in a loop
     else:
-        CLRClassifier(hidden_layer_sizes=(32,), dropout=0.0, epochs=1).fit(X, y).predict(X)
+        finder = dict(schedule="one_cycle", lr_finder=True) if side == "skclr_finder" else {}
+        CLRClassifier(hidden_layer_sizes=(32,), dropout=0.0, epochs=1, **finder).fit(X, y).predict(X)
     gc.collect()
 
 def rss(trim):
@@ -64,7 +65,8 @@ def run(quick: bool = False, fits: int | None = None) -> list[dict]:
     rows = []
     sides = (("keras", "plain Keras build + fit + predict"),
              ("keras_clear", "the same + keras.backend.clear_session()"),
-             ("skclr", "CLRClassifier fit + predict"))  # fmt: skip
+             ("skclr", "CLRClassifier fit + predict"),
+             ("skclr_finder", "the same with one_cycle and lr_finder=True"))  # fmt: skip
     for side, label in sides:
         out = subprocess.run([sys.executable, "-c", CHILD, side, str(fits)], capture_output=True, text=True, check=True)
         per_fit, trimmed, first_half, second_half = map(float, out.stdout.split()[-4:])

@@ -131,7 +131,7 @@ def test_concurrent_fits_in_threads_keep_their_gradients_until_all_end():
     assert entries() <= before  # released when the last fit ended
 
 
-def test_kernel_cache_is_cleared_after_fits_that_build_a_model(monkeypatch):
+def test_kernel_cache_is_cleared_every_few_fits_that_build_a_model(monkeypatch):
     # TensorFlow's eager kernel cache keeps every called function's executable form (~0.6 MB per
     # fit, tensorflow/tensorflow#40171); a partial_fit on the same model reuses its kernels.
     from tensorflow.python.eager import context
@@ -141,10 +141,14 @@ def test_kernel_cache_is_cleared_after_fits_that_build_a_model(monkeypatch):
     assert callable(context.context().clear_kernel_cache)  # or the release silently does nothing
     cleared = []
     monkeypatch.setattr(tf_state, "_clear_kernel_cache", lambda: cleared.append(True))
+    monkeypatch.setattr(tf_state, "KERNEL_CACHE_FITS", 2)
+    monkeypatch.setattr(tf_state, "_new_models", 0)
     small = dict(hidden_layer_sizes=(8,), epochs=1)
     estimator = CLRClassifier(**small).fit(X[:100], y[:100])
-    assert len(cleared) == 1
+    assert cleared == []  # one new model so far
     estimator.partial_fit(X[:100], y[:100])
-    assert len(cleared) == 1
+    assert cleared == []  # the same model: no new kernels
     CLRClassifier(**small).partial_fit(X[:100], y[:100], classes=np.unique(y))
-    assert len(cleared) == 2
+    assert len(cleared) == 1  # the second new model
+    CLRClassifier(**small).fit(X[:100], y[:100])
+    assert len(cleared) == 1
