@@ -6,19 +6,26 @@ Rows (ratios of medians of rounds run back to back, A B then B A):
 1. ``CLRClassifier(schedule="one_cycle").fit`` against a hand-written Keras fit of the same model
    and schedule (target <= 0.6);
 2. the same fit with ``lr_finder=True`` against the fit without it (target <= 1.15), at 11 epochs
-   and at 20 (the range-test quality benchmark's length);
+   and at 20 (the range-test quality benchmark's length). The warm-up runs one range test, so these
+   rows are every fit of a grid search but its first: that one also traces the sweep
+   (``bench_finder.py`` measures a first range test);
 3. ``GridSearchCV`` over 4 schedules x 5 folds against the plain-Keras loop of the same grid
-   (build, compile, fit, predict per fold).
+   (build, compile, fit, predict per fold);
+4. with ``--baseline DIR`` (a checkout of an earlier skclr, e.g. ``git worktree add ../skclr-base
+   0328c15``), the same grid search with this skclr against that one (target <= 0.5), each in a
+   fresh process that reports the grid's own time, alternated.
 
-Run it with another skclr on ``PYTHONPATH`` to compare versions: the plain-Keras side is the same.
-
-    python benchmarks/bench_speed.py [--quick]
+    python benchmarks/bench_speed.py [--quick] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from _common import alternate, markdown_table, ratio_row
 
@@ -26,14 +33,45 @@ import keras
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
+import skclr
 from skclr import CLRClassifier, reference_dnn
 from skclr.schedules import make_schedule
 
 GRID = ["constant", "cosine", "triangular", "one_cycle"]
 
+GRID_IN_A_NEW_PROCESS = r"""
+import os, sys, time
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from skclr import CLRClassifier
 
-def run(quick: bool = False) -> list[dict]:
-    n, epochs, batch, rounds, folds = (1000, 3, 38, 1, 2) if quick else (4000, 11, 38, 3, 5)
+n, epochs, batch, folds = map(int, sys.argv[1:5])
+X, y = make_classification(n_samples=n, n_features=20, n_informative=10, n_classes=4, random_state=0)
+X = X.astype("float32")
+estimator = CLRClassifier(max_lr=1e-2, epochs=epochs, batch_size=batch)
+start = time.perf_counter()
+GridSearchCV(estimator, {"schedule": sys.argv[5].split(",")}, cv=StratifiedKFold(folds)).fit(X, y)
+print(time.perf_counter() - start)
+"""
+
+
+def grid_seconds(skclr_root: Path, n: int, epochs: int, batch: int, folds: int) -> float:
+    """The grid search's own seconds (imports excluded) in a fresh process running the skclr in ``skclr_root``."""
+    env = {**os.environ, "PYTHONPATH": str(skclr_root)}
+    args = [sys.executable, "-c", GRID_IN_A_NEW_PROCESS, *map(str, (n, epochs, batch, folds)), ",".join(GRID)]
+    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[-1])
+
+
+def _name(checkout: str) -> str:
+    """The commit of a git checkout, else its path."""
+    commit = subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return f"skclr {commit.stdout.strip()}" if commit.returncode == 0 else checkout
+
+
+def run(quick: bool = False, baseline: str | None = None) -> list[dict]:
+    n, epochs, batch, rounds, folds = (1000, 3, 38, 1, 2) if quick else (4000, 11, 38, 5, 5)
     X, y = make_classification(n_samples=n, n_features=20, n_informative=10, n_classes=4, random_state=0)
     X = X.astype("float32")
 
@@ -59,7 +97,7 @@ def run(quick: bool = False) -> list[dict]:
         estimator = CLRClassifier(max_lr=1e-2, epochs=epochs, batch_size=batch)
         GridSearchCV(estimator, {"schedule": GRID}, cv=StratifiedKFold(folds)).fit(X, y)
 
-    keras_fit(X, y), skclr_fit()  # warm-up: imports, first graph traces
+    keras_fit(X, y), skclr_fit(lr_finder=True)  # warm-up: imports, first graph traces
     fits = alternate(
         {"skclr": skclr_fit, "keras": lambda: keras_fit(X, y), "skclr + range test": lambda: skclr_fit(lr_finder=True),
          "skclr 20": lambda: skclr_fit(epochs=20), "skclr 20 + range test": lambda: skclr_fit(epochs=20, lr_finder=True)},
@@ -68,6 +106,15 @@ def run(quick: bool = False) -> list[dict]:
     grids = alternate({"skclr": skclr_grid, "keras": keras_grid}, 1)
     setting = f"{n}x20, 4 classes, {epochs} epochs, batch {batch}"
     per_fit = f"{setting}, {rounds} rounds"
+    versions = []
+    if baseline:
+        here = Path(skclr.__file__).resolve().parent.parent
+        times = {"skclr": [], "baseline": []}
+        for round_ in range(1 if quick else 2):  # A B, then B A
+            for name in ("skclr", "baseline") if round_ % 2 == 0 else ("baseline", "skclr"):
+                times[name].append(grid_seconds(here if name == "skclr" else Path(baseline), n, epochs, batch, folds))
+        versions.append(ratio_row(f"GridSearchCV {len(GRID)} schedules x {folds} folds vs the same on {_name(baseline)}",
+                                  f"{setting}, {len(times['skclr'])} rounds", times, "skclr", "baseline", "<= 0.5"))
     return [
         ratio_row("CLRClassifier(one_cycle).fit vs Keras Model.fit", per_fit, fits, "skclr", "keras", "<= 0.6"),
         ratio_row("lr_finder=True vs the same fit without it", per_fit, fits, "skclr + range test", "skclr", "<= 1.15"),
@@ -75,10 +122,13 @@ def run(quick: bool = False) -> list[dict]:
                   fits, "skclr 20 + range test", "skclr 20", "<= 1.15"),
         ratio_row(f"GridSearchCV {len(GRID)} schedules x {folds} folds vs the plain-Keras loop", setting, grids,
                   "skclr", "keras"),
+        *versions,
     ]  # fmt: skip
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small settings (smoke test)")
-    rows = run(quick=parser.parse_args().quick)
+    parser.add_argument("--baseline", help="checkout of an earlier skclr to run the grid search against")
+    args = parser.parse_args()
+    rows = run(quick=args.quick, baseline=args.baseline)
     print(markdown_table(rows))

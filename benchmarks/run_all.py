@@ -1,6 +1,6 @@
 """Run every benchmark and write one markdown report (default skclr-output/benchmarks.md).
 
-    python benchmarks/run_all.py [--quick] [--output FILE]
+    python benchmarks/run_all.py [--quick] [--output FILE] [--baseline DIR]
 
 Run it on an otherwise idle machine: each script alternates the things it compares, but a
 busy neighbour still adds noise. Ratios below 1 mean skclr is faster.
@@ -31,11 +31,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small settings (smoke test)")
     parser.add_argument("--output", default="skclr-output/benchmarks.md")
+    parser.add_argument("--baseline", help="checkout of an earlier skclr for bench_speed.py's version row")
     args = parser.parse_args()
     sections = [f"# skclr benchmarks\n\nMachine: {machine()}. Date: {time.strftime('%Y-%m-%d')}."]
     for title, module in SCRIPTS.items():
         start = time.perf_counter()
-        rows = importlib.import_module(module).run(quick=args.quick)
+        options = {"baseline": args.baseline} if module == "bench_speed" and args.baseline else {}
+        rows = importlib.import_module(module).run(quick=args.quick, **options)
         table = markdown_table(rows)
         sections.append(f"## {title}\n\n{table}\n\n({time.perf_counter() - start:.0f} s)")
         print(sections[-1], flush=True)
