@@ -11,7 +11,11 @@ from skclr.schedules import CyclicalLearningRate
 
 X, y = load_digits(return_X_y=True)
 X, y = (X[:300] / 16).astype("float32"), y[:300]
-GRID = {"schedule": ["constant", "one_cycle", CyclicalLearningRate(1e-4, 3e-3, step_size=20)]}
+GRID = [
+    {"schedule": ["constant", "one_cycle", CyclicalLearningRate(1e-4, 3e-3, step_size=20)]},
+    # the range test's sweep is shared by the fits of one process: each worker traces its own
+    {"schedule": ["one_cycle"], "lr_finder": [True]},
+]
 
 
 def search(n_jobs=1):
