@@ -593,42 +593,22 @@ def _stack(parts: list):
     return keras.tree.map_structure(lambda *arrays: np.stack([np.asarray(a) for a in arrays]), *parts)
 
 
-class _swept_rate:
-    """Context manager: yields a variable that drives the optimizer's rate and a function that
-    puts the model back as it was, then restores everything on exit.
-
-    Restoring gives the model's variables and the optimizer's variables (slots, iteration
-    count, rate) their values from before; slots the sweep created are zeroed.
-    """
-
-    def __init__(self, model: keras.Model):
-        self.model = model
-        self.optimizer = model.optimizer
-
-    def __enter__(self) -> tuple[keras.Variable, Callable[[], None]]:
-        self.weights = [v.numpy() for v in self.model.variables]
-        self.slots = {id(v): v.numpy() for v in self.optimizer.variables}
-        self.original_rate = self.optimizer._learning_rate
-        if isinstance(self.original_rate, keras.Variable):
-            return self.original_rate, self.restore
-        # A schedule (or a constant) is read at trace time: swap in a variable and retrace.
-        self.optimizer._learning_rate = keras.Variable(0.0, trainable=False, name="lr_finder_rate")
-        self.model.train_function = None
-        return self.optimizer._learning_rate, self.restore
-
-    def restore(self) -> None:
-        for variable, value in zip(self.model.variables, self.weights):
-            variable.assign(value)
-        for variable in self.optimizer.variables:
-            value = self.slots.get(id(variable))
-            variable.assign(np.zeros(variable.shape, variable.dtype) if value is None else value)
-
-    def __exit__(self, *exc) -> None:
-        if self.optimizer._learning_rate is not self.original_rate:
-            self.optimizer._learning_rate = self.original_rate
-            self.model.train_function = None
-        self.restore()
-        self.model.reset_metrics()
+@contextlib.contextmanager
+def _swept_rate(model: keras.Model) -> Iterator[keras.Variable]:
+    """Yield a variable that drives the optimizer's rate; the optimizer gets its own rate back on exit."""
+    optimizer = model.optimizer
+    original = optimizer._learning_rate
+    if isinstance(original, keras.Variable):
+        yield original  # restored with the optimizer's other variables
+        return
+    # A schedule (or a constant) is read at trace time: swap in a variable and retrace.
+    optimizer._learning_rate = keras.Variable(0.0, trainable=False, name="lr_finder_rate")
+    model.train_function = None
+    try:
+        yield optimizer._learning_rate
+    finally:
+        optimizer._learning_rate = original
+        model.train_function = None
 
 
 @contextlib.contextmanager
@@ -639,19 +619,24 @@ def _sweep_model(model: keras.Model) -> Iterator[tuple[_SweepSteps, Callable[[],
     kept for the process: its traced steps serve every later model of the same architecture
     and settings (the folds and candidates of a grid search), so only the first range test
     pays the trace. ``model`` itself is then never changed. Any other model is swept in
-    place and restored on exit.
+    place and put back on exit.
     """
     scratch = _Scratch.take(model)
-    if scratch is None:
-        with _swept_rate(model) as (rate, restore):
-            yield _SweepSteps(model, rate), restore
-        return
+    swept = model if scratch is None else scratch.model
     state = [variable.numpy() for variable in _state_variables(model)]
 
     def reset() -> None:
-        for variable, value in zip(_state_variables(scratch.model), state):
+        for variable, value in zip(_state_variables(swept), state):
             variable.assign(value)
 
+    if scratch is None:
+        with _swept_rate(model) as rate:
+            try:
+                yield _SweepSteps(model, rate), reset
+            finally:
+                reset()
+                model.reset_metrics()
+        return
     reset()
     try:
         yield scratch.steps, reset
@@ -660,12 +645,11 @@ def _sweep_model(model: keras.Model) -> Iterator[tuple[_SweepSteps, Callable[[],
 
 
 def _state_variables(model: keras.Model) -> list:
-    """Everything a training step reads and changes: weights, dropout seeds, optimizer state.
+    """Everything a training step reads and changes: weights, dropout seeds, optimizer state and rate.
 
-    The rate is left out: the sweep sets it at every step.
+    The optimizer is built before the sweep, so the list is the same before and after it.
     """
-    optimizer = model.optimizer
-    return [*model.variables, *(v for v in optimizer.variables if v is not optimizer._learning_rate)]
+    return [*model.variables, *model.optimizer.variables]
 
 
 def _architecture_key(model: keras.Model) -> str | None:
