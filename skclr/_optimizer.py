@@ -48,18 +48,28 @@ def current_rate(optimizer: keras.optimizers.Optimizer) -> float:
     return float(rate)  # a Variable: float() reads it without numpy's copy-keyword deprecation
 
 
-def attach_rate(optimizer: keras.optimizers.Optimizer, rate: LearningRateSchedule | float) -> None:
-    """Make ``rate`` (a schedule or a constant) the optimizer's rate.
+def attach_rate(optimizer: keras.optimizers.Optimizer, rate: LearningRateSchedule | float, *,
+                replaces_ours: bool = False) -> LearningRateSchedule | float:  # fmt: skip
+    """Make ``rate`` (a schedule or a constant) the optimizer's rate; return what the optimizer runs.
 
-    The rate is read when the train step is traced: the caller drops the model's traced functions.
+    A schedule takes the place of the optimizer's rate variable for good. A constant can follow a
+    schedule only where skclr put that schedule (``replaces_ours``): it then runs as a constant
+    schedule, since a rate variable put back on a built optimizer would change the order of its
+    saved variables. The rate is read when the train step is traced: the caller drops the
+    model's traced functions.
     """
     optimizer = inner(optimizer)
     if not isinstance(rate, LearningRateSchedule) and not isinstance(optimizer._learning_rate, keras.Variable):
+        if replaces_ours:
+            rate = keras.optimizers.schedules.ExponentialDecay(float(rate), decay_steps=1, decay_rate=1.0)
+            optimizer.learning_rate = rate
+            return rate
         raise ValueError(
             "The model's optimizer was compiled with a learning-rate schedule, which a constant "
             "rate cannot replace; compile it with a float learning_rate or pick a schedule name."
         )
     optimizer.learning_rate = rate  # Keras's setter: a schedule replaces the rate variable
+    return rate
 
 
 @contextlib.contextmanager

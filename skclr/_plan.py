@@ -1,11 +1,19 @@
-"""What ``keras.Model.fit`` will actually run: the one source for schedule lengths and the range test."""
+"""What one ``fit`` runs: the Keras loop (``TrainingPlan``) and the rate the optimizer follows (``SchedulePlan``).
+
+``TrainingPlan`` is the one source for schedule lengths and the range test's data; ``SchedulePlan``
+is rebuilt from the estimator's current parameters at every ``fit``.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-__all__ = ["TrainingPlan"]
+from keras.optimizers.schedules import LearningRateSchedule
+
+from skclr.schedules import SCHEDULE_TRAITS, Restarted, ScheduleSettings, make_schedule
+
+__all__ = ["SchedulePlan", "TrainingPlan"]
 
 KERAS_DEFAULT_BATCH_SIZE = 32
 
@@ -49,3 +57,46 @@ class TrainingPlan:
         steps = fit_args.get("steps_per_epoch") or math.ceil(n_train / batch_size)
         epochs = fit_args["epochs"] - fit_args.get("initial_epoch", 0)
         return cls(n_train=n_train, batch_size=batch_size, steps_per_epoch=steps, epochs=epochs)
+
+
+@dataclass(frozen=True)
+class SchedulePlan:
+    """The rate the optimizer runs in one call to ``fit``, built from the estimator's current parameters.
+
+    Attributes
+    ----------
+    schedule : LearningRateSchedule or float
+        What the optimizer's rate becomes.
+    rates : dict
+        The rates the schedule is built from (``learning_rate``, ``base_lr``, ``max_lr``: only
+        those it uses; none for a schedule instance); the estimator's fitted ``*_`` attributes.
+    end : int or None
+        For a schedule that ends, the first iteration past the planned training.
+    """
+
+    schedule: LearningRateSchedule | float
+    rates: dict
+    end: int | None
+
+    @classmethod
+    def build(cls, schedule: str | LearningRateSchedule, settings: ScheduleSettings, *, steps_per_epoch: int,
+              epochs: int, start: int, momentum: dict) -> SchedulePlan:  # fmt: skip
+        """Plan ``schedule`` for ``epochs`` epochs from iteration ``start``.
+
+        A schedule that ends starts afresh at ``start`` (a warm-started fit plans it again for its
+        own data and epochs); the others, and a schedule instance, go on counting the optimizer's
+        iterations. ``momentum`` (``base_momentum``/``max_momentum``) replaces the defaults of a
+        schedule's ``momentum(step)``.
+        """
+        if not isinstance(schedule, str):
+            return cls(schedule, {}, None)
+        built = make_schedule(schedule, steps_per_epoch=steps_per_epoch, epochs=epochs, **vars(settings))
+        if momentum and hasattr(built, "momentum"):
+            built = type(built).from_config({**built.get_config(), **momentum})
+        traits = SCHEDULE_TRAITS[schedule]
+        if traits.ends and start:
+            built = Restarted(built, start)
+        base_lr, max_lr = settings.bounds()
+        values = {"learning_rate": settings.learning_rate, "base_lr": base_lr, "max_lr": max_lr}
+        rates = {name: values[name] for name in traits.rates}
+        return cls(built, rates, start + steps_per_epoch * epochs if traits.ends else None)

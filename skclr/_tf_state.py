@@ -26,6 +26,10 @@ import threading
 import warnings
 
 _lock = threading.Lock()
+#: Held by a seeded section: scikeras's seeding context saves, sets and restores process-wide state
+#: (``random``, ``np.random``, TensorFlow's global seed, ``TF_DETERMINISTIC_OPS``), so two seeded
+#: sections that overlapped in threads would restore each other's state and draw from each other's seeds.
+_seed_lock = threading.RLock()
 _active = 0  # skclr fits in progress
 _seeded = 0  # seeded skclr fits in progress
 _we_enabled_determinism = False
@@ -66,6 +70,13 @@ def limit_threads(n_threads: int | None) -> None:
                     RuntimeWarning,
                     stacklevel=3,
                 )
+
+
+@contextlib.contextmanager
+def seeded_section():
+    """Run a seeded section of a fit alone in the process (other seeded sections wait)."""
+    with _seed_lock:
+        yield
 
 
 def _registry() -> dict | None:

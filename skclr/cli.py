@@ -111,10 +111,11 @@ def cmd_compare(args) -> int:
           f"({', '.join(summary.attrs['baselines'])}: {summary.attrs['target']:.4f}); - = never")  # fmt: skip
     bounds = result.range_test_bounds()
     if len(bounds):
-        print("\nrange-test bounds per fold (spread: largest / smallest; sweeps: worst disagreement in a fold)")
+        print("\nrates set by the range test per fold (spread: largest / smallest of the first; "
+              "sweeps: worst disagreement in a fold)")
         for name, row in bounds.iterrows():
-            print(f"{name:<18} max_lr {row.max_lr} (spread {row.max_lr_spread:.2f}; sweeps {row.sweeps_spread:.2f})"
-                  f"  base_lr {row.base_lr}")  # fmt: skip
+            rates = [f"{rate} {row[rate]}" for rate in ("max_lr", "base_lr", "learning_rate") if isinstance(row.get(rate), str)]
+            print(f"{name:<18} {'  '.join(rates)} (spread {row.spread:.2f}; sweeps {row.sweeps_spread:.2f})")
     _save_comparison(result, summary, Path(args.output), vars(args), described)
     print(f"results and figures in {args.output}/")
     return 0

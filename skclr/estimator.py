@@ -1,23 +1,24 @@
 """``CLRClassifier`` and ``CLRRegressor``: scikit-learn estimators whose learning-rate schedule is a hyperparameter.
 
-This is the only module that touches scikeras; everything scikeras-specific
-(its private hooks, its routing, its tag and seed quirks) lives here, so the base
-class can be swapped later.
-
 How one ``fit`` flows, and which function owns each fact:
 
 - ``_validate_params``: single parameters (``_parameter_constraints``), then every rule that
   involves several of them (``_check_combination``); before any data is read.
-- ``_keras_fit_args`` → ``TrainingPlan``: what ``keras.Model.fit`` will run (samples after
+- ``TrainingPlan`` (``skclr._plan``): what ``keras.Model.fit`` will run (samples after
   ``validation_split``, batch size, steps per epoch, epochs), from the constructor, routed
-  ``fit__*`` parameters and ``fit(**kwargs)`` alike. The schedule and the range test read the plan.
-- ``_prepare_schedule``: the range test on a new model, the schedule, and what continuing means.
+  ``fit__*`` parameters and ``fit(**kwargs)`` alike. The schedule and the range test read it.
+- ``_prepare_optimizer``: at every ``fit`` (and the first ``partial_fit``), the optimizer's
+  clipping, the range test if asked, and a ``SchedulePlan`` built from the current parameters.
+- ``_train``: the one call to ``keras.Model.fit``, with ``EpochMonitor`` (``skclr._monitor``)
+  reporting the rate per epoch and stopping at divergence.
+
+scikeras's private hooks live in ``skclr._scikeras``; the optimizer's rate and momentum are read
+and written only through ``skclr._optimizer``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import warnings
 from collections import defaultdict
 from dataclasses import fields, replace
@@ -28,37 +29,24 @@ import keras
 import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 from pandas.api.types import is_numeric_dtype
-from scikeras._utils import route_params
-from scikeras.utils import metric_name
-from scikeras.utils.random_state import tensorflow_random_state
-from scikeras.wrappers import KerasClassifier, KerasRegressor
-from sklearn.base import BaseEstimator, clone
-from sklearn.utils import ClassifierTags, RegressorTags
+from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
-from skclr._plan import TrainingPlan
+from skclr import _optimizer
+from skclr._monitor import DivergenceError, EpochMonitor, start_loss
+from skclr._plan import SchedulePlan, TrainingPlan
+from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, history_key
 from skclr._tf_state import fit_session
 from skclr.finder import LRFinder
 from skclr.models import DEFAULT_HIDDEN, reference_dnn
-from skclr.schedules import (
-    CYCLIC_SCHEDULES,
-    ENDING_SCHEDULES,
-    SCHEDULES,
-    SETTING_CONSTRAINTS,
-    Restarted,
-    ScheduleSettings,
-    make_schedule,
-)
+from skclr.schedules import SCHEDULE_TRAITS, SCHEDULES, SETTING_CONSTRAINTS, ScheduleSettings
 
 __all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError"]
 
 _DEFAULT = ScheduleSettings()  # the schedule settings' defaults, written once in ScheduleSettings
-
-
-class DivergenceError(RuntimeError):
-    """Raised by ``fit`` when the training loss stops being finite."""
+_MOMENTUM_SCHEDULES = tuple(name for name, traits in SCHEDULE_TRAITS.items() if traits.momentum)
 
 
 _PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 128, 256, 128, 128)
@@ -110,11 +98,17 @@ _PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 
     cycle_momentum : bool, default=False
         Move the optimizer's momentum (Adam's ``beta_1``, SGD's and RMSprop's
         ``momentum``) opposite to the rate, as PyTorch's ``cycle_momentum=True``:
-        ``schedule.momentum(step)`` of the cyclical schedules, computed in the graph at
-        every step and logged as ``history_["momentum"]``. SGD and RMSprop need a
-        momentum > 0 (``optimizer__momentum=0.9``) so that they keep momentum slots.
+        ``schedule.momentum(step)`` of the schedules that have one (``triangular``,
+        ``triangular2``, ``exp_range``, ``one_cycle``), computed in the graph at every step
+        and logged as ``history_["momentum"]``. After ``fit`` the optimizer holds its own
+        momentum again. SGD and RMSprop need a momentum > 0 (``optimizer__momentum=0.9``)
+        so that they keep momentum slots.
+    base_momentum, max_momentum : float, default=None
+        Bounds of the cycled momentum (PyTorch's names). None: PyTorch's defaults of the
+        schedule, 0.8/0.9 for the cyclical ones and 0.85/0.95 for ``one_cycle``.
     clipvalue : float, default=None
-        Clip each gradient element to ``[-clipvalue, clipvalue]``.
+        Clip each gradient element to ``[-clipvalue, clipvalue]``; None keeps the clipping of
+        the model's own optimizer (none for the reference network).
     n_threads : int, default=None
         TensorFlow threads per process. ``None`` uses the first positive integer in
         ``OMP_NUM_THREADS`` when there is one (joblib and Dask workers set it) and
@@ -159,11 +153,12 @@ _ATTRIBUTES_DOC = """    model_ : keras.Model
     history_ : dict of list
         Per-epoch ``loss``, metrics, and ``lr`` (rate of each epoch's last step).
     schedule_ : LearningRateSchedule or float
-        The schedule the optimizer runs.
-    base_lr_, max_lr_ : float
-        Bounds used by the cyclical schedules.
-    learning_rate_ : float
-        Initial rate used by the other schedules.
+        The schedule the optimizer ran in the last ``fit``.
+    learning_rate_, base_lr_, max_lr_ : float
+        The rates that schedule was built from, only those it uses: ``learning_rate_`` for
+        the decaying schedules and ``constant``, ``base_lr_`` and ``max_lr_`` for the
+        cyclical ones, ``max_lr_`` alone for ``one_cycle`` (which starts at ``max_lr / 25``);
+        none for a schedule instance.
     lr_finder_ : LRFinder
         The fitted range test; only when ``lr_finder`` is set.
     n_features_in_ : int
@@ -172,13 +167,19 @@ _ATTRIBUTES_DOC = """    model_ : keras.Model
         Column names, when ``X`` was a DataFrame with string columns.
 """
 
-_NOTES_DOC = """    Continuing training: the cyclical schedules (``triangular``, ``triangular2``,
-    ``exp_range``, ``cosine_restarts``) and those without an end (``time``, ``step``, ``exponential``,
-    ``constant``, a schedule instance) simply go on from the optimizer's iteration.
-    The schedules that end (``linear``, ``polynomial``, ``cosine``, ``one_cycle``) are
-    planned again by each warm-started ``fit``, from its first iteration, for that
-    fit's data and epochs (the range test is not repeated). ``partial_fit`` plans them
-    for ``epochs`` calls; a call past that end trains at the final rate and warns.
+_NOTES_DOC = """    Continuing training: each ``fit`` with ``warm_start=True`` keeps the weights and the
+    optimizer's state and builds the optimizer's settings (schedule, rates, clipping,
+    momentum) from the current parameters, as scikit-learn's ``MLPClassifier`` does. The
+    schedules that end (``linear``, ``polynomial``, ``cosine``, ``one_cycle``) are planned
+    for that fit's data and epochs from its first iteration; the others (``constant``,
+    ``time``, ``step``, ``exponential``, ``cosine_restarts``, the cyclical ones, a schedule
+    instance) go on from the optimizer's iteration. The range test runs again only if
+    ``lr_finder`` asks for it and no earlier fit ran the same one. ``partial_fit`` keeps the
+    schedule of its first call, planned for ``epochs`` calls; a call past that end trains at
+    the final rate and warns.
+
+    Divergence: ``fit`` raises ``DivergenceError`` when an epoch's mean training loss is not
+    finite or exceeds 4 times the untrained model's loss on the training data.
 """
 
 
@@ -192,9 +193,6 @@ class _CLRWrapper:
     _default_loss: str
     _output_activation: str
 
-    build_fn = None  # scikeras reads it; a class attribute keeps it out of get_params
-    __repr__ = BaseEstimator.__repr__  # scikit-learn's compact repr, not scikeras's one-per-line dump
-
     _parameter_constraints: dict = {
         **SETTING_CONSTRAINTS,
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -203,6 +201,8 @@ class _CLRWrapper:
         "schedule": [StrOptions(set(SCHEDULES)), LearningRateSchedule],
         "lr_finder": ["boolean", LRFinder],
         "cycle_momentum": ["boolean"],
+        "base_momentum": [Interval(Real, 0, 1, closed="left"), None],
+        "max_momentum": [Interval(Real, 0, 1, closed="left"), None],
         "clipvalue": [Interval(Real, 0, None, closed="neither"), None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
@@ -236,6 +236,8 @@ class _CLRWrapper:
         restart_mult: float = _DEFAULT.restart_mult,
         lr_finder: bool | LRFinder = False,
         cycle_momentum: bool = False,
+        base_momentum: float | None = None,
+        max_momentum: float | None = None,
         clipvalue: float | None = None,
         n_threads: int | None = None,
         optimizer: Any = "adam",
@@ -275,6 +277,8 @@ class _CLRWrapper:
         self.restart_mult = restart_mult
         self.lr_finder = lr_finder
         self.cycle_momentum = cycle_momentum
+        self.base_momentum = base_momentum
+        self.max_momentum = max_momentum
         self.clipvalue = clipvalue
         self.n_threads = n_threads
         self.optimizer = optimizer
@@ -312,7 +316,8 @@ class _CLRWrapper:
             Non-negative weights.
         **kwargs
             Passed to ``keras.Model.fit`` (scikeras's convention); ``epochs``,
-            ``batch_size`` and ``validation_*`` given here size the schedule too.
+            ``batch_size`` and ``validation_*`` given here size the schedule too, and
+            ``callbacks`` run after the estimator's own.
 
         Returns
         -------
@@ -342,8 +347,9 @@ class _CLRWrapper:
     def find_lr(self, X, y, sample_weight=None, **kwargs) -> LRFinder:
         """Run the range test exactly as ``fit`` would, on a fresh model, without training.
 
-        The estimator itself is left untouched. With ``lr_finder=False`` the test
-        runs with ``LRFinder()`` defaults.
+        The estimator itself is left untouched. With ``lr_finder=False`` the test runs
+        with ``LRFinder()`` defaults; the schedule plays no part in it (a schedule instance
+        is fine).
 
         Parameters
         ----------
@@ -356,6 +362,8 @@ class _CLRWrapper:
             The fitted range test (``lrs_``, ``losses_``, ``suggestion_``, ``clr_bounds()``...).
         """
         trial = clone(self).set_params(lr_finder=self.lr_finder or True, warm_start=False)
+        if not isinstance(self.schedule, str):
+            trial.set_params(schedule="constant", cycle_momentum=False)
         trial._only_range_test = True
         trial.fit(X, y, sample_weight=sample_weight, **kwargs)
         return trial.lr_finder_
@@ -368,6 +376,18 @@ class _CLRWrapper:
         """Accuracy (classifier) or R² (regressor) on ``(X, y)``, weighted by ``sample_weight``."""
         check_is_fitted(self, "model_")
         return super().score(X, y, sample_weight=sample_weight)
+
+    def set_params(self, **params):
+        """Set parameters; ``lr_finder__*`` needs an ``LRFinder`` to set them on.
+
+        Returns
+        -------
+        self
+        """
+        nested = [key for key in params if key.startswith("lr_finder__")]
+        if nested and not isinstance(params.get("lr_finder", self.lr_finder), LRFinder):
+            raise ValueError(_LR_FINDER_NESTED.format(name=nested[0], value=params.get("lr_finder", self.lr_finder)))
+        return super().set_params(**params)
 
     # -- validation -------------------------------------------------------------
 
@@ -391,6 +411,9 @@ class _CLRWrapper:
                 "optimizer__learning_rate would be overridden by the schedule; set learning_rate "
                 "(or base_lr/max_lr for the cyclical schedules) instead."
             )
+        nested = [key for key in vars(self) if key.startswith("lr_finder__")]
+        if nested:
+            raise ValueError(_LR_FINDER_NESTED.format(name=nested[0], value=self.lr_finder))
         if isinstance(self.schedule, str):
             self._settings().check(self.schedule, schedule_epochs)
         elif self.lr_finder:
@@ -402,12 +425,17 @@ class _CLRWrapper:
         if isinstance(self.lr_finder, LRFinder):
             self.lr_finder._validate_params()
         if self.cycle_momentum and not (
-            self.schedule in CYCLIC_SCHEDULES if isinstance(self.schedule, str) else hasattr(self.schedule, "momentum")
+            self.schedule in _MOMENTUM_SCHEDULES if isinstance(self.schedule, str) else hasattr(self.schedule, "momentum")
         ):
             raise ValueError(
-                f"cycle_momentum needs a cyclical schedule, one of {CYCLIC_SCHEDULES} (or a schedule "
-                f"instance with a momentum(step) method); got schedule={self.schedule!r}."
+                f"cycle_momentum needs a schedule with a momentum cycle, one of {_MOMENTUM_SCHEDULES} (or a "
+                f"schedule instance with a momentum(step) method); got schedule={self.schedule!r}."
             )
+        if (self.base_momentum is not None or self.max_momentum is not None) and not self.cycle_momentum:
+            raise ValueError("base_momentum and max_momentum bound the cycled momentum: set cycle_momentum=True.")
+        bounds = self._momentum_bounds()
+        if bounds and bounds.get("base_momentum", 0.0) > bounds.get("max_momentum", 1.0):
+            raise ValueError(f"base_momentum must be <= max_momentum. Received: {bounds}")
 
     def _validate_fit_input(self, X, y, sample_weight, fit_kwargs: dict, schedule_epochs: int, new_model: bool):
         """Check parameters, data (scikit-learn's messages) and the training plan before any model is built."""
@@ -419,7 +447,7 @@ class _CLRWrapper:
             sample_weight = _check_sample_weight(
                 sample_weight, np.empty((len(y), 0)), ensure_non_negative=True, copy=True
             )
-        TrainingPlan.from_fit_args(len(y), self._keras_fit_args(len(y), sample_weight, fit_kwargs))
+        TrainingPlan.from_fit_args(len(y), {**self._routed("fit"), **fit_kwargs})
         return X, y, sample_weight
 
     def _validate_predict_input(self, X):
@@ -436,7 +464,7 @@ class _CLRWrapper:
             )
         return tuple(int(size) for size in sizes)
 
-    # -- training plan and schedule ---------------------------------------------
+    # -- the model, the optimizer and the schedule -------------------------------
 
     def _configured_epochs(self) -> int:
         return getattr(self, "fit__epochs", self.epochs)
@@ -445,161 +473,9 @@ class _CLRWrapper:
         """The schedule settings from the parameters, with ``rates`` (from a range test) replacing theirs."""
         return replace(ScheduleSettings(**{f.name: getattr(self, f.name) for f in fields(ScheduleSettings)}), **rates)
 
-    def _keras_fit_args(self, n_samples: int, sample_weight, kwargs: dict) -> dict:
-        """The keyword arguments of ``keras.Model.fit``: constructor, routed ``fit__*``, then ``kwargs``.
-
-        ``kwargs`` holds ``epochs`` and, optionally, ``initial_epoch``, as scikeras passes them.
-        """
-        fit_args = route_params(self.get_params(), destination="fit", pass_filter=self._fit_kwargs)
-        fit_args.update(kwargs, sample_weight=sample_weight)
-        fit_args["epochs"] = fit_args.get("initial_epoch", 0) + kwargs["epochs"]
-        for key in ("batch_size", "validation_batch_size"):
-            if fit_args.get(key) == -1:
-                fit_args[key] = n_samples
-        return {key: value for key, value in fit_args.items() if not key.startswith("callbacks")}
-
-    def _range_test(self) -> LRFinder | None:
-        """A fresh finder for this fit, seeded by the estimator when its own seed is unset."""
-        if isinstance(self.lr_finder, LRFinder):
-            finder = clone(self.lr_finder)
-        elif self.lr_finder:
-            finder = LRFinder()
-        else:
-            return None
-        if finder.random_state is None and self._random_state is not None:
-            finder.set_params(random_state=self._random_state)
-        return finder
-
-    def _prepare_schedule(self, plan: TrainingPlan, X, y, sample_weight) -> None:
-        """Give the optimizer its rate for this call: a new plan, a re-plan, or the one running."""
-        optimizer = self.model_.optimizer
-        iteration = int(optimizer.iterations)
-        ends = isinstance(self.schedule, str) and self.schedule in ENDING_SCHEDULES
-        if self._schedule_pending:  # a freshly built model
-            self._schedule_pending = False
-            _set_clipvalue(optimizer, self.clipvalue)
-            if not optimizer.built:  # built inside the first trace, it would cost a second trace
-                optimizer.build(self.model_.trainable_variables)
-            rates = {}
-            finder = self._range_test()
-            if finder is not None:
-                with self._seeded():
-                    finder.find(
-                        self.model_, X[: plan.n_train], y[: plan.n_train], batch_size=plan.batch_size,
-                        sample_weight=None if sample_weight is None else sample_weight[: plan.n_train],
-                    )  # fmt: skip
-                self.lr_finder_ = finder
-                base_lr, max_lr = finder.clr_bounds()
-                rates = dict(learning_rate=finder.suggestion_, base_lr=base_lr, max_lr=max_lr)
-            settings = self._settings(**rates)
-            self.learning_rate_ = settings.learning_rate
-            self.base_lr_, self.max_lr_ = settings.bounds()
-            epochs = plan.epochs if self._call == "fit" else self._configured_epochs()
-            self._schedule_end = iteration + plan.steps_per_epoch * epochs if ends else None
-            self._use_schedule(self._build_schedule(settings, plan.steps_per_epoch, epochs), start=iteration)
-        elif self._call == "fit" and ends:  # warm start: plan the ending schedule again for this fit
-            settings = self._settings(learning_rate=self.learning_rate_, base_lr=self.base_lr_, max_lr=self.max_lr_)
-            self._schedule_end = iteration + plan.steps_per_epoch * plan.epochs
-            self._use_schedule(self._build_schedule(settings, plan.steps_per_epoch, plan.epochs), start=iteration)
-        elif self._schedule_end is not None and iteration + plan.steps_per_epoch > self._schedule_end:
-            warnings.warn(
-                f"partial_fit runs past the end of the {self.schedule!r} schedule planned for "
-                f"epochs={self._configured_epochs()} calls; it trains at the final rate "
-                f"{_rate_at(self.schedule_, self._schedule_end):.3g}. Raise epochs, or use a cyclical schedule.",
-                RuntimeWarning,
-                stacklevel=7,  # the caller of partial_fit
-            )
-
-    def _build_schedule(self, settings: ScheduleSettings, steps_per_epoch: int, epochs: int):
-        if not isinstance(self.schedule, str):
-            return self.schedule
-        return make_schedule(self.schedule, steps_per_epoch=steps_per_epoch, epochs=epochs, **vars(settings))
-
-    def _use_schedule(self, schedule, start: int) -> None:
-        """Attach ``schedule`` to the model's own optimizer, counting its iterations from ``start``."""
-        if start and isinstance(schedule, LearningRateSchedule) and schedule is not self.schedule:
-            schedule = Restarted(schedule, start)
-        optimizer = self.model_.optimizer
-        if not isinstance(schedule, LearningRateSchedule) and not isinstance(optimizer._learning_rate, keras.Variable):
-            raise ValueError(
-                "The model's optimizer was compiled with a learning-rate schedule, which a constant "
-                "rate cannot replace; compile it with a float learning_rate or pick a schedule name."
-            )
-        optimizer.learning_rate = schedule  # Keras's setter: a schedule replaces the rate variable
-        self.model_.train_function = None  # the rate is read when the train step is traced
-        self.schedule_ = schedule
-
-    def _run_epochs_in_one_call(self, plan: TrainingPlan) -> None:
-        """Let Keras run each epoch's steps in one graph call, unless a callback wants every batch.
-
-        Per-epoch logs, ``history_["lr"]`` and the divergence check stay exact: they are read at
-        epoch ends, which every call ends on.
-        """
-        per_batch = any(_has_batch_hooks(callback) for callback in self._fit_callbacks)
-        steps = 1 if per_batch or self.run_eagerly else plan.steps_per_epoch
-        if self.model_.steps_per_execution != steps:
-            self.model_.steps_per_execution = steps
-            self.model_.train_function = self.model_.test_function = None
-
-    def _predict_raw(self, X, **kwargs):
-        # keras.Model.predict traces a function and builds a data pipeline at each new model, which
-        # costs more than the whole forward pass of a tabular batch; a direct call needs neither.
-        if kwargs or self._predict_callbacks or self.verbose or not self.initialized_:
-            return super()._predict_raw(X, **kwargs)
-        X, _ = self._validate_data(X=X, y=None)
-        X = self.feature_encoder_.transform(X)
-        chunk = 8192
-        outputs = [self.model_(X[i : i + chunk], training=False) for i in range(0, len(X), chunk)]
-        return np.concatenate([keras.ops.convert_to_numpy(output) for output in outputs])
-
-    @contextlib.contextmanager
-    def _momentum_cycled(self):
-        """While Keras trains, make the momentum (``beta_1`` or ``momentum``) a variable that the
-        rate's schedule sets at each step.
-
-        Outside ``fit`` the optimizer holds plain numbers again, so that it saves and reloads
-        like any Keras optimizer (a reloaded model keeps the last momentum, without cycling).
-        """
-        if not self.cycle_momentum:
-            yield
-            return
-        optimizer, schedule = self.model_.optimizer, self.schedule_
-        name = "beta_1" if hasattr(optimizer, "beta_1") else "momentum"
-        nominal = getattr(optimizer, name, None)
-        if not isinstance(nominal, Real) or nominal <= 0:
-            raise ValueError(
-                f"cycle_momentum needs an optimizer with beta_1 (adam, adamw, adamax, nadam) or with a "
-                f"momentum > 0 (sgd, rmsprop: optimizer__momentum=0.9); {type(optimizer).__name__} has "
-                f"{name}={nominal!r}."
-            )
-        momentum = keras.Variable(nominal, trainable=False, name=f"cycled_{name}")
-        # object.__setattr__: untracked, so the optimizer's saved variables do not change. SGD and
-        # RMSprop test `momentum != 0` in Python: they get a stand-in that answers with the nominal value.
-        object.__setattr__(optimizer, name, momentum if name == "beta_1" else _CycledMomentum(momentum, nominal))
-        optimizer._learning_rate = _MomentumDriver(schedule, momentum)
-        self.model_.train_function = None  # traced with the driver, not the plain schedule
-        try:
-            yield
-        finally:
-            object.__setattr__(optimizer, name, float(momentum))
-            optimizer._learning_rate = schedule
-            self.model_.train_function = None
-
-    def _seeded(self):
-        if self._random_state is None:
-            return contextlib.nullcontext()
-        return tensorflow_random_state(self._random_state)
-
-    # -- scikeras hooks ---------------------------------------------------------
-
-    def _get_compile_kwargs(self):
-        kwargs = super()._get_compile_kwargs()
-        if kwargs["loss"] is None:
-            kwargs["loss"] = self._default_loss
-        return kwargs
-
-    def _check_model_param(self):
-        return self._build_reference_model if self.model is None else super()._check_model_param()
+    def _momentum_bounds(self) -> dict:
+        bounds = {"base_momentum": self.base_momentum, "max_momentum": self.max_momentum}
+        return {name: value for name, value in bounds.items() if value is not None}
 
     def _build_reference_model(self, compile_kwargs: dict) -> keras.Model:
         model = reference_dnn(
@@ -615,47 +491,134 @@ class _CLRWrapper:
         return model
 
     def _initialize(self, X, y=None):
-        # scikeras maps every RandomState to one seed (randint(low=1) is always 0):
-        # draw a real seed from it instead, so successive fits differ as in scikit-learn.
-        random_state = self.random_state
-        if isinstance(random_state, np.random.RandomState):
-            self.random_state = int(random_state.randint(np.iinfo(np.int32).max))
-        try:
-            X, y = super()._initialize(X, y)
-        finally:
-            self.random_state = random_state
-        self._schedule_pending = True
+        X, y = super()._initialize(X, y)
+        self._fresh_model = True
+        optimizer = _optimizer.inner(self.model_.optimizer)
+        self._own_clipvalue = optimizer.clipvalue  # what clipvalue=None leaves in place
         return X, y
 
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        # Owns the call to keras.Model.fit (scikeras's does the same routing) so that the
-        # arguments Keras runs with and the plan the schedule is sized from are one dict.
-        fit_args = self._keras_fit_args(len(X), sample_weight, {**kwargs, "epochs": epochs, "initial_epoch": initial_epoch})
+    def _prepare_optimizer(self, plan: TrainingPlan, X, y, sample_weight) -> None:
+        """Give the optimizer this call's settings: at every ``fit`` and a first ``partial_fit``,
+        the current parameters' clipping and schedule (after the range test, if asked); later
+        ``partial_fit`` calls go on with the running schedule."""
+        model = self.model_
+        optimizer = model.optimizer
+        fresh, self._fresh_model = self._fresh_model, False
+        if fresh and not optimizer.built:  # built inside the first trace, it would cost a second trace
+            optimizer.build(model.trainable_variables)
+        if self.cycle_momentum:  # refused before the range test, not after it
+            _optimizer.check_momentum_can_cycle(optimizer)
+        iteration = int(optimizer.iterations)
+        if self._call == "partial_fit" and not fresh:
+            if self._schedule_plan.end is not None and iteration + plan.steps_per_epoch > self._schedule_plan.end:
+                final = _optimizer.rate_at(self.schedule_, self._schedule_plan.end - 1)
+                warnings.warn(
+                    f"partial_fit runs past the end of the {self.schedule!r} schedule planned for "
+                    f"epochs={self._configured_epochs()} calls; it trains at the final rate {final:.3g}. "
+                    "Raise epochs, or use a cyclical schedule.",
+                    RuntimeWarning,
+                    stacklevel=6,  # the caller of partial_fit
+                )
+            return
+        _optimizer.set_clipvalue(optimizer, self._own_clipvalue if self.clipvalue is None else self.clipvalue)
+        epochs = plan.epochs if self._call == "fit" else self._configured_epochs()
+        schedule_plan = SchedulePlan.build(
+            self.schedule, self._settings(**self._range_test_rates(plan, X, y, sample_weight)),
+            steps_per_epoch=plan.steps_per_epoch, epochs=epochs, start=iteration, momentum=self._momentum_bounds(),
+        )  # fmt: skip
+        self.schedule_ = _optimizer.attach_rate(optimizer, schedule_plan.schedule, replaces_ours=not fresh)
+        model.train_function = None  # the rate is read when the train step is traced
+        self._schedule_plan = schedule_plan
+        for name in ("learning_rate", "base_lr", "max_lr"):
+            vars(self).pop(f"{name}_", None)  # a warm start may have changed the schedule
+            if name in schedule_plan.rates:
+                setattr(self, f"{name}_", schedule_plan.rates[name])
+
+    def _range_test_rates(self, plan: TrainingPlan, X, y, sample_weight) -> dict:
+        """The rates the range test sets (run now, or kept from an earlier fit of this model); {} without one."""
+        if not self.lr_finder:
+            vars(self).pop("lr_finder_", None)
+            return {}
+        finder = clone(self.lr_finder) if isinstance(self.lr_finder, LRFinder) else LRFinder()
+        if finder.random_state is None and self._random_state is not None:
+            finder.set_params(random_state=self._random_state)
+        earlier = getattr(self, "lr_finder_", None)
+        if earlier is None or earlier.get_params() != finder.get_params():
+            with self._seeded():
+                finder.find(
+                    self.model_, X[: plan.n_train], y[: plan.n_train], batch_size=plan.batch_size,
+                    sample_weight=None if sample_weight is None else sample_weight[: plan.n_train],
+                )  # fmt: skip
+            self.lr_finder_ = earlier = finder
+        base_lr, max_lr = earlier.clr_bounds()
+        return dict(learning_rate=earlier.suggestion_, base_lr=base_lr, max_lr=max_lr)
+
+    def _train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
+        """The one call to ``keras.Model.fit``: arguments, plan, schedule, monitoring, history."""
+        for key in ("batch_size", "validation_batch_size"):
+            if fit_args.get(key) == -1:
+                fit_args[key] = len(X)
+        callbacks = [*self._fit_callbacks, *(fit_args.pop("callbacks", None) or [])]
+        fit_args["sample_weight"] = sample_weight
         plan = TrainingPlan.from_fit_args(len(X), fit_args)
-        self._prepare_schedule(plan, X, y, sample_weight)
+        self._prepare_optimizer(plan, X, y, sample_weight)
         if getattr(self, "_only_range_test", False):
             return
-        monitor = _EpochMonitor()
-        self._run_epochs_in_one_call(plan)
+        model = self.model_
+        monitor = EpochMonitor(start_loss(model, X[: plan.n_train], y[: plan.n_train], sample_weight))
+        self._run_epochs_in_one_call(plan, callbacks)
         with self._seeded(), self._momentum_cycled():
-            history = self.model_.fit(x=X, y=y, **fit_args, callbacks=[*self._fit_callbacks, monitor]).history
-        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
+            history = model.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, monitor]).history
+        if not warm_start or not hasattr(self, "history_") or fit_args["initial_epoch"] == 0:
             self.history_ = defaultdict(list)
         for key, values in history.items():
-            self.history_[_history_key(key)] += values
-        if monitor.diverged_at is None and not _all_finite(self.model_.trainable_weights):
-            # the loss is measured before each update: the very last one can still blow up
-            monitor.diverged_at = (len(self.history_["loss"]) - 1, _current_rate(self.model_.optimizer))
-        if monitor.diverged_at is not None:
-            epoch, rate = monitor.diverged_at
-            raise DivergenceError(
-                f"Training diverged: the loss became non-finite in epoch {epoch + 1} at learning "
-                f"rate {rate:.3g}. Use a lower learning_rate/max_lr, set clipvalue, or let "
-                "lr_finder=True choose the rates."
-            )
+            self.history_[history_key(key)] += values
+        monitor.raise_if_diverged(len(self.history_["loss"]))
+
+    def _run_epochs_in_one_call(self, plan: TrainingPlan, callbacks: list) -> None:
+        """Let Keras run each epoch's steps in one graph call, unless a callback wants every batch.
+
+        Per-epoch logs, ``history_["lr"]`` and the divergence check stay exact: they are read at
+        epoch ends, which every call ends on.
+        """
+        per_batch = any(_has_batch_hooks(callback) for callback in callbacks)
+        steps = 1 if per_batch or self.run_eagerly else plan.steps_per_epoch
+        if self.model_.steps_per_execution != steps:
+            self.model_.steps_per_execution = steps
+            self.model_.train_function = self.model_.test_function = None
+
+    @contextlib.contextmanager
+    def _momentum_cycled(self):
+        """While Keras trains, the momentum follows the schedule (see ``cycle_momentum``)."""
+        if not self.cycle_momentum:
+            yield
+            return
+        self.model_.train_function = None  # the train step reads the momentum: traced with the cycled one
+        try:
+            with _optimizer.cycled_momentum(self.model_.optimizer, self.schedule_):
+                yield
+        finally:
+            self.model_.train_function = None
+
+    # -- scikeras hooks -------------------------------------------------------------
+
+    def _get_compile_kwargs(self):
+        kwargs = super()._get_compile_kwargs()
+        if kwargs["loss"] is None:
+            kwargs["loss"] = self._default_loss
+        return kwargs
+
+    def _check_model_param(self):
+        return self._build_reference_model if self.model is None else super()._check_model_param()
 
 
-class CLRClassifier(_CLRWrapper, KerasClassifier):
+_LR_FINDER_NESTED = (
+    "{name} sets a setting of an LRFinder, but lr_finder={value!r}: pass lr_finder=LRFinder() "
+    "(in a grid: {{'lr_finder': [LRFinder()], '{name}': [...]}}), or give the LRFinder its settings directly."
+)
+
+
+class CLRClassifier(_CLRWrapper, ScikerasClassifier):
     __doc__ = f"""Keras DNN classifier whose learning-rate schedule and range test are parameters.
 
     By default it trains the seed's reference network (:func:`skclr.reference_dnn`)
@@ -698,17 +661,6 @@ class CLRClassifier(_CLRWrapper, KerasClassifier):
     _output_activation = "softmax"
     _target_checks: dict = {}
 
-    def __sklearn_tags__(self):
-        # scikeras puts ClassifierMixin after BaseEstimator, so its tags never apply.
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        tags.classifier_tags = ClassifierTags(poor_score=True, multi_class=True, multi_label=False)
-        tags.target_tags.required = True
-        tags.target_tags.multi_output = False
-        tags.input_tags.sparse = False
-        tags.non_deterministic = self.random_state is None
-        return tags
-
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> CLRClassifier:
         """Train for one more epoch, continuing the schedule where it stopped.
 
@@ -734,6 +686,12 @@ class CLRClassifier(_CLRWrapper, KerasClassifier):
         """Predict class probabilities for ``X``, one column per class in ``classes_``."""
         return super().predict_proba(self._validate_predict_input(X), **kwargs)
 
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy on ``(X, y)``, weighted by ``sample_weight``; ``y`` may be one column, as in ``fit``."""
+        if np.ndim(y) == 2 and np.shape(y)[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return super().score(X, y, sample_weight=sample_weight)
+
     def _check_target(self, y, whole_training_set: bool) -> None:
         check_classification_targets(y)
         if whole_training_set and len(np.unique(y)) < 2:  # partial_fit may see one class per batch
@@ -743,7 +701,7 @@ class CLRClassifier(_CLRWrapper, KerasClassifier):
         return self.n_classes_
 
 
-class CLRRegressor(_CLRWrapper, KerasRegressor):
+class CLRRegressor(_CLRWrapper, ScikerasRegressor):
     __doc__ = f"""Keras DNN regressor whose learning-rate schedule and range test are parameters.
 
     The same parameters, schedules, range test, validation and persistence as
@@ -781,18 +739,6 @@ class CLRRegressor(_CLRWrapper, KerasRegressor):
     _output_activation = "linear"
     _target_checks: dict = {"y_numeric": True, "multi_output": True}
 
-    def __sklearn_tags__(self):
-        # scikeras puts RegressorMixin after BaseEstimator, so its tags never apply.
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "regressor"
-        tags.regressor_tags = RegressorTags(poor_score=True)
-        tags.target_tags.required = True
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        tags.input_tags.sparse = False
-        tags.non_deterministic = self.random_state is None
-        return tags
-
     def partial_fit(self, X, y, sample_weight=None, **kwargs) -> CLRRegressor:
         """Train for one more epoch, continuing the schedule where it stopped.
 
@@ -823,31 +769,17 @@ class CLRRegressor(_CLRWrapper, KerasRegressor):
         return self.n_outputs_
 
 
-def _history_key(key: str) -> str:
-    """scikeras's names for Keras's history keys (``acc`` -> ``accuracy``...)."""
-    if key == "loss" or key.startswith("val_") or key == "lr":
-        return key
-    try:
-        return metric_name(key)
-    except ValueError:  # a custom metric
-        return key
-
-
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
 
 
 def _has_batch_hooks(callback: keras.callbacks.Callback) -> bool:
-    return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook) for hook in _BATCH_HOOKS)
-
-
-def _set_clipvalue(optimizer, clipvalue: float | None) -> None:
-    if clipvalue is None:
-        return
-    if optimizer.clipnorm or optimizer.global_clipnorm:
-        raise ValueError(
-            "clipvalue cannot be combined with the clipnorm/global_clipnorm of the model's optimizer."
-        )
-    optimizer.clipvalue = clipvalue  # read when the train step is traced
+    """Whether a callback does something per batch: a hook overridden by its class or set on the instance
+    (``LambdaCallback(on_train_batch_end=...)``)."""
+    for hook in _BATCH_HOOKS:
+        method = getattr(callback, hook)
+        if getattr(method, "__func__", method) is not getattr(keras.callbacks.Callback, hook):
+            return True
+    return False
 
 
 def _require_numeric(X, array: np.ndarray) -> None:
@@ -864,95 +796,3 @@ def _require_numeric(X, array: np.ndarray) -> None:
             "X must be numeric; it holds text." + where + " Encode categorical columns first, "
             "e.g. with a OneHotEncoder in a Pipeline (see `python -m skclr compare --data`)."
         ) from None
-
-
-def _all_finite(variables) -> bool:
-    return all(bool(keras.ops.all(keras.ops.isfinite(v))) for v in variables)
-
-
-def _rate_at(schedule, step: int) -> float:
-    return float(schedule(step)) if isinstance(schedule, LearningRateSchedule) else float(schedule)
-
-
-def _current_rate(optimizer) -> float:
-    """The rate applied by the optimizer's most recent step."""
-    rate = optimizer._learning_rate
-    if isinstance(rate, LearningRateSchedule):
-        return _rate_at(rate, max(int(optimizer.iterations) - 1, 0))
-    return float(rate)  # a Variable: float() reads it without numpy's copy-keyword deprecation
-
-
-class _MomentumDriver(LearningRateSchedule):
-    """The rate of ``schedule``; computing it also sets ``variable`` to ``schedule.momentum(step)``.
-
-    The optimizer computes its rate once per step, in the graph, before it updates any weight,
-    so the update reads the momentum of the same step. Never saved: it lives only during ``fit``.
-    """
-
-    def __init__(self, schedule: LearningRateSchedule, variable: keras.Variable):
-        super().__init__()
-        self.schedule = schedule
-        self.variable = variable
-
-    def __call__(self, step):
-        self.variable.assign(keras.ops.cast(self.schedule.momentum(step), self.variable.dtype))
-        return self.schedule(step)
-
-    def get_config(self) -> dict:
-        raise NotImplementedError("a fit-time helper; the optimizer holds the plain schedule outside fit")
-
-
-class _CycledMomentum:
-    """SGD's and RMSprop's ``momentum`` while it cycles: compared in Python (``!= 0``, ``> 0``) as
-    the optimizer's own non-zero value, so their momentum branch is kept; a tensor (the
-    variable, read in the graph at every step) wherever they compute with it."""
-
-    def __init__(self, variable: keras.Variable, nominal: float):
-        self.variable = variable
-        self.nominal = nominal
-
-    def __ne__(self, other):
-        return self.nominal != other
-
-    def __eq__(self, other):
-        return self.nominal == other
-
-    def __gt__(self, other):
-        return self.nominal > other
-
-    __hash__ = None
-
-
-def _cycled_momentum_as_tensor(value, dtype=None, name=None, as_ref=False):
-    import tensorflow as tf
-
-    return tf.convert_to_tensor(value.variable.value, dtype=dtype, name=name)
-
-
-def _register_cycled_momentum() -> None:
-    import tensorflow as tf
-
-    tf.register_tensor_conversion_function(_CycledMomentum, _cycled_momentum_as_tensor)
-
-
-_register_cycled_momentum()
-
-
-class _EpochMonitor(keras.callbacks.Callback):
-    """Per epoch: log the rate as ``lr`` and stop at the first non-finite loss."""
-
-    def __init__(self):
-        super().__init__()
-        self.diverged_at: tuple[int, float] | None = None
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = {} if logs is None else logs
-        momentum = getattr(self.model.optimizer, "beta_1", getattr(self.model.optimizer, "momentum", None))
-        momentum = getattr(momentum, "variable", momentum)
-        if isinstance(momentum, keras.Variable):  # cycle_momentum: the momentum of the epoch's last step
-            logs["momentum"] = float(momentum)
-        logs["lr"] = _current_rate(self.model.optimizer)
-        loss = logs.get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            self.diverged_at = (epoch, logs["lr"])
-            self.model.stop_training = True

@@ -38,11 +38,11 @@ __all__ = [
 
 #: The seed's configurations (DESIGN.md), plus one-cycle and cosine: name -> (description, params).
 SEED_CONFIGS: dict[str, tuple[str, dict]] = {
-    "adam": ("Adam, defaults (seed: 0.8600)", {}),
-    "adam_clip_decay": ("Adam, clipvalue=1, time decay (seed: 0.8609)", dict(schedule="time", clipvalue=1.0)),
+    "adam": ("Adam, defaults", {}),
+    "adam_clip_decay": ("Adam, clipvalue=1, time decay", dict(schedule="time", clipvalue=1.0)),
     "linear_decay": ("polynomial power 1, 1e-3 -> 1e-4", dict(schedule="linear", end_lr=1e-4)),
     "clr_exp_range": (
-        "CLR exp_range 1e-5..1e-3 (seed: 0.8619)",
+        "CLR exp_range 1e-5..1e-3",
         dict(schedule="exp_range", base_lr=1e-5, max_lr=1e-3, step_size=2.0, gamma=0.99),
     ),
     "finder_adam_decay": (
@@ -50,13 +50,15 @@ SEED_CONFIGS: dict[str, tuple[str, dict]] = {
         dict(schedule="time", clipvalue=1.0, lr_finder=True),
     ),
     "finder_clr": (
-        "range test -> CLR triangular bounds (seed: 0.8655)",
+        "range test -> CLR triangular bounds",
         dict(schedule="triangular", step_size=2.0, lr_finder=True),
     ),
     "one_cycle": ("one-cycle, max from range test", dict(schedule="one_cycle", lr_finder=True)),
     "cosine": ("cosine, 1 epoch warm-up", dict(schedule="cosine", warmup=1.0)),
 }
 BASELINES = ("adam", "adam_clip_decay")
+#: The seed's held-out accuracy of its configurations (a classification figure, DESIGN.md).
+SEED_ACCURACY = {"adam": 0.8600, "adam_clip_decay": 0.8609, "clr_exp_range": 0.8619, "finder_clr": 0.8655}
 
 
 def resolve_configs(names: list[str] | None = None, lr_finder: bool = False) -> dict[str, tuple[str, dict]]:
@@ -178,22 +180,31 @@ class Comparison:
         else:  # their lowest final held-out loss
             target = min(np.nanmean(self.curves[name][curve], axis=0)[-1] for name in baselines)
         stats["epochs_to_baseline"] = [self._epochs_to(name, curve, target) for name in stats.index]
-        stats.insert(0, "description", [self.configs[name][0] for name in stats.index])
+        stats.insert(0, "description", [self._description(name) for name in stats.index])
         stats.attrs.update(target=float(target), curve=curve, baselines=baselines, scores=(main, other))
         return stats
 
+    def _description(self, name: str) -> str:
+        text = self.configs[name][0]
+        seed = SEED_ACCURACY.get(name) if self.task == "classification" else None
+        return text if seed is None else f"{text} (seed: {seed:.4f})"
+
     def range_test_bounds(self) -> pd.DataFrame:
-        """Per configuration with a range test: each fold's ``max_lr``/``base_lr`` and their spread (max/min)."""
+        """Per configuration with a range test: the rates it set in each fold and their spread (max/min).
+
+        Only the rates the configuration's schedule trains with: ``max_lr`` (and ``base_lr``) for
+        the cyclical ones, ``learning_rate`` for the others.
+        """
         folds = pd.DataFrame(self.folds)
-        if "max_lr" not in folds:
+        if "finder_spread" not in folds:
             return pd.DataFrame()
-        folds = folds.dropna(subset=["max_lr"])
-        return folds.groupby("config", sort=False).agg(
-            max_lr=("max_lr", lambda v: " ".join(f"{x:.2g}" for x in v)),
-            max_lr_spread=("max_lr", lambda v: v.max() / v.min()),
-            base_lr=("base_lr", lambda v: " ".join(f"{x:.2g}" for x in v)),
-            sweeps_spread=("finder_spread", "max"),
-        )
+        rows = {}
+        for name, runs in folds.dropna(subset=["finder_spread"]).groupby("config", sort=False):
+            rates = [rate for rate in ("max_lr", "base_lr", "learning_rate") if runs.get(rate, pd.Series()).notna().any()]
+            row = {rate: " ".join(f"{x:.2g}" for x in runs[rate]) for rate in rates}
+            row.update(spread=runs[rates[0]].max() / runs[rates[0]].min(), sweeps_spread=runs["finder_spread"].max())
+            rows[name] = row
+        return pd.DataFrame.from_dict(rows, orient="index")
 
     def mean_curve(self, config: str, key: str) -> np.ndarray:
         runs = self.curves.get(config, {}).get(key, [])
@@ -292,13 +303,15 @@ def compare(
                 values += [np.nan] * (epochs - len(values))  # a diverged run stops early
                 result.curves.setdefault(name, {}).setdefault(key, []).append(values)
             finder = getattr(estimator, "lr_finder_", None)
-            if finder is not None:  # the bounds this fold's range test chose, and how far its sweeps agreed
-                row.update(base_lr=estimator.base_lr_, max_lr=estimator.max_lr_, finder_spread=finder.spread_)
+            if finder is not None:  # the rates this fold's range test set, and how far its sweeps agreed
+                used = {rate: getattr(estimator, f"{rate}_") for rate in ("max_lr", "base_lr", "learning_rate")
+                        if hasattr(estimator, f"{rate}_")}  # fmt: skip
+                row.update(used, finder_spread=finder.spread_)
                 result.finders.setdefault(name, finder)
             done += 1
             if progress is not None:
                 outcome = "diverged" if row["diverged"] else f"{main} {row[main]:.3f}"
-                bounds = f"  range test: max_lr {row['max_lr']:.2g} base_lr {row['base_lr']:.2g}" if finder is not None else ""
+                bounds = "  range test:" + "".join(f" {rate} {value:.2g}" for rate, value in used.items()) if finder is not None else ""
                 progress(f"[{done:>{len(str(total))}}/{total}] fold {split + 1}/{folds * repeats} "
                          f"{name:<18} {outcome}  {row['fit_seconds']:.1f} s{bounds}")  # fmt: skip
     return result

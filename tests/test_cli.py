@@ -94,9 +94,11 @@ def test_compare_lr_finder_flag_adds_the_range_test(mixed_csv, tmp_path, capsys)
     assert code == 0, err
     assert (tmp_path / "lr_finder.png").exists()
     folds = pd.read_csv(tmp_path / "folds.csv")
-    max_lrs = " ".join(f"{v:.2g}" for v in folds["max_lr"])  # the bounds each fold's range test chose
-    assert "range-test bounds per fold" in out and f"max_lr {max_lrs} (spread" in out
-    assert all(f"range test: max_lr {v:.2g}" in err for v in folds["max_lr"])  # and in the progress lines
+    # adam trains at a constant rate: the range test's suggestion, and no bounds
+    assert "max_lr" not in folds and "base_lr" not in folds
+    rates = " ".join(f"{v:.2g}" for v in folds["learning_rate"])
+    assert "rates set by the range test per fold" in out and f"learning_rate {rates} (spread" in out
+    assert all(f"range test: learning_rate {v:.2g}" in err for v in folds["learning_rate"])  # and in the progress lines
 
 
 def test_compare_says_how_many_rows_without_a_target_it_dropped(mixed_csv, tmp_path, capsys):

@@ -13,7 +13,8 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cro
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skclr import CLRClassifier, reference_dnn
+from skclr import CLRClassifier, LRFinder, reference_dnn
+from skclr.estimator import DivergenceError
 
 
 def test_is_a_classifier_on_current_scikit_learn():
@@ -109,7 +110,8 @@ def test_a_random_state_instance_draws_a_new_seed_each_fit(binary_data):
 
 
 def test_seeded_fit_turns_op_determinism_off_again(binary_data):
-    # scikeras's seed context left TF op determinism on; an unseeded fit then failed.
+    # A seeded fit turns op determinism on for its duration (fit_session); it must go off again,
+    # or later unseeded fits would fail on ops without a deterministic kernel.
     from tensorflow.python.framework import config
 
     X, y = binary_data
@@ -240,3 +242,121 @@ def test_scikeras_is_pinned_to_the_version_whose_private_hooks_we_override():
 
     (scikeras,) = [r for r in requires("skclr") if r.startswith("scikeras")]
     assert "<0.14" in scikeras and ">=0.13" in scikeras
+
+
+def test_seeded_fits_in_threads_match_sequential_ones_and_leave_the_process_state(binary_data):
+    import os
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = binary_data
+    settings = dict(TINY, epochs=3)
+
+    def fit(seed):
+        return CLRClassifier(**settings, random_state=seed).fit(X, y).predict_proba(X)
+
+    sequential = [fit(seed) for seed in (1, 2, 3, 4)]
+    random.seed(11)
+    np.random.seed(12)
+    python_state, numpy_state = random.getstate(), np.random.get_state()[1].copy()
+    environment = os.environ.get("TF_DETERMINISTIC_OPS")
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(fit, (1, 2, 3, 4)))
+    for a, b in zip(sequential, threaded):
+        np.testing.assert_array_equal(a, b)
+    assert random.getstate() == python_state
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+    assert os.environ.get("TF_DETERMINISTIC_OPS") == environment
+
+
+def test_predict_proba_of_one_row_is_two_dimensional(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**TINY).fit(X, y)
+    assert clf.predict_proba(X[:1]).shape == (1, 2)
+    assert clf.predict(X[:1]).shape == (1,)
+
+
+def test_predictions_do_not_depend_on_row_order_or_chunks(binary_data, monkeypatch):
+    from skclr import _scikeras
+
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, random_state=0).fit(X, y)
+    order = np.random.default_rng(0).permutation(len(X))
+    whole = clf.predict_proba(X)
+    monkeypatch.setattr(_scikeras, "PREDICT_CHUNK", 7)  # chunks that end mid-batch
+    np.testing.assert_allclose(clf.predict_proba(X[order]), whole[order], rtol=1e-5, atol=1e-7)
+
+
+def test_predict_goes_through_a_builders_own_predict_step_and_routed_batch_size(binary_data, monkeypatch):
+    X, y = binary_data
+    calls = []
+
+    class Doubling(keras.Sequential):
+        def predict_step(self, data):
+            calls.append(1)
+            return super().predict_step(data) * 0 + 0.5
+
+    def build():
+        model = Doubling([keras.Input((6,)), keras.layers.Dense(2, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    clf = CLRClassifier(model=build, epochs=1).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), 0.5)
+    assert calls
+    plain = CLRClassifier(**TINY, predict__batch_size=50).fit(X, y)
+    seen, predict = [], keras.Model.predict
+    monkeypatch.setattr(keras.Model, "predict", lambda self, *a, **k: seen.append(k.get("batch_size")) or predict(self, *a, **k))
+    plain.predict_proba(X)
+    assert seen == [50]
+
+
+def test_a_one_column_target_works_throughout(binary_data):
+    X, y = binary_data
+    column = y.reshape(-1, 1)
+    with pytest.warns(Warning, match="column-vector y"):
+        clf = CLRClassifier(**TINY).fit(X, column)
+    with pytest.warns(Warning, match="column-vector y"):
+        assert 0 <= clf.score(X, column) <= 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = cross_val_score(CLRClassifier(**TINY), X, column, cv=2)
+    assert np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("params", [dict(learning_rate=1e6), dict(schedule="one_cycle", max_lr=1e8)],
+                         ids=["adam-1e6", "one_cycle-1e8"])  # fmt: skip
+def test_a_fit_whose_loss_explodes_is_reported(binary_data, params):
+    X, y = binary_data
+    with pytest.raises(DivergenceError, match="times the untrained model's|non-finite"):
+        CLRClassifier(**TINY, **params, random_state=0).fit(X, y)
+    search = GridSearchCV(CLRClassifier(**TINY, random_state=0), {"learning_rate": [1e-2, 1e6]}, cv=2,
+                          error_score=np.nan)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn warns about the failed fits
+        search.fit(X, y)
+    assert search.best_params_ == {"learning_rate": 1e-2}
+
+
+def test_a_slow_but_sane_fit_is_not_flagged(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**{**TINY, "epochs": 3}, learning_rate=1e-5, random_state=0).fit(X, y)
+    assert len(clf.history_["loss"]) == 3
+
+
+def test_lr_finder_settings_need_an_lr_finder_to_set_them_on():
+    with pytest.raises(ValueError, match="pass lr_finder=LRFinder"):
+        clone(CLRClassifier(lr_finder=True)).set_params(lr_finder__num_iter=15)
+    assert CLRClassifier(lr_finder=LRFinder()).set_params(lr_finder__num_iter=15).lr_finder.num_iter == 15
+    search = GridSearchCV(CLRClassifier(**TINY), {"lr_finder": [LRFinder(n_sweeps=1)], "lr_finder__num_iter": [10, 12]},
+                          cv=2)  # fmt: skip
+    assert search.get_params()["estimator__lr_finder"] is False
+
+
+def test_find_lr_works_with_a_schedule_instance(binary_data):
+    from skclr.schedules import CyclicalLearningRate
+
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, schedule=CyclicalLearningRate(1e-3, 1e-2, 4), random_state=0)
+    finder = clf.find_lr(X, y)
+    assert len(finder.lrs_) > 5 and not hasattr(clf, "model_")

@@ -96,7 +96,7 @@ def test_warm_start_continues_a_cyclical_schedule(binary_data):
     clf.fit(X, y)
     schedule = clf.schedule_
     clf.fit(X, y)
-    assert clf.schedule_ is schedule
+    assert clf.schedule_.get_config() == schedule.get_config()  # rebuilt from the same parameters, not restarted
     assert int(clf.model_.optimizer.iterations) == 4 * SPE
     np.testing.assert_allclose(clf.history_["lr"], schedule_values(schedule, 4 * SPE)[SPE - 1 :: SPE][2:], rtol=1e-6)
 
@@ -291,7 +291,7 @@ def test_cycle_momentum_is_logged_and_the_model_reloads(binary_data, tmp_path):
     expected = [float(clf.schedule_.momentum(SPE * (epoch + 1) - 1)) for epoch in range(3)]
     np.testing.assert_allclose(clf.history_["momentum"], expected, rtol=1e-6)
     assert len(set(np.round(clf.history_["momentum"], 6))) > 1
-    assert clf.model_.optimizer.beta_1 == pytest.approx(expected[-1])  # a plain number again after fit
+    assert clf.model_.optimizer.beta_1 == 0.9  # the optimizer's own momentum again after fit
     clf.model_.save(tmp_path / "m.keras")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Keras warns when it skips optimizer variables it cannot match
@@ -302,9 +302,113 @@ def test_cycle_momentum_is_logged_and_the_model_reloads(binary_data, tmp_path):
 
 @pytest.mark.parametrize(
     "params, match",
-    [(dict(schedule="cosine"), "cycle_momentum needs a cyclical schedule"), (dict(optimizer="sgd"), "momentum > 0")],
+    [(dict(schedule="cosine"), "cycle_momentum needs a schedule with a momentum cycle"),
+     (dict(optimizer="sgd"), "momentum > 0")],
 )
 def test_cycle_momentum_refuses_what_it_cannot_cycle(binary_data, params, match):
     X, y = binary_data
     with pytest.raises(ValueError, match=match):
         CLRClassifier(**TINY, **{"schedule": "one_cycle", **params}, cycle_momentum=True).fit(X, y)
+
+
+def test_an_optimizer_that_cannot_cycle_momentum_is_refused_before_the_range_test(binary_data, monkeypatch):
+    X, y = binary_data
+    monkeypatch.setattr(LRFinder, "find", lambda *a, **k: pytest.fail("the range test ran"))
+    with pytest.raises(ValueError, match="momentum > 0"):
+        CLRClassifier(**TINY, schedule="one_cycle", optimizer="sgd", cycle_momentum=True, lr_finder=True).fit(X, y)
+
+
+def test_momentum_bounds_are_parameters_and_the_optimizer_keeps_its_own_momentum(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**{**TINY, "epochs": 3}, schedule="one_cycle", cycle_momentum=True, base_momentum=0.6,
+                        max_momentum=0.7, optimizer__beta_1=0.8).fit(X, y)  # fmt: skip
+    assert (clf.schedule_.base_momentum, clf.schedule_.max_momentum) == (0.6, 0.7)
+    assert min(clf.history_["momentum"]) >= 0.6 - 1e-6 and max(clf.history_["momentum"]) <= 0.7 + 1e-6
+    assert clf.model_.optimizer.beta_1 == 0.8
+    with pytest.raises(ValueError, match="set cycle_momentum=True"):
+        CLRClassifier(**TINY, schedule="one_cycle", base_momentum=0.6).fit(X, y)
+    with pytest.raises(ValueError, match="base_momentum must be <= max_momentum"):
+        CLRClassifier(**TINY, schedule="one_cycle", cycle_momentum=True, base_momentum=0.9, max_momentum=0.8).fit(X, y)
+
+
+# -- warm start: every fit takes the current parameters ------------------------------------------
+
+
+def test_warm_start_takes_a_changed_schedule_and_rate(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, schedule="cosine", warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(schedule="constant", learning_rate=0.01).fit(X, y)
+    assert clf.learning_rate_ == 0.01
+    assert clf.history_["lr"] == pytest.approx([0.01, 0.01])  # history_ holds the last fit's epochs
+    clf.set_params(schedule="linear", learning_rate=0.1, end_lr=0.0).fit(X, y)
+    assert clf.history_["lr"][0] == pytest.approx(0.1 * (1 - (SPE - 1) / (2 * SPE - 1)), rel=1e-5)
+
+
+def test_warm_start_takes_a_changed_clipvalue_and_drops_it_again(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, warm_start=True).fit(X, y)
+    assert clf.model_.optimizer.clipvalue is None
+    clf.set_params(clipvalue=0.5).fit(X, y)
+    assert clf.model_.optimizer.clipvalue == 0.5
+    clf.set_params(clipvalue=None).fit(X, y)
+    assert clf.model_.optimizer.clipvalue is None
+
+
+def test_warm_start_one_cycle_with_cycled_momentum_fits_twice(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, schedule="one_cycle", cycle_momentum=True, warm_start=True).fit(X, y)
+    first = clf.history_["momentum"]
+    clf.fit(X, y)
+    assert clf.history_["momentum"] == pytest.approx(first, rel=1e-6)  # the cycle planned again
+
+
+def test_warm_start_reuses_the_range_test_unless_it_changed(binary_data, monkeypatch):
+    X, y = binary_data
+    runs = []
+    find = LRFinder.find
+    monkeypatch.setattr(LRFinder, "find", lambda self, *a, **k: runs.append(1) or find(self, *a, **k))
+    finder = LRFinder(num_iter=10, n_sweeps=1)
+    clf = CLRClassifier(**TINY, schedule="triangular", lr_finder=finder, warm_start=True, random_state=0)
+    clf.fit(X, y).fit(X, y)
+    assert len(runs) == 1
+    clf.set_params(lr_finder__num_iter=12).fit(X, y)
+    assert len(runs) == 2 and len(clf.lr_finder_.lrs_) <= 12
+
+
+# -- fitted attributes describe what training used -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, present",
+    [(dict(schedule="cosine"), {"learning_rate_"}), (dict(schedule="triangular"), {"base_lr_", "max_lr_"}),
+     (dict(schedule="one_cycle"), {"max_lr_"}), (dict(schedule=CyclicalLearningRate(1e-3, 1e-2, 4)), set())],
+    ids=["cosine", "triangular", "one_cycle", "instance"],
+)  # fmt: skip
+def test_fitted_rates_are_only_those_the_schedule_uses(binary_data, params, present):
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, **params).fit(X, y)
+    assert {name for name in ("learning_rate_", "base_lr_", "max_lr_") if hasattr(clf, name)} == present
+
+
+def test_the_last_step_of_an_ending_schedule_runs_at_its_final_rate(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**{**TINY, "epochs": 1, "batch_size": 15}, schedule="linear", learning_rate=1e-3, end_lr=1e-4)
+    assert clf.fit(X, y).history_["lr"][-1] == pytest.approx(1e-4, rel=1e-5)  # 8 steps, the 8th at end_lr
+
+
+# -- callbacks -----------------------------------------------------------------------------------
+
+
+def test_a_lambda_callback_with_a_batch_hook_sees_every_batch(binary_data):
+    X, y = binary_data
+    seen = []
+    hook = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
+    CLRClassifier(**TINY, callbacks=[hook]).fit(X, y)
+    assert len(seen) == 2 * SPE
+
+
+def test_callbacks_given_to_fit_run(binary_data):
+    X, y = binary_data
+    counter = CountBatches()
+    clf = CLRClassifier(**TINY).fit(X, y, callbacks=[counter])
+    assert counter.batches == 2 * SPE and clf.model_.steps_per_execution == 1

@@ -1,5 +1,10 @@
-"""scikit-learn's own estimator checks on CLRClassifier."""
+"""scikit-learn's own estimator checks on CLRClassifier and CLRRegressor.
 
+The expected failures are strict (``xfail_strict`` in pyproject.toml): a check that starts to
+pass must leave the list.
+"""
+
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skclr import CLRClassifier, CLRRegressor
@@ -14,12 +19,6 @@ EXPECTED_FAILED_CHECKS = {
         "scikeras declares KerasClassifier(BaseWrapper, ClassifierMixin) and KerasRegressor(BaseWrapper, "
         "RegressorMixin); a subclass cannot reorder their bases (C3 linearization), so "
         "__sklearn_tags__ sets the tags."
-    ),
-    "check_methods_sample_order_invariance": (
-        "float32 matrix products (oneDNN/Eigen) compute a row in a vector lane or a remainder "
-        "lane depending on its position in the batch, so reordering rows moves some "
-        "probabilities by 1-2 ulps (6e-8); the check asks for rtol=1e-7. It passes or not "
-        "depending on the weights, on main before this change as well."
     ),
     "check_sample_weight_equivalence_on_dense_data": (
         "minibatch SGD: weighting a sample by 2 is not the same as repeating it, because the "
@@ -36,4 +35,13 @@ SMALL = dict(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, random_state=0)
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible_estimator(estimator, check):
+    if _name(check) == "check_methods_sample_order_invariance":
+        # It asks for rtol=1e-7; float32 matrix products compute a row in a vector lane or a
+        # remainder lane depending on its position in the batch, so some probabilities move by
+        # 1-2 ulps when rows are reordered, or not, depending on the weights.
+        pytest.skip("row order within float32 rounding: test_predictions_do_not_depend_on_row_order_or_chunks")
     check(estimator)
+
+
+def _name(check) -> str:
+    return getattr(check, "func", check).__name__

@@ -1,0 +1,135 @@
+"""Everything skclr takes from scikeras, in one place, so that the base class could be swapped.
+
+scikeras 0.13 is unmaintained; skclr overrides a few of its private hooks and corrects what it
+gets wrong on current scikit-learn:
+
+- its classes list ``BaseEstimator`` before the task mixin, so their tags never say
+  "classifier"/"regressor": ``__sklearn_tags__`` sets them here;
+- it maps every ``np.random.RandomState`` to the same seed (``randint(low=1)`` is always 0);
+- ``predict_proba`` squeezes a single row to shape ``(n_classes,)``;
+- ``keras.Model.predict`` traces a function and builds a data pipeline for every new model, which
+  costs more than the whole forward pass of a tabular batch.
+
+The estimator implements ``_train(X, y, sample_weight, fit_args, warm_start)``, the one call to
+``keras.Model.fit`` and everything around it; the hooks below hand it the routed arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import keras
+import numpy as np
+from scikeras._utils import route_params
+from scikeras.utils import metric_name
+from scikeras.utils.random_state import tensorflow_random_state
+from scikeras.wrappers import KerasClassifier, KerasRegressor
+from sklearn.base import BaseEstimator
+from sklearn.utils import ClassifierTags, RegressorTags
+
+from skclr._tf_state import seeded_section
+
+__all__ = ["ScikerasClassifier", "ScikerasRegressor", "history_key"]
+
+#: Rows per direct call of the model in the prediction fast path.
+PREDICT_CHUNK = 8192
+
+
+class _Hooks:
+    """scikeras's private hooks, overridden for skclr (mixed in before scikeras's wrappers)."""
+
+    build_fn = None  # scikeras reads it; a class attribute keeps it out of get_params
+    __repr__ = BaseEstimator.__repr__  # scikit-learn's compact repr, not scikeras's one-per-line dump
+
+    def _routed(self, destination: str) -> dict:
+        """The ``destination__*`` parameters (``fit``, ``predict``...) as scikeras routes them."""
+        return route_params(self.get_params(), destination=destination, pass_filter=self._fit_kwargs
+                            if destination == "fit" else self._predict_kwargs)  # fmt: skip
+
+    def _initialize(self, X, y=None):
+        random_state = self.random_state
+        if isinstance(random_state, np.random.RandomState):  # a real draw, as scikit-learn's estimators
+            self.random_state = int(random_state.randint(np.iinfo(np.int32).max))
+        try:
+            return super()._initialize(X, y)
+        finally:
+            self.random_state = random_state
+
+    def _build_keras_model(self):
+        with seeded_section():  # scikeras seeds the build with the same process-wide context
+            return super()._build_keras_model()
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        fit_args = {**self._routed("fit"), **kwargs, "epochs": initial_epoch + epochs, "initial_epoch": initial_epoch}
+        self._train(X, y, sample_weight, fit_args, warm_start)
+
+    def _seeded(self):
+        """scikeras's seeding context for this fit's seed, one fit at a time (it sets process-wide state)."""
+        if self._random_state is None:
+            return contextlib.nullcontext()
+        return _stacked(seeded_section(), tensorflow_random_state(self._random_state))
+
+    def _predict_raw(self, X, **kwargs):
+        # A direct call of the model gives Model.predict's answer only for Keras's own predict_step,
+        # without routed predict arguments (batch size...) or callbacks.
+        model = getattr(self, "model_", None)
+        own_step = model is not None and type(model).predict_step is keras.Model.predict_step
+        if kwargs or self._routed("predict") or self._predict_callbacks or self.verbose or not own_step:
+            return super()._predict_raw(X, **kwargs)
+        X, _ = self._validate_data(X=X, y=None)
+        X = self.feature_encoder_.transform(X)
+        if not isinstance(X, np.ndarray):
+            return super()._predict_raw(X)
+        outputs = [model(X[i : i + PREDICT_CHUNK], training=False) for i in range(0, len(X), PREDICT_CHUNK)]
+        return np.concatenate([keras.ops.convert_to_numpy(output) for output in outputs])
+
+
+@contextlib.contextmanager
+def _stacked(*contexts):
+    with contextlib.ExitStack() as stack:
+        for context in contexts:
+            stack.enter_context(context)
+        yield
+
+
+class ScikerasClassifier(_Hooks, KerasClassifier):
+    """scikeras's ``KerasClassifier`` with its tags and ``predict_proba`` shape corrected."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(poor_score=True, multi_class=True, multi_label=False)
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = False
+        tags.input_tags.sparse = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def predict_proba(self, X, **kwargs) -> np.ndarray:
+        proba = super().predict_proba(X, **kwargs)
+        return proba.reshape(1, -1) if proba.ndim == 1 else proba  # scikeras squeezes a single row
+
+
+class ScikerasRegressor(_Hooks, KerasRegressor):
+    """scikeras's ``KerasRegressor`` with its tags corrected."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags(poor_score=True)
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.input_tags.sparse = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+def history_key(key: str) -> str:
+    """scikeras's names for Keras's history keys (``acc`` -> ``accuracy``...)."""
+    if key == "loss" or key.startswith("val_") or key in ("lr", "momentum"):
+        return key
+    try:
+        return metric_name(key)
+    except ValueError:  # a custom metric
+        return key
