@@ -164,7 +164,10 @@ def landmarks(lrs, losses, diverged: bool, width: int) -> tuple[float, float, fl
     return onset, edge, fall / start
 
 
-def bounds(onset: float, edge: float, max_div: float = MAX_DIV, base_div: float | None = None) -> tuple[float, float]:
-    """``(base_lr, max_lr)``: ``edge / max_div``, and ``onset`` capped at a third of it (or ``max_lr / base_div``)."""
+def bounds(
+    onset: float, edge: float, max_div: float = MAX_DIV, base_div: float | None = None
+) -> tuple[float, float]:
+    """``(base_lr, max_lr)``: ``max_lr = edge / max_div``; ``base_lr`` is ``onset``, capped at
+    ``max_lr / 3``, or ``max_lr / base_div`` when that is given."""
     top = float(edge / max_div)
     return (top / base_div if base_div else min(float(onset), top / 3)), top

@@ -47,25 +47,33 @@ class Batches:
     def __init__(self, x, y, sample_weight, batch_size: int, rng, keep: bool):
         if isinstance(x, collections.abc.Iterator):
             raise TypeError(
-                f"LRFinder.find cannot sweep a {type(x).__name__}: an iterator can be read only once, and the "
-                "sweeps read their batches in several orders. Pass arrays, a tf.data.Dataset or a keras.utils.PyDataset."
+                f"LRFinder.find cannot sweep a {type(x).__name__}: an iterator can be read only once, and "
+                "the sweeps read their batches in several orders. Pass arrays, a tf.data.Dataset or a "
+                "keras.utils.PyDataset."
             )
         self.rng, self.keep = rng, keep
         self.dataset = _is_dataset(x)
         self._recorded: list[tuple] = []
         if self.dataset:
             if y is not None or sample_weight is not None:
-                raise ValueError("With a dataset as x, y and sample_weight come from its batches: pass y=None.")
+                raise ValueError(
+                    "With a dataset as x, y and sample_weight come from its batches: pass y=None."
+                )
             self.data = x
             return
         if y is None:
-            raise ValueError("LRFinder.find needs y for array inputs (only a dataset's batches carry their targets).")
+            raise ValueError(
+                "LRFinder.find needs y for array inputs (only a dataset's batches carry their targets)."
+            )
         # pandas objects index columns with X[idx]; rows are what the sweep needs
-        self.parts = tuple(None if a is None else keras.tree.map_structure(_rows, a) for a in (x, y, sample_weight))
+        self.parts = tuple(
+            None if a is None else keras.tree.map_structure(_rows, a) for a in (x, y, sample_weight)
+        )
         lengths = {len(a) for part in self.parts if part is not None for a in keras.tree.flatten(part)}
         if len(lengths) != 1 or 0 in lengths:
             raise ValueError(
-                f"x, y and sample_weight must hold the same, non-zero number of samples; got {sorted(lengths)}."
+                "x, y and sample_weight must hold the same, non-zero number of samples; "
+                f"got {sorted(lengths)}."
             )
         self.n = lengths.pop()
         self.size = min(int(batch_size), self.n)
@@ -92,7 +100,10 @@ class Batches:
             order = self.rng.permutation(self.n)
             for i in range(passes):
                 idx = order[i * self.size : (i + 1) * self.size]
-                yield tuple(None if a is None else keras.tree.map_structure(lambda v: v[idx], a) for a in self.parts)
+                yield tuple(
+                    None if a is None else keras.tree.map_structure(lambda v, idx=idx: v[idx], a)
+                    for a in self.parts
+                )
 
     def _indexed(self, first: bool) -> Iterator[tuple]:
         while True:
@@ -323,7 +334,8 @@ def architecture_key(model: keras.Model) -> str | None:
         settings["optimizer"]["config"].pop("learning_rate", None)
         wrapper = type(optimizer).__name__  # a LossScaleOptimizer under a mixed-precision policy
         return json.dumps(
-            [layers, settings, wrapper, keras.config.floatx(), tf_config.is_op_determinism_enabled()], sort_keys=True
+            [layers, settings, wrapper, keras.config.floatx(), tf_config.is_op_determinism_enabled()],
+            sort_keys=True,
         )
     except (TypeError, ValueError, KeyError, AttributeError):  # not serializable as plain data
         return None

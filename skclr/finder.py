@@ -21,7 +21,7 @@ from skclr import _rules
 from skclr._rules import CLEAR_FALL, MAX_DIV, SUGGESTIONS
 from skclr._sweep import Batches, build, chunked, sweep_model
 
-__all__ = ["LRFinder", "SUGGESTIONS", "MAX_DIV"]
+__all__ = ["MAX_DIV", "SUGGESTIONS", "LRFinder"]
 
 
 class LRFinder(BaseEstimator):
@@ -236,7 +236,8 @@ class LRFinder(BaseEstimator):
 
         rates = self.rates()
         with sweep_model(model) as (sweep, reset):
-            losses, val_losses = self._first_sweep(sweep, rates, itertools.chain([first], stream), validation_data)
+            stream = itertools.chain([first], stream)
+            losses, val_losses = self._first_sweep(sweep, rates, stream, validation_data)
             sweeps = [losses]
             n_sweeps = int(self.n_sweeps) if batches.can_reorder() else 1
             for _ in range(n_sweeps - 1):  # the same rates and length, another batch order
@@ -249,15 +250,19 @@ class LRFinder(BaseEstimator):
         self.n_sweeps_ = len(sweeps)
         self.losses_ = self.sweep_losses_[0]
         self.val_losses_ = np.asarray(val_losses) if validation_data is not None else None
-        self.smoothed_losses_ = _rules.exponential_average(_rules.mean_of_finite(self.sweep_losses_), self._beta())
+        mean = _rules.mean_of_finite(self.sweep_losses_)
+        self.smoothed_losses_ = _rules.exponential_average(mean, self._beta())
         self.suggestion_ = self.suggest()
         width = _rules.smoothing_width(self.num_iter)
         marks = [_rules.landmarks(self.lrs_, losses, self.diverged_, width) for losses in self.sweep_losses_]
         marks = np.array([mark for mark in marks if mark is not None]).reshape(-1, 3)
+        found = len(marks) > 0
         # geometric means: the sweeps' rates differ by factors, not by amounts
-        self.onset_, self.edge_ = map(float, np.exp(np.mean(np.log(marks[:, :2]), axis=0)) if len(marks) else (np.nan,) * 2)
-        self.spread_ = float(marks[:, 1].max() / marks[:, 1].min()) if len(marks) and self.n_sweeps_ > 1 else np.nan
-        self._warn_if_unsure(marks[:, 2].max() if len(marks) else None)
+        means = np.exp(np.mean(np.log(marks[:, :2]), axis=0)) if found else (np.nan, np.nan)
+        self.onset_, self.edge_ = map(float, means)
+        measured = found and self.n_sweeps_ > 1
+        self.spread_ = float(marks[:, 1].max() / marks[:, 1].min()) if measured else np.nan
+        self._warn_if_unsure(marks[:, 2].max() if found else None)
         return self
 
     def _first_sweep(self, sweep, rates, batches, validation_data) -> tuple[list, list]:
@@ -267,7 +272,8 @@ class LRFinder(BaseEstimator):
             chunk_losses, chunk_val = sweep(rates[start : start + len(chunk)], chunk, validation_data)
             losses += chunk_losses
             val_losses += chunk_val
-            stop = _rules.first_divergence(losses, self._beta(), self.diverge_threshold, int(self.num_iter) // 10)
+            skip = int(self.num_iter) // 10
+            stop = _rules.first_divergence(losses, self._beta(), self.diverge_threshold, skip)
             if stop is not None:  # the steps after the diverging one are dropped
                 self.diverged_ = True
                 return losses[: stop + 1], val_losses[: stop + 1]

@@ -47,7 +47,8 @@ YL = XL @ np.array([[1.5], [-2.0], [0.5]], "float32")
 
 
 def linear_model(optimizer="sgd"):
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+    dense = keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")
+    model = keras.Sequential([keras.Input((3,)), dense])
     model.compile(optimizer=optimizer, loss="mse")
     return model
 
@@ -143,7 +144,8 @@ class TestKnownAnswer:
         assert len({tuple(losses) for losses in finder.sweep_losses_}) == 3
 
     def test_one_full_batch_has_a_single_order_and_no_spread(self):
-        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, n_sweeps=3).find(linear_model(), XL, YL, batch_size=32)
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, n_sweeps=3)
+        finder.find(linear_model(), XL, YL, batch_size=32)
         assert finder.n_sweeps_ == 1 and finder.sweep_losses_.shape == (1, 20)
         assert np.isnan(finder.spread_)
         np.testing.assert_allclose(finder.losses_, simulate_linear([(XL, YL)] * 20, finder.lrs_), rtol=1e-4)
@@ -198,7 +200,9 @@ class TestRestore:
         ],
         ids=["SGD", "Adam(ExponentialDecay)"],
     )
-    @pytest.mark.parametrize("kind", ["Sequential, shared copy", "Sequential, in place", "functional, in place"])
+    @pytest.mark.parametrize(
+        "kind", ["Sequential, shared copy", "Sequential, in place", "functional, in place"]
+    )
     def test_model_and_optimizer_come_back_bit_for_bit(self, optimizer, kind, monkeypatch):
         if kind == "Sequential, in place":
             sweep_in_place(monkeypatch)
@@ -425,7 +429,8 @@ class TestReadingTheCurve:
         assert finder.suggest() == finder.lrs_[1]
 
     def test_bounds_and_plot_read_the_edge_and_onset_of_the_sweeps(self):
-        finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=60, random_state=0).find(linear_model(), XL, YL, batch_size=8)
+        finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=60, random_state=0)
+        finder.find(linear_model(), XL, YL, batch_size=8)
         assert finder.diverged_ and finder.onset_ < finder.edge_ <= finder.lrs_[-1]
         assert finder.clr_bounds() == (min(finder.onset_, finder.edge_ / MAX_DIV / 3), finder.edge_ / MAX_DIV)
         ax = finder.plot()
@@ -599,3 +604,103 @@ class TestAnyKerasInput:
 
         with pytest.raises(ValueError, match="y=None"):
             LRFinder().find(quadratic_model(), tf.data.Dataset.from_tensor_slices((X1, Y1)).batch(4), Y1)
+
+
+class TestDatasetSweeps:
+    """A dataset's later sweeps take the batches of its first pass in orders drawn from random_state."""
+
+    @staticmethod
+    def datasets():
+        import tensorflow as tf
+
+        class Thirds(keras.utils.PyDataset):
+            def __len__(self):
+                return 3
+
+            def __getitem__(self, index):
+                return XL[8 * index : 8 * index + 8], YL[8 * index : 8 * index + 8]
+
+        return {"PyDataset": Thirds(), "tf.data": tf.data.Dataset.from_tensor_slices((XL, YL)).batch(8)}
+
+    @pytest.mark.parametrize("kind", ["PyDataset", "tf.data"])
+    def test_each_sweep_sees_another_order_of_the_batches(self, kind):
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, n_sweeps=3, random_state=0)
+        finder.find(linear_model(), self.datasets()[kind])  # no y: the batches carry it
+        thirds = [(XL[i : i + 8], YL[i : i + 8]) for i in (0, 8, 16)]
+        rng = check_random_state(0)
+
+        def reordered():
+            while True:
+                yield from (thirds[i] for i in rng.permutation(3))
+
+        expected = [itertools.islice(itertools.cycle(thirds), 20), itertools.islice(reordered(), 20)]
+        expected.append(itertools.islice(reordered(), 20))
+        for losses, batches in zip(finder.sweep_losses_, expected):
+            np.testing.assert_allclose(losses, simulate_linear(list(batches), finder.lrs_), rtol=1e-4)
+        assert len({tuple(losses) for losses in finder.sweep_losses_}) == 3
+        assert np.isfinite(finder.spread_)
+
+    def test_a_dataset_of_one_batch_gets_one_sweep_and_no_spread(self):
+        import tensorflow as tf
+
+        dataset = tf.data.Dataset.from_tensor_slices((XL, YL)).batch(32)
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, n_sweeps=3).find(linear_model(), dataset)
+        assert finder.n_sweeps_ == 1 and np.isnan(finder.spread_)
+
+
+class TestInputs:
+    def test_arrays_without_y_are_refused_by_name(self):
+        model = linear_model()
+        with pytest.raises(ValueError, match="needs y for array inputs"):
+            LRFinder().find(model, XL, None)
+        assert int(model.optimizer.iterations) == 0
+
+    def test_a_generator_is_refused_by_name(self):
+        batches = ((XL[i : i + 8], YL[i : i + 8]) for i in (0, 8, 16))
+        with pytest.raises(TypeError, match="cannot sweep a generator"):
+            LRFinder().find(linear_model(), batches)
+
+    def test_a_model_without_an_input_is_built_from_the_first_batch(self):
+        model = keras.Sequential([keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+        model.compile(optimizer="sgd", loss="mse")
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, random_state=0)
+        finder.find(model, XL, YL, batch_size=8)
+        batches = [(XL[idx], YL[idx]) for idx in itertools.islice(array_orders(0, 24, 8)(), 20)]
+        np.testing.assert_allclose(finder.losses_, simulate_linear(batches, finder.lrs_), rtol=1e-4)
+        np.testing.assert_array_equal(model.get_weights()[0], np.zeros((3, 1)))
+
+    def test_a_model_that_cannot_be_built_from_the_batch_says_so(self):
+        model = keras.Sequential([keras.layers.Dense(1), keras.layers.Reshape((7,))])  # 1 value into 7
+        model.compile(optimizer="sgd", loss="mse")
+        with pytest.raises(ValueError, match="could not build the model"):
+            LRFinder(num_iter=10).find(model, XL, YL)
+
+
+@pytest.fixture
+def mixed_float16():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.usefixtures("mixed_float16")
+@pytest.mark.parametrize("shared", [True, False], ids=["shared copy", "in place"])
+def test_mixed_precision_sweeps_the_rate_that_moves_the_weights(shared, monkeypatch):
+    # Under mixed_float16 the optimizer is a LossScaleOptimizer; the rate that updates the weights
+    # is its inner optimizer's. Gradient descent on this regression diverges above a rate of about 1.
+    if not shared:
+        sweep_in_place(monkeypatch)
+    paths = spy_on_paths(monkeypatch)
+    model = linear_model(optimizer=keras.optimizers.SGD(0.01))
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    model.optimizer.build(model.trainable_variables)  # as the range test does: its loss scale exists
+    before = snapshot(model.optimizer.variables)
+    finder = LRFinder(min_lr=1e-3, max_lr=1e6, num_iter=60, n_sweeps=2, random_state=0)
+    finder.find(model, XL, YL, batch_size=8)
+    assert paths == [shared]
+    assert finder.diverged_ and 1.0 < finder.lrs_[-1] < 1e3
+    assert finder.suggestion_ < 1.0 and finder.clr_bounds()[1] < 1.0
+    assert_same_variables(before, snapshot(model.optimizer.variables))
+    assert float(inner(model.optimizer).learning_rate) == pytest.approx(0.01)
