@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.datasets import make_classification
 
 from skclr import LRFinder, reference_dnn
-from skclr.finder import _Scratch
+from skclr._sweep import Scratch
 
 
 class CallbackFinder(keras.callbacks.Callback):
@@ -61,7 +61,7 @@ def run(quick: bool = False) -> list[dict]:
         assert len(finder.losses_) == steps
 
     def first_sweep():
-        _Scratch._shelf.clear()  # as in a fresh process: the sweep is traced again
+        Scratch._shelf.clear()  # as in a fresh process: the sweep is traced again
         sweep()
 
     def plain_steps():

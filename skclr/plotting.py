@@ -94,17 +94,15 @@ def plot_lr_finder(finder, ax=None, show_bounds: bool = True, title: str | None 
 
     Every sweep's batch losses are drawn faintly; the suggestion is a dashed line. With
     ``show_bounds``, the chosen ``base_lr`` and ``max_lr`` are marked on the smoothed curve,
-    the CLR band between them is shaded and the curve's edge (where the loss climbs back,
-    ``max_lr`` times ``MAX_DIV``) is a dotted line.
+    the CLR band between them is shaded and the curve's edge (``edge_``, where the loss
+    climbs back) is a dotted line.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    from skclr.finder import MAX_DIV
-
     ax = _axes(ax)
-    sweeps = getattr(finder, "sweep_losses_", finder.losses_[None])
+    sweeps = finder.sweep_losses_
     for i, losses in enumerate(sweeps):
         ax.plot(finder.lrs_, losses, color="tab:blue", alpha=0.25, label="batch loss" if i == 0 else None)
     ax.plot(finder.lrs_, finder.smoothed_losses_, color="tab:orange", label="smoothed loss")
@@ -116,9 +114,9 @@ def plot_lr_finder(finder, ax=None, show_bounds: bool = True, title: str | None 
         ax.axvspan(base, top, color="tab:green", alpha=0.15, label=f"CLR bounds {base:.2g}-{top:.2g}")
         on_curve = np.interp(np.log([base, top]), np.log(finder.lrs_), finder.smoothed_losses_)
         ax.plot([base, top], on_curve, "o", color="tab:green", label="chosen base_lr, max_lr")
-        spread = getattr(finder, "spread_", float("nan"))
-        ax.axvline(top * MAX_DIV, color="tab:red", linestyle=":",
-                   label=f"edge {top * MAX_DIV:.2g} (sweeps' spread {spread:.2g})")  # fmt: skip
+        if np.isfinite(finder.edge_):
+            ax.axvline(finder.edge_, color="tab:red", linestyle=":",
+                       label=f"edge {finder.edge_:.2g} (sweeps' spread {finder.spread_:.2g})")  # fmt: skip
     both = np.concatenate([np.ravel(sweeps), finder.smoothed_losses_])
     finite = both[np.isfinite(both)]
     if finite.size:  # keep the diverging tail from flattening the interesting part

@@ -1,5 +1,6 @@
 """LRFinder against a problem whose answer is known, plus restore, edge cases and the estimator path."""
 
+import itertools
 import warnings
 
 import keras
@@ -8,9 +9,12 @@ import numpy as np
 import pytest
 from conftest import TINY
 from sklearn.model_selection import cross_validate
+from sklearn.utils import check_random_state
 
 from skclr import CLRClassifier, LRFinder
-from skclr.finder import MAX_DIV, _architecture_key, _Scratch
+from skclr._optimizer import inner
+from skclr._rules import MAX_DIV
+from skclr._sweep import Scratch, architecture_key
 
 matplotlib.use("Agg")
 
@@ -35,6 +39,54 @@ def simulate_sgd(lrs, w0=1.0):
 
 
 X1, Y1 = np.ones((8, 1), "float32"), np.zeros((8, 1), "float32")
+
+# y = X w with distinct rows: every batch has its own gradient, so the losses show which rows
+# went into which step, in which order, and whether x and y stayed paired.
+XL = np.random.default_rng(0).normal(size=(24, 3)).astype("float32")
+YL = XL @ np.array([[1.5], [-2.0], [0.5]], "float32")
+
+
+def linear_model(optimizer="sgd"):
+    dense = keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")
+    model = keras.Sequential([keras.Input((3,)), dense])
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+def simulate_linear(batches, lrs):
+    """Mini-batch gradient descent on the MSE of y = X w from w = 0: the loss of each step's batch."""
+    w, losses = np.zeros((3, 1)), []
+    for (x, y), lr in zip(batches, lrs):
+        residual = x.astype("float64") @ w - y
+        losses.append(np.mean(residual**2))
+        w = w - lr * 2 * x.T @ residual / len(x)
+    return np.array(losses)
+
+
+def array_orders(random_state, n, size):
+    """The finder's batches of arrays: a new permutation of the rows at each pass, from one generator."""
+    rng = check_random_state(random_state)
+
+    def sweep():
+        while True:
+            order = rng.permutation(n)
+            for i in range(n // size):
+                yield order[i * size : (i + 1) * size]
+
+    return sweep
+
+
+def spy_on_paths(monkeypatch) -> list:
+    """Record, for each range test, whether it ran on a shared copy (True) or in place (False)."""
+    paths, take = [], Scratch.take.__func__
+
+    def spying(cls, model):
+        scratch = take(cls, model)
+        paths.append(scratch is not None)
+        return scratch
+
+    monkeypatch.setattr(Scratch, "take", classmethod(spying))
+    return paths
 
 
 class TestKnownAnswer:
@@ -81,12 +133,22 @@ class TestKnownAnswer:
         # The fall starts (a tenth of the way down from about 26) while lr * steps is still small.
         assert 1e-3 < base < top / 3 + 1e-12
 
-    def test_every_sweep_restarts_from_the_same_model(self):
-        # Full-batch gradient descent on w**2 is the same whatever the batch order: identical sweeps.
-        finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=60, n_sweeps=3).find(quadratic_model(), X1, Y1, batch_size=8)
-        assert finder.sweep_losses_.shape == (3, len(finder.lrs_))
-        np.testing.assert_allclose(finder.sweep_losses_, np.tile(finder.losses_, (3, 1)), rtol=1e-6)
-        assert finder.spread_ == pytest.approx(1.0)
+    def test_each_sweep_restarts_from_the_model_with_its_own_batch_order(self):
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, n_sweeps=3, random_state=0)
+        finder.find(linear_model(), XL, YL, batch_size=8)
+        assert finder.sweep_losses_.shape == (3, 20) and finder.n_sweeps_ == 3
+        orders = array_orders(0, 24, 8)
+        for losses in finder.sweep_losses_:
+            batches = [(XL[idx], YL[idx]) for idx in itertools.islice(orders(), 20)]
+            np.testing.assert_allclose(losses, simulate_linear(batches, finder.lrs_), rtol=1e-4)
+        assert len({tuple(losses) for losses in finder.sweep_losses_}) == 3
+
+    def test_one_full_batch_has_a_single_order_and_no_spread(self):
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, n_sweeps=3)
+        finder.find(linear_model(), XL, YL, batch_size=32)
+        assert finder.n_sweeps_ == 1 and finder.sweep_losses_.shape == (1, 20)
+        assert np.isnan(finder.spread_)
+        np.testing.assert_allclose(finder.losses_, simulate_linear([(XL, YL)] * 20, finder.lrs_), rtol=1e-4)
 
     def test_rates_are_geometric_from_min_to_max(self):
         rates = LRFinder(min_lr=1e-4, max_lr=1.0, num_iter=5).rates()
@@ -116,7 +178,17 @@ class TestKnownAnswer:
 
 def sweep_in_place(monkeypatch):
     """Make every range test sweep the model itself, as one that cannot be shared is."""
-    monkeypatch.setattr(_Scratch, "take", classmethod(lambda cls, model: None))
+    monkeypatch.setattr(Scratch, "take", classmethod(lambda cls, model: None))
+
+
+def snapshot(variables) -> list:
+    return [(variable.path, variable.numpy().copy()) for variable in variables]
+
+
+def assert_same_variables(before: list, after: list) -> None:
+    assert [path for path, _ in after] == [path for path, _ in before]
+    for (path, value), (_, now) in zip(before, after):
+        np.testing.assert_array_equal(value, now, err_msg=path)
 
 
 class TestRestore:
@@ -126,28 +198,35 @@ class TestRestore:
             lambda: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
             lambda: keras.optimizers.Adam(learning_rate=keras.optimizers.schedules.ExponentialDecay(0.01, 5, 0.5)),
         ],
+        ids=["SGD", "Adam(ExponentialDecay)"],
     )
-    @pytest.mark.parametrize("shared", [True, False], ids=["shared copy", "in place"])
-    def test_model_and_optimizer_come_back_bit_for_bit(self, optimizer, shared, monkeypatch):
-        if not shared:
+    @pytest.mark.parametrize(
+        "kind", ["Sequential, shared copy", "Sequential, in place", "functional, in place"]
+    )
+    def test_model_and_optimizer_come_back_bit_for_bit(self, optimizer, kind, monkeypatch):
+        if kind == "Sequential, in place":
             sweep_in_place(monkeypatch)
+        paths = spy_on_paths(monkeypatch)
         rng = np.random.default_rng(0)
         X, y = rng.normal(size=(64, 5)).astype("float32"), rng.integers(0, 3, 64)
-        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(3)])
+        layers = [keras.layers.Dense(16, activation="relu"), keras.layers.Dropout(0.3), keras.layers.Dense(3)]
+        if kind.startswith("functional"):
+            inputs = keras.Input((5,))
+            model = keras.Model(inputs, layers[2](layers[1](layers[0](inputs))))
+        else:
+            model = keras.Sequential([keras.Input((5,)), *layers])
         opt = optimizer()
         model.compile(optimizer=opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         model.fit(X, y, epochs=1, batch_size=16, verbose=0)  # non-trivial slots and iteration count
-        weights = [w.copy() for w in model.get_weights()]
-        slots = [v.numpy().copy() for v in opt.variables]
+        weights, slots = snapshot(model.variables), snapshot(opt.variables)
         rate_before = float(opt.learning_rate)
 
         LRFinder(min_lr=1e-5, max_lr=10.0, num_iter=30).find(model, X, y, batch_size=16)
 
+        assert paths == [kind.endswith("shared copy")]
         assert model.optimizer is opt
-        for before, after in zip(weights, model.get_weights()):
-            np.testing.assert_array_equal(before, after)
-        for before, variable in zip(slots, opt.variables):
-            np.testing.assert_array_equal(before, variable.numpy())
+        assert_same_variables(weights, snapshot(model.variables))
+        assert_same_variables(slots, snapshot(opt.variables))
         assert int(opt.iterations) == 4
         assert float(opt.learning_rate) == rate_before
 
@@ -187,29 +266,35 @@ class TestSharedSweep:
         return finder.find(model, self.X if X is None else X, self.y if y is None else y, batch_size=16).sweep_losses_
 
     def test_the_shared_copy_gives_the_losses_of_the_model_itself(self, monkeypatch):
-        shared = [self.sweep(self.model(rate)) for rate in (0.2, 0.6, 0.2)]
+        # (dropout rate, seed): the seeds choose the initial weights and dropout masks, which the
+        # sweep loads from the model, so models that differ only in them share one copy.
+        settings = [(0.2, 0), (0.6, 0), (0.2, 5)]
+        Scratch._shelf.clear()
+        shared = [self.sweep(self.model(rate, seed=seed)) for rate, seed in settings]
+        assert len(Scratch._shelf) == 2  # seed 5 found the copy that seed 0 traced
         sweep_in_place(monkeypatch)
-        own = [self.sweep(self.model(rate)) for rate in (0.2, 0.6)]
+        own = [self.sweep(self.model(rate, seed=seed)) for rate, seed in settings]
         assert not np.array_equal(own[0], own[1])  # the dropout rate shows in the losses
-        for mine, its in zip(shared, [*own, own[0]]):
+        assert not np.array_equal(own[0], own[2])  # and so do the seeds
+        for mine, its in zip(shared, own):
             np.testing.assert_array_equal(mine, its)
 
-    def test_the_key_ignores_names_and_the_rate_and_sees_every_other_setting(self):
-        base = _architecture_key(self.model())
-        assert base is not None and _architecture_key(self.model()) == base  # new layer names
-        assert _architecture_key(self.model(optimizer=keras.optimizers.Adam(0.5))) == base  # the sweep sets the rate
+    def test_the_key_ignores_names_the_rate_and_seeds_and_sees_every_other_setting(self):
+        base = architecture_key(self.model())
+        assert base is not None and architecture_key(self.model()) == base  # new layer names
+        assert architecture_key(self.model(optimizer=keras.optimizers.Adam(0.5))) == base  # the sweep sets the rate
+        assert architecture_key(self.model(seed=1)) == base  # the sweep loads weights and seed states
         clipped = self.model()
         clipped.optimizer.clipvalue = 1.0  # set after compile, as CLRClassifier's clipvalue is
         changed = [
             self.model(rate=0.3),
             self.model(units=17),
-            self.model(seed=1),  # the initial values are copied, but a seed is configuration
             self.model(optimizer=keras.optimizers.Adam(beta_1=0.8)),
             self.model(optimizer=keras.optimizers.SGD()),
             self.model(loss=keras.losses.SparseCategoricalCrossentropy()),
             clipped,
         ]
-        assert len({base, *map(_architecture_key, changed)}) == len(changed) + 1
+        assert len({base, *map(architecture_key, changed)}) == len(changed) + 1
 
     def test_models_their_configuration_does_not_describe_are_swept_in_place(self):
         class Twice(keras.layers.Layer):
@@ -221,12 +306,12 @@ class TestSharedSweep:
         functional = keras.Model(inputs, keras.layers.Dense(3)(inputs))
         for model in (custom_layer, functional):
             model.compile(optimizer="adam", loss="mse")
-            assert _architecture_key(model) is None
+            assert architecture_key(model) is None
         custom_loss = self.model(loss=lambda y_true, y_pred: keras.ops.mean(y_pred))
-        assert _architecture_key(custom_loss) is None
+        assert architecture_key(custom_loss) is None
         decay = keras.optimizers.AdamW()
         decay.exclude_from_weight_decay(var_names=["bias"])  # not in the optimizer's configuration
-        assert _architecture_key(self.model(optimizer=decay)) is None
+        assert architecture_key(self.model(optimizer=decay)) is None
 
     def test_concurrent_sweeps_of_one_architecture_keep_their_own_data(self, monkeypatch):
         from concurrent.futures import ThreadPoolExecutor
@@ -239,10 +324,10 @@ class TestSharedSweep:
             np.testing.assert_array_equal(mine, self.sweep(self.model(), *Xy))
 
     def test_the_shelf_keeps_the_most_recently_swept_architectures(self):
-        models = [self.model(units=units) for units in range(1, _Scratch.size + 2)]
+        models = [self.model(units=units) for units in range(1, Scratch.size + 2)]
         for model in models:
             self.sweep(model)
-        assert list(_Scratch._shelf) == [_architecture_key(model) for model in models[-_Scratch.size :]]
+        assert list(Scratch._shelf) == [architecture_key(model) for model in models[-Scratch.size :]]
 
 
 class TestEdgeCases:
@@ -332,60 +417,34 @@ class TestEdgeCases:
             finder.suggest("elbow")
 
 
-class TestSuggestionRules:
-    def make(self):
-        """A synthetic curve: flat, then falling linearly in log(lr) over points 30..69, then rising."""
-        finder = LRFinder()
-        finder.lrs_ = np.logspace(-5, 0, 100)
-        loss = np.ones(100)
-        loss[30:70] = np.linspace(1.0, 0.2, 41)[1:]
-        loss[70:] = np.linspace(0.2, 3.0, 30)
-        finder.losses_ = finder.smoothed_losses_ = loss
-        finder.sweep_losses_ = loss[None]
+class TestReadingTheCurve:
+    """The finder applies the rules of skclr._rules (tested there) to its own curves."""
+
+    def test_valley_never_suggests_the_largest_rate_swept(self):
+        finder = LRFinder(suggestion="valley")
+        finder.lrs_ = np.logspace(-5, 1, 12)
+        # After the first point (start-up, skipped): one fall, then a climb to where training fails.
+        finder.smoothed_losses_ = np.array([2.0, 1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 1.5])
         finder.diverged_ = False
-        return finder
+        assert finder.suggest() == finder.lrs_[1]
 
-    def test_minimum_is_a_tenth_of_the_lowest_loss_rate(self):
-        finder = self.make()
-        assert finder.suggest("minimum") == pytest.approx(finder.lrs_[69] / 10)
-
-    def test_steep_is_inside_the_falling_part(self):
-        finder = self.make()
-        assert finder.lrs_[29] <= finder.suggest("steep") <= finder.lrs_[69]
-
-    def test_valley_follows_fastai(self):
-        # Longest decreasing run: points 29..69 (run length 41, ending at 69, starting at 69 - 41 = 28);
-        # fast.ai picks start + int(40 / 3) + int(40 / 3 / 2) = 28 + 13 + 6 = 47.
-        finder = self.make()
-        assert finder.suggest("valley") == pytest.approx(finder.lrs_[47])
-
-    def test_clr_bounds_read_the_edge_and_the_onset_of_the_fall(self):
-        # Start 1.0, lowest 0.2 (fall 0.8). Onset: down a tenth of the fall (0.92), point 33 of the
-        # raw curve. Edge: back above half the fall (0.6) after the low point, point 74 (rising
-        # 0.097 per point from 69). The centered average moves each by at most a point or two.
-        finder = self.make()
-        base, top = finder.clr_bounds()
-        assert finder.lrs_[72] / MAX_DIV <= top <= finder.lrs_[76] / MAX_DIV
-        assert finder.lrs_[31] <= base <= finder.lrs_[35]
-        assert finder.clr_bounds(base_div=4.0) == (pytest.approx(top / 4), top)
-
-    def test_an_edge_beyond_the_sweep_is_its_last_rate(self):
-        finder = self.make()
-        finder.lrs_, loss = finder.lrs_[:70], finder.losses_[:70]  # the loss never climbs back
-        finder.losses_ = finder.smoothed_losses_ = loss
-        finder.sweep_losses_ = loss[None]
-        assert finder.clr_bounds()[1] == pytest.approx(finder.lrs_[-1] / MAX_DIV)
+    def test_bounds_and_plot_read_the_edge_and_onset_of_the_sweeps(self):
+        finder = LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=60, random_state=0)
+        finder.find(linear_model(), XL, YL, batch_size=8)
+        assert finder.diverged_ and finder.onset_ < finder.edge_ <= finder.lrs_[-1]
+        assert finder.clr_bounds() == (min(finder.onset_, finder.edge_ / MAX_DIV / 3), finder.edge_ / MAX_DIV)
+        ax = finder.plot()
+        edge = [line for line in ax.get_lines() if line.get_label().startswith("edge")]
+        assert edge and edge[0].get_xdata()[0] == finder.edge_
 
     def test_a_weak_fall_warns_that_the_rates_are_a_guess(self):
-        finder = self.make()
-        finder.losses_ = finder.smoothed_losses_ = 1 - 0.05 * (1 - finder.losses_)  # a 4 % fall
-        finder.sweep_losses_ = finder.losses_[None]
+        finder = LRFinder()
+        finder.lrs_ = np.logspace(-5, 0, 10)
         with pytest.warns(RuntimeWarning, match="no clear fall"):
-            finder._warn_if_unsure(finder._sweep_landmarks())
-        clear = self.make()
+            finder._warn_if_unsure(0.04)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            clear._warn_if_unsure(clear._sweep_landmarks())
+            finder._warn_if_unsure(0.5)
 
 
 def test_plot_marks_the_suggestion_on_a_log_axis():
@@ -545,3 +604,103 @@ class TestAnyKerasInput:
 
         with pytest.raises(ValueError, match="y=None"):
             LRFinder().find(quadratic_model(), tf.data.Dataset.from_tensor_slices((X1, Y1)).batch(4), Y1)
+
+
+class TestDatasetSweeps:
+    """A dataset's later sweeps take the batches of its first pass in orders drawn from random_state."""
+
+    @staticmethod
+    def datasets():
+        import tensorflow as tf
+
+        class Thirds(keras.utils.PyDataset):
+            def __len__(self):
+                return 3
+
+            def __getitem__(self, index):
+                return XL[8 * index : 8 * index + 8], YL[8 * index : 8 * index + 8]
+
+        return {"PyDataset": Thirds(), "tf.data": tf.data.Dataset.from_tensor_slices((XL, YL)).batch(8)}
+
+    @pytest.mark.parametrize("kind", ["PyDataset", "tf.data"])
+    def test_each_sweep_sees_another_order_of_the_batches(self, kind):
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, n_sweeps=3, random_state=0)
+        finder.find(linear_model(), self.datasets()[kind])  # no y: the batches carry it
+        thirds = [(XL[i : i + 8], YL[i : i + 8]) for i in (0, 8, 16)]
+        rng = check_random_state(0)
+
+        def reordered():
+            while True:
+                yield from (thirds[i] for i in rng.permutation(3))
+
+        expected = [itertools.islice(itertools.cycle(thirds), 20), itertools.islice(reordered(), 20)]
+        expected.append(itertools.islice(reordered(), 20))
+        for losses, batches in zip(finder.sweep_losses_, expected):
+            np.testing.assert_allclose(losses, simulate_linear(list(batches), finder.lrs_), rtol=1e-4)
+        assert len({tuple(losses) for losses in finder.sweep_losses_}) == 3
+        assert np.isfinite(finder.spread_)
+
+    def test_a_dataset_of_one_batch_gets_one_sweep_and_no_spread(self):
+        import tensorflow as tf
+
+        dataset = tf.data.Dataset.from_tensor_slices((XL, YL)).batch(32)
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, n_sweeps=3).find(linear_model(), dataset)
+        assert finder.n_sweeps_ == 1 and np.isnan(finder.spread_)
+
+
+class TestInputs:
+    def test_arrays_without_y_are_refused_by_name(self):
+        model = linear_model()
+        with pytest.raises(ValueError, match="needs y for array inputs"):
+            LRFinder().find(model, XL, None)
+        assert int(model.optimizer.iterations) == 0
+
+    def test_a_generator_is_refused_by_name(self):
+        batches = ((XL[i : i + 8], YL[i : i + 8]) for i in (0, 8, 16))
+        with pytest.raises(TypeError, match="cannot sweep a generator"):
+            LRFinder().find(linear_model(), batches)
+
+    def test_a_model_without_an_input_is_built_from_the_first_batch(self):
+        model = keras.Sequential([keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+        model.compile(optimizer="sgd", loss="mse")
+        finder = LRFinder(min_lr=1e-3, max_lr=0.3, num_iter=20, random_state=0)
+        finder.find(model, XL, YL, batch_size=8)
+        batches = [(XL[idx], YL[idx]) for idx in itertools.islice(array_orders(0, 24, 8)(), 20)]
+        np.testing.assert_allclose(finder.losses_, simulate_linear(batches, finder.lrs_), rtol=1e-4)
+        np.testing.assert_array_equal(model.get_weights()[0], np.zeros((3, 1)))
+
+    def test_a_model_that_cannot_be_built_from_the_batch_says_so(self):
+        model = keras.Sequential([keras.layers.Dense(1), keras.layers.Reshape((7,))])  # 1 value into 7
+        model.compile(optimizer="sgd", loss="mse")
+        with pytest.raises(ValueError, match="could not build the model"):
+            LRFinder(num_iter=10).find(model, XL, YL)
+
+
+@pytest.fixture
+def mixed_float16():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.usefixtures("mixed_float16")
+@pytest.mark.parametrize("shared", [True, False], ids=["shared copy", "in place"])
+def test_mixed_precision_sweeps_the_rate_that_moves_the_weights(shared, monkeypatch):
+    # Under mixed_float16 the optimizer is a LossScaleOptimizer; the rate that updates the weights
+    # is its inner optimizer's. Gradient descent on this regression diverges above a rate of about 1.
+    if not shared:
+        sweep_in_place(monkeypatch)
+    paths = spy_on_paths(monkeypatch)
+    model = linear_model(optimizer=keras.optimizers.SGD(0.01))
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    model.optimizer.build(model.trainable_variables)  # as the range test does: its loss scale exists
+    before = snapshot(model.optimizer.variables)
+    finder = LRFinder(min_lr=1e-3, max_lr=1e6, num_iter=60, n_sweeps=2, random_state=0)
+    finder.find(model, XL, YL, batch_size=8)
+    assert paths == [shared]
+    assert finder.diverged_ and 1.0 < finder.lrs_[-1] < 1e3
+    assert finder.suggestion_ < 1.0 and finder.clr_bounds()[1] < 1.0
+    assert_same_variables(before, snapshot(model.optimizer.variables))
+    assert float(inner(model.optimizer).learning_rate) == pytest.approx(0.01)

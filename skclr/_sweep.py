@@ -1,0 +1,387 @@
+"""The range test's sweep: its batches, its traced steps, and the model it runs on.
+
+A sweep step is Keras's ``train_step`` without the metrics, at a rate set inside the graph.
+The steps run on the model itself (its state snapshotted and put back afterwards) or, for a
+``Sequential`` of Keras's own parts, on a copy of its architecture that the process keeps, so
+that the folds and candidates of a grid search reuse one trace.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import contextlib
+import itertools
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+
+import keras
+import numpy as np
+
+from skclr._optimizer import inner, swept_rate
+
+__all__ = ["Batches", "Scratch", "SweepSteps", "architecture_key", "build", "chunked", "sweep_model"]
+
+#: Sweep steps per graph call. Divergence is checked after each call, so at most this many
+#: steps minus one run past it (their results are dropped, and the model is restored anyway).
+STEPS_PER_CALL = 10
+
+
+def _is_dataset(data) -> bool:
+    import tensorflow as tf
+
+    return isinstance(data, (tf.data.Dataset, keras.utils.PyDataset))
+
+
+class Batches:
+    """The ``(x, y, sample_weight)`` batches of each sweep, every sweep in its own order.
+
+    Arrays (or dicts and lists of them) are reshuffled at each pass with ``rng``. A dataset's
+    first sweep takes its batches as they come, pass after pass; the later sweeps take the
+    batches of its first pass (all the first sweep used, if the pass is longer) in an order
+    drawn from ``rng`` at each pass. A ``tf.data.Dataset``'s batches are kept in memory for
+    that (``keep``); a ``PyDataset`` is indexed again.
+    """
+
+    def __init__(self, x, y, sample_weight, batch_size: int, rng, keep: bool):
+        if isinstance(x, collections.abc.Iterator):
+            raise TypeError(
+                f"LRFinder.find cannot sweep a {type(x).__name__}: an iterator can be read only once, and "
+                "the sweeps read their batches in several orders. Pass arrays, a tf.data.Dataset or a "
+                "keras.utils.PyDataset."
+            )
+        self.rng, self.keep = rng, keep
+        self.dataset = _is_dataset(x)
+        self._recorded: list[tuple] = []
+        if self.dataset:
+            if y is not None or sample_weight is not None:
+                raise ValueError(
+                    "With a dataset as x, y and sample_weight come from its batches: pass y=None."
+                )
+            self.data = x
+            return
+        if y is None:
+            raise ValueError(
+                "LRFinder.find needs y for array inputs (only a dataset's batches carry their targets)."
+            )
+        # pandas objects index columns with X[idx]; rows are what the sweep needs
+        self.parts = tuple(
+            None if a is None else keras.tree.map_structure(_rows, a) for a in (x, y, sample_weight)
+        )
+        lengths = {len(a) for part in self.parts if part is not None for a in keras.tree.flatten(part)}
+        if len(lengths) != 1 or 0 in lengths:
+            raise ValueError(
+                "x, y and sample_weight must hold the same, non-zero number of samples; "
+                f"got {sorted(lengths)}."
+            )
+        self.n = lengths.pop()
+        self.size = min(int(batch_size), self.n)
+
+    def sweep(self, first: bool) -> Iterator[tuple]:
+        """A new, endless stream of batches: the first sweep's, or another order."""
+        if not self.dataset:
+            return self._arrays()
+        if isinstance(self.data, keras.utils.PyDataset):
+            return self._indexed(first)
+        return self._streamed() if first else self._reordered()
+
+    def can_reorder(self) -> bool:
+        """Whether another sweep can see other batches than the first (known after the first sweep)."""
+        if not self.dataset:
+            return self.size < self.n  # one full batch per pass is the same whatever the order
+        if isinstance(self.data, keras.utils.PyDataset):
+            return len(self.data) > 1
+        return len(self._recorded) > 1
+
+    def _arrays(self) -> Iterator[tuple]:
+        passes = self.n // self.size
+        while True:
+            order = self.rng.permutation(self.n)
+            for i in range(passes):
+                idx = order[i * self.size : (i + 1) * self.size]
+                yield tuple(
+                    None if a is None else keras.tree.map_structure(lambda v, idx=idx: v[idx], a)
+                    for a in self.parts
+                )
+
+    def _indexed(self, first: bool) -> Iterator[tuple]:
+        while True:
+            n = len(self.data)
+            if n == 0:
+                raise ValueError("The dataset given to LRFinder.find yields no batch.")
+            for i in range(n) if first else self.rng.permutation(n):
+                yield keras.utils.unpack_x_y_sample_weight(self.data[int(i)])
+            self.data.on_epoch_end()
+
+    def _streamed(self) -> Iterator[tuple]:
+        self._recorded = []
+        for n_pass in itertools.count():
+            empty = True
+            for element in self.data:
+                empty = False
+                batch = keras.utils.unpack_x_y_sample_weight(element)
+                if n_pass == 0 and self.keep:
+                    self._recorded.append(batch)
+                yield batch
+            if empty:
+                raise ValueError("The dataset given to LRFinder.find yields no batch.")
+
+    def _reordered(self) -> Iterator[tuple]:
+        while True:
+            for i in self.rng.permutation(len(self._recorded)):
+                yield self._recorded[i]
+
+
+def _rows(array):
+    return np.asarray(array) if hasattr(array, "iloc") else array
+
+
+def chunked(steps) -> Iterator[tuple[int, list]]:
+    """``(index of the first step, steps)`` for each graph call's worth of ``steps``."""
+    steps, start = iter(steps), 0
+    while chunk := list(itertools.islice(steps, STEPS_PER_CALL)):
+        yield start, chunk
+        start += len(chunk)
+
+
+def build(model: keras.Model, batch: tuple) -> None:
+    """Create every variable of the model, its loss and its optimizer from a batch's shapes.
+
+    Variables created inside the first trace would cost a second trace, and the snapshot taken
+    before the sweep would miss them.
+    """
+    try:
+        model._symbolic_build(data_batch=batch)
+    except Exception as error:  # noqa: BLE001 -- Keras's own message names the layer, ours the fix
+        raise ValueError(
+            "LRFinder.find could not build the model from the first batch of x; give the model a "
+            f"keras.Input or build it first (model.build(input_shape)). Keras said: {error}"
+        ) from error
+    if not model.built:
+        raise ValueError("LRFinder.find could not build the model; give it a keras.Input or build it first.")
+
+
+class SweepSteps:
+    """Runs several sweep steps in one graph call and returns each step's own loss.
+
+    A step is Keras's ``train_step`` without the metrics: the loss of the batch before the
+    update, then the update at the step's rate (assigned to ``rate`` inside the graph).
+    One trace serves every call: the number of steps and the batch size are left open.
+    """
+
+    def __init__(self, model: keras.Model, rate: keras.Variable):
+        import tensorflow as tf
+
+        self.model, self.rate, self.tf = model, rate, tf
+        self.functions: dict = {}
+
+    def __call__(self, rates, batches: list[tuple], validation_data: tuple | None = None) -> tuple[list, list]:
+        losses, val_losses = [], []
+        for start, stop in _equal_shape_runs(batches):  # a dataset's short last batch cannot be stacked
+            parts = [_stack([batch[part] for batch in batches[start:stop]]) for part in range(3)]
+            validation = None if validation_data is None else tuple(validation_data[:2])
+            function = self._function(parts, validation)
+            inputs = [part for part in parts if part is not None]
+            loss, val = function(*inputs, np.asarray(rates[start:stop], dtype="float32"), *(validation or ()))
+            losses += np.asarray(loss, dtype="float64").tolist()
+            val_losses += np.asarray(val, dtype="float64").tolist() if validation else [None] * (stop - start)
+        return losses, val_losses
+
+    def _function(self, parts: list, validation: tuple | None):
+        """The traced steps for inputs of this structure: one signature with open steps and batch sizes."""
+        tf = self.tf
+        present = tuple(i for i, part in enumerate(parts) if part is not None)
+
+        def spec(array, leading: int):
+            array = np.asarray(array)
+            return tf.TensorSpec([None] * leading + list(array.shape[leading:]), tf.as_dtype(array.dtype))
+
+        signature = [keras.tree.map_structure(lambda a: spec(a, 2), parts[i]) for i in present]
+        signature.append(tf.TensorSpec([None], tf.float32))
+        if validation is not None:
+            signature += [keras.tree.map_structure(lambda a: spec(a, 1), part) for part in validation]
+        key = (present, validation is not None, str(signature))  # a shared copy meets many fits' inputs
+        if key not in self.functions:
+
+            def steps(*args):
+                full = [None, None, None]
+                for i, value in zip(present, args):
+                    full[i] = value
+                rest = args[len(present) :]
+                return self._steps(*full, rest[0], rest[1:] if validation is not None else None)
+
+            self.functions[key] = tf.function(steps, input_signature=signature)
+        return self.functions[key]
+
+    def _steps(self, xs, ys, ws, rates, validation_data):
+        tf, model = self.tf, self.model
+        optimizer, variables = model.optimizer, model.trainable_variables
+        count = tf.shape(rates)[0]
+        losses = tf.TensorArray(tf.float32, size=count)
+        val_losses = tf.TensorArray(tf.float32, size=count)
+        for i in tf.range(count):
+            x, y, w = (None if part is None else keras.tree.map_structure(lambda a: a[i], part) for part in (xs, ys, ws))
+            self.rate.assign(tf.cast(rates[i], self.rate.dtype))
+            with tf.GradientTape() as tape:
+                y_pred = model(x, training=True)
+                loss = model._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=w, training=True)
+                scaled = optimizer.scale_loss(loss)
+            optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+            losses = losses.write(i, tf.cast(loss, tf.float32))
+            if validation_data is not None:
+                x_val, y_val = validation_data[:2]
+                val = model._compute_loss(x=x_val, y=y_val, y_pred=model(x_val, training=False), training=False)
+                val_losses = val_losses.write(i, tf.cast(val, tf.float32))
+        return losses.stack(), val_losses.stack() if validation_data is not None else tf.zeros([0])
+
+
+def _equal_shape_runs(batches: list[tuple]) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of each run of consecutive batches whose arrays have the same shapes."""
+
+    def shapes(batch):
+        return [np.shape(a) for part in batch if part is not None for a in keras.tree.flatten(part)]
+
+    start = 0
+    for i in range(1, len(batches) + 1):
+        if i == len(batches) or shapes(batches[i]) != shapes(batches[start]):
+            yield start, i
+            start = i
+
+
+def _stack(parts: list):
+    """Stack the same part (x, y or sample weights) of several batches along a new first axis."""
+    if parts[0] is None:
+        return None
+    return keras.tree.map_structure(lambda *arrays: np.stack([np.asarray(a) for a in arrays]), *parts)
+
+
+@contextlib.contextmanager
+def sweep_model(model: keras.Model) -> Iterator[tuple[SweepSteps, Callable[[], None]]]:
+    """Yield the sweep's steps and a function that puts the swept model back in ``model``'s state.
+
+    A ``Sequential`` of Keras's own layers is swept on a scratch copy of its architecture,
+    kept for the process: its traced steps serve every later model of the same architecture
+    and settings (the folds and candidates of a grid search), so only the first range test
+    pays the trace. ``model`` itself is then never changed. Any other model is swept in
+    place and put back on exit, its optimizer's variable list untouched.
+    """
+    scratch = Scratch.take(model)
+    swept = model if scratch is None else scratch.model
+    state = [variable.numpy() for variable in _state_variables(model)]
+
+    def reset() -> None:
+        for variable, value in zip(_state_variables(swept), state):
+            variable.assign(value)
+
+    if scratch is None:
+        with swept_rate(model.optimizer) as rate:
+            try:
+                yield SweepSteps(model, rate), reset
+            finally:
+                reset()
+                model.reset_metrics()
+        return
+    reset()
+    try:
+        yield scratch.steps, reset
+    finally:
+        scratch.give_back()
+
+
+def _state_variables(model: keras.Model) -> list:
+    """Everything a training step reads and changes: weights, seed-generator states, optimizer state and rate.
+
+    The optimizer is built before the sweep, so the list is the same before and after it.
+    """
+    return [*model.variables, *model.optimizer.variables]
+
+
+def _without_seeds(config):
+    """``config`` without its ``seed`` entries (initializers, Dropout and other random layers)."""
+    if isinstance(config, dict):
+        return {key: _without_seeds(value) for key, value in config.items() if key != "seed"}
+    if isinstance(config, list):
+        return [_without_seeds(value) for value in config]
+    return config
+
+
+def architecture_key(model: keras.Model) -> str | None:
+    """What a sweep step computes, for a model whose configuration says all of it; else None.
+
+    That is a ``Sequential`` of Keras's own layers with Keras's own optimizer and loss: the
+    layers' and the optimizer's configurations, the loss, and the process-wide settings traced
+    into the step. Left out: names, which change with every model; the swept rate; and seeds,
+    which only choose the initial weights and seed-generator states, and the sweep loads those
+    from the model before it runs.
+    """
+    from tensorflow.python.framework import config as tf_config
+
+    optimizer, loss = model.optimizer, getattr(model, "loss", None)
+    keras_made = [*model.layers, optimizer, inner(optimizer), *([] if isinstance(loss, str) else [loss])]
+    if type(model) is not keras.Sequential or not all(type(part).__module__.startswith("keras.") for part in keras_made):
+        return None  # custom code may compute with more than its configuration says
+    if hasattr(inner(optimizer), "_exclude_from_weight_decay"):
+        return None  # set by exclude_from_weight_decay(), which the configuration does not record
+    try:
+        layers = _without_seeds(model.get_config())
+        compiled = model.get_compile_config()
+        layers.pop("name", None)
+        for layer in layers["layers"]:
+            layer["config"].pop("name", None)
+        settings = {key: compiled[key] for key in ("optimizer", "loss", "loss_weights")}
+        settings["optimizer"]["config"].pop("name", None)
+        settings["optimizer"]["config"].pop("learning_rate", None)
+        wrapper = type(optimizer).__name__  # a LossScaleOptimizer under a mixed-precision policy
+        return json.dumps(
+            [layers, settings, wrapper, keras.config.floatx(), tf_config.is_op_determinism_enabled()],
+            sort_keys=True,
+        )
+    except (TypeError, ValueError, KeyError, AttributeError):  # not serializable as plain data
+        return None
+
+
+class Scratch:
+    """A copy of a compiled model's architecture, with its sweep steps, shared by the models that
+    have the same architecture key. A thread takes it out of the shelf while it sweeps."""
+
+    _shelf: OrderedDict[str, Scratch] = OrderedDict()  # most recently used last
+    _lock = threading.Lock()
+    size = 4  # architectures kept per process
+
+    def __init__(self, key: str, model: keras.Model):
+        self.key = key
+        self.model = keras.models.clone_model(model)
+        self.model.compile_from_config(model.get_compile_config())
+        optimizer = self.model.optimizer
+        if not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
+        # The copy is swept for life: it keeps the rate variable (untracked, so its variable
+        # list stays the one of the models it serves) until the process drops it.
+        self._rate = contextlib.ExitStack()
+        self.steps = SweepSteps(self.model, self._rate.enter_context(swept_rate(optimizer)))
+
+    @classmethod
+    def take(cls, model: keras.Model) -> Scratch | None:
+        """The shelved copy for ``model``'s architecture, a new one, or None if it cannot be shared."""
+        key = architecture_key(model)
+        if key is None:
+            return None
+        with cls._lock:
+            scratch = cls._shelf.pop(key, None)
+        if scratch is None:
+            try:
+                scratch = cls(key, model)
+            except Exception:  # noqa: BLE001 -- not rebuilt from its configuration: sweep the model itself
+                return None
+        mine, its = _state_variables(model), _state_variables(scratch.model)
+        if [(v.shape, v.dtype) for v in mine] != [(v.shape, v.dtype) for v in its]:
+            return None  # not the same variables after all
+        return scratch
+
+    def give_back(self) -> None:
+        with self._lock:
+            self._shelf.setdefault(self.key, self)  # another thread's copy may be back first
+            self._shelf.move_to_end(self.key)
+            while len(self._shelf) > self.size:
+                self._shelf.popitem(last=False)
