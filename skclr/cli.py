@@ -181,7 +181,7 @@ def cmd_find_lr(args) -> int:
     for rule in ("valley", "steep", "minimum"):
         print(f"suggestion ({rule}): {finder.suggest(rule):.3g}")
     print(f"CLR bounds: base_lr={base:.3g}, max_lr={top:.3g} "
-          f"({finder.n_sweeps} sweeps; their max_lr picks differ by a factor {finder.spread_:.2f})")  # fmt: skip
+          f"({finder.n_sweeps_} sweeps; their max_lr picks differ by a factor {finder.spread_:.2f})")  # fmt: skip
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     if _save_figure(output / "lr_finder.png", lambda plotting: plotting.plot_lr_finder(finder)):
