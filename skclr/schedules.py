@@ -34,11 +34,14 @@ from sklearn.utils._param_validation import Interval, validate_parameter_constra
 __all__ = [
     "CYCLIC_SCHEDULES",
     "ENDING_SCHEDULES",
+    "MOMENTUM_SCHEDULES",
     "SCHEDULES",
+    "SCHEDULE_TRAITS",
     "CyclicalLearningRate",
     "OneCycle",
     "Restarted",
     "ScheduleSettings",
+    "ScheduleTraits",
     "make_schedule",
     "schedule_values",
 ]
@@ -308,7 +311,8 @@ class Restarted(LearningRateSchedule):
 
     ``CLRClassifier`` uses it when a warm-started ``fit`` plans a schedule that ends
     (``linear``, ``cosine``, ``one_cycle``...) again, since the optimizer's iteration
-    count goes on across fits.
+    count goes on across fits. It has a ``momentum(step)``, shifted the same way, exactly
+    when ``schedule`` has one.
 
     Parameters
     ----------
@@ -340,9 +344,27 @@ class Restarted(LearningRateSchedule):
         self.start = int(start)
         self.name = name
 
+    def _shifted(self, step):
+        return ops.maximum(ops.convert_to_tensor(step) - self.start, 0)
+
     def __call__(self, step):
         with keras.name_scope(self.name):
-            return self.schedule(ops.maximum(ops.convert_to_tensor(step) - self.start, 0))
+            return self.schedule(self._shifted(step))
+
+    @property
+    def momentum(self) -> Callable:
+        """``schedule.momentum`` shifted like the rate; absent (``hasattr`` is False) if ``schedule`` has none.
+
+        A property rather than a method, so that code asking ``hasattr(schedule, "momentum")``
+        (as ``cycle_momentum`` does) gets the inner schedule's answer.
+        """
+        inner = self.schedule.momentum  # AttributeError when the inner schedule has no momentum
+
+        def momentum(step):
+            with keras.name_scope(self.name):
+                return inner(self._shifted(step))
+
+        return momentum
 
     def get_config(self) -> dict:
         return {
@@ -357,6 +379,82 @@ class Restarted(LearningRateSchedule):
 
 
 # -- named schedules: settings in epochs, one builder per name ------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleTraits:
+    """What a named schedule reads from its settings and how its rate moves.
+
+    Attributes
+    ----------
+    uses_learning_rate : bool
+        Its rates start from (or are) ``learning_rate``.
+    uses_base_lr, uses_max_lr : bool
+        Its rates come from these bounds. ``max_lr`` defaults to ``learning_rate``, so a
+        schedule that uses ``max_lr`` reads ``learning_rate`` only as that default.
+    uses_end_lr : bool
+        It decays towards ``end_lr``.
+    ends : bool
+        It reaches a final rate on the last iteration of the planned training and stays there,
+        so a new plan (another ``fit``) must start it afresh.
+    cyclical : bool
+        The rate returns to where it started, again and again, with no end.
+    momentum : bool
+        The schedule has a ``momentum(step)`` method, moving opposite to the rate
+        (PyTorch's ``cycle_momentum=True``).
+    """
+
+    uses_learning_rate: bool = False
+    uses_base_lr: bool = False
+    uses_max_lr: bool = False
+    uses_end_lr: bool = False
+    ends: bool = False
+    cyclical: bool = False
+    momentum: bool = False
+
+
+_DECAY = ScheduleTraits(uses_learning_rate=True)
+_TO_END_LR = ScheduleTraits(uses_learning_rate=True, uses_end_lr=True, ends=True)
+_SMITH = ScheduleTraits(uses_base_lr=True, uses_max_lr=True, cyclical=True, momentum=True)
+
+#: The traits of each name accepted by :func:`make_schedule` and ``CLRClassifier(schedule=...)``.
+#: ``one_cycle`` is one rise and one fall that ends, so not cyclical; it ignores ``base_lr``
+#: and starts at ``max_lr / 25``.
+SCHEDULE_TRAITS: dict[str, ScheduleTraits] = {
+    "constant": _DECAY,
+    "time": _DECAY,
+    "step": _DECAY,
+    "linear": _TO_END_LR,
+    "polynomial": _TO_END_LR,
+    "exponential": _DECAY,
+    "cosine": _TO_END_LR,
+    "cosine_restarts": ScheduleTraits(uses_learning_rate=True, uses_end_lr=True, cyclical=True),
+    "triangular": _SMITH,
+    "triangular2": _SMITH,
+    "exp_range": _SMITH,
+    "one_cycle": ScheduleTraits(uses_max_lr=True, ends=True, momentum=True),
+}
+
+#: Names accepted by :func:`make_schedule` and ``CLRClassifier(schedule=...)``.
+SCHEDULES = tuple(SCHEDULE_TRAITS)
+#: Schedules whose rate comes back to its start periodically, without end.
+CYCLIC_SCHEDULES = tuple(name for name, traits in SCHEDULE_TRAITS.items() if traits.cyclical)
+#: Schedules that reach their final rate on the last iteration of the planned training.
+ENDING_SCHEDULES = tuple(name for name, traits in SCHEDULE_TRAITS.items() if traits.ends)
+#: Schedules with a ``momentum(step)`` method, which ``cycle_momentum`` needs.
+MOMENTUM_SCHEDULES = tuple(name for name, traits in SCHEDULE_TRAITS.items() if traits.momentum)
+
+
+class _WholeNumber(Interval):
+    """An ``Interval`` of reals that also requires a whole value: ``2`` and ``2.0``, not ``2.5``."""
+
+    def is_satisfied_by(self, val) -> bool:
+        return super().is_satisfied_by(val) and float(val).is_integer()
+
+    def __str__(self) -> str:
+        _, _, interval = super().__str__().split(" ", 2)  # "a float in the range [1.0, inf)"
+        return f"a whole number (int or float) {interval}"
+
 
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 _NON_NEGATIVE = Interval(Real, 0, None, closed="left")
@@ -377,7 +475,8 @@ SETTING_CONSTRAINTS: dict[str, list] = {
     "warmup": [_NON_NEGATIVE],
     "end_lr": [_NON_NEGATIVE],
     "restart_every": [_POSITIVE],
-    "restart_mult": [Interval(Real, 1, None, closed="left")],
+    # PyTorch's CosineAnnealingWarmRestarts takes an integer T_mult; a fraction would lose parity.
+    "restart_mult": [_WholeNumber(Real, 1, None, closed="left")],
 }
 
 
@@ -416,14 +515,16 @@ class ScheduleSettings:
         """Raise ``ValueError`` if schedule ``name`` cannot run with these settings for ``epochs``.
 
         The rules that involve more than one setting; each setting alone is checked on creation.
+        Only the settings that ``name`` uses (:data:`SCHEDULE_TRAITS`) are compared.
         """
         _require(name in SCHEDULES, f"Unknown schedule {name!r}. Valid names are: {', '.join(SCHEDULES)}.")
-        if name in CYCLIC_SCHEDULES:
+        traits = SCHEDULE_TRAITS[name]
+        if traits.uses_base_lr and traits.uses_max_lr:
             base_lr, max_lr = self.bounds()
             _require(
                 base_lr < max_lr, f"`base_lr` must be < `max_lr`. Received: base_lr={base_lr}, max_lr={max_lr}"
             )
-        if name in ("linear", "polynomial", "cosine", "cosine_restarts"):
+        if traits.uses_learning_rate and traits.uses_end_lr:
             _require(
                 self.end_lr < self.learning_rate,
                 f"`end_lr` must be < `learning_rate`. Received: end_lr={self.end_lr}, "
@@ -439,6 +540,14 @@ class ScheduleSettings:
 def _iterations(epochs: float, steps_per_epoch: int) -> int:
     """A positive length in epochs as a whole number of iterations (at least one)."""
     return max(1, round(epochs * steps_per_epoch))
+
+
+def _last_iteration(steps_per_epoch: int, epochs: int) -> int:
+    """Iteration at which an ending schedule reaches its final rate: the last one training runs.
+
+    A single-iteration plan is planned as two: its final rate (0 by default) would train nothing.
+    """
+    return max(1, epochs * steps_per_epoch - 1)
 
 
 def _time(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
@@ -457,19 +566,19 @@ def _exponential(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
 
 def _polynomial(power: float | None):
     def build(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
-        total = epochs * steps_per_epoch
-        return PolynomialDecay(s.learning_rate, total, end_learning_rate=s.end_lr, power=power or s.power)
+        last = _last_iteration(steps_per_epoch, epochs)
+        return PolynomialDecay(s.learning_rate, last, end_learning_rate=s.end_lr, power=power or s.power)
 
     return build
 
 
 def _cosine(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
-    total = epochs * steps_per_epoch
+    last = _last_iteration(steps_per_epoch, epochs)
     # check() keeps warmup < epochs; rounding to iterations must not eat the whole decay.
-    warmup = min(round(s.warmup * steps_per_epoch), total - 1)
+    warmup = min(round(s.warmup * steps_per_epoch), last - 1)
     return CosineDecay(
         0.0 if warmup else s.learning_rate,
-        decay_steps=total - warmup,
+        decay_steps=last - warmup,
         alpha=s.end_lr / s.learning_rate,
         warmup_target=s.learning_rate if warmup else None,
         warmup_steps=warmup,
@@ -494,7 +603,9 @@ def _cyclical(mode: str):
 
 
 def _one_cycle(s: ScheduleSettings, steps_per_epoch: int, epochs: int):
-    return OneCycle(s.bounds()[1], total_steps=max(2, epochs * steps_per_epoch), pct_start=s.pct_start)
+    # OneCycle ends on iteration total_steps - 1, the same convention as _last_iteration.
+    total_steps = _last_iteration(steps_per_epoch, epochs) + 1
+    return OneCycle(s.bounds()[1], total_steps=total_steps, pct_start=s.pct_start)
 
 
 _BUILDERS: dict[str, Callable[[ScheduleSettings, int, int], LearningRateSchedule | float]] = {
@@ -512,25 +623,24 @@ _BUILDERS: dict[str, Callable[[ScheduleSettings, int, int], LearningRateSchedule
     "one_cycle": _one_cycle,
 }
 
-#: Names accepted by :func:`make_schedule` and ``CLRClassifier(schedule=...)``.
-SCHEDULES = tuple(_BUILDERS)
-#: Schedules that move between ``base_lr`` and ``max_lr`` rather than decaying ``learning_rate``.
-CYCLIC_SCHEDULES = ("triangular", "triangular2", "exp_range", "one_cycle")
-#: Schedules that reach their final rate when the planned training ends.
-ENDING_SCHEDULES = ("linear", "polynomial", "cosine", "one_cycle")
-
 
 def make_schedule(name: str, *, steps_per_epoch: int, epochs: int, **settings) -> LearningRateSchedule | float:
     """Build the schedule called ``name``; lengths are in epochs.
 
+    The schedules that end (:data:`ENDING_SCHEDULES`: ``linear``, ``polynomial``, ``cosine``,
+    ``one_cycle``) reach their final rate (``end_lr``, or ``one_cycle``'s ``max_lr / 25 / 1e4``)
+    on iteration ``epochs * steps_per_epoch - 1``, the last one that training runs, and stay
+    there after it. A plan of a single iteration is planned as two, so that its one iteration
+    does not run at the final rate (0 by default, which would train nothing).
+
     Parameters
     ----------
     name : str
-        One of :data:`SCHEDULES`.
+        One of :data:`SCHEDULES`; :data:`SCHEDULE_TRAITS` says which settings each one uses.
     steps_per_epoch : int
         Optimizer iterations per epoch, used to convert every length below.
     epochs : int
-        Length of training; the decaying schedules reach ``end_lr`` at its end.
+        Length of training; the ending schedules reach their final rate on its last iteration.
     **settings
         Fields of :class:`ScheduleSettings` (defaults in brackets):
 
@@ -550,7 +660,8 @@ def make_schedule(name: str, *, steps_per_epoch: int, epochs: int, **settings) -
           lowest rate of ``"cosine_restarts"``.
         - ``restart_every`` (10.0), ``restart_mult`` (2.0): ``"cosine_restarts"`` (SGDR, Loshchilov &
           Hutter 2017) anneals from ``learning_rate`` to ``end_lr`` over ``restart_every`` epochs, then
-          restarts, each period ``restart_mult`` times longer than the one before.
+          restarts, each period ``restart_mult`` times longer than the one before. ``restart_mult``
+          is a whole number (``2`` or ``2.0``), as PyTorch's ``T_mult``.
 
     Returns
     -------
@@ -568,6 +679,9 @@ def make_schedule(name: str, *, steps_per_epoch: int, epochs: int, **settings) -
     >>> clr = make_schedule("triangular", steps_per_epoch=10, epochs=20, max_lr=0.01)
     >>> clr.step_size, clr.base_lr
     (40, 0.0025)
+    >>> linear = make_schedule("linear", steps_per_epoch=4, epochs=2, learning_rate=1e-3, end_lr=1e-4)
+    >>> round(float(linear(0)), 6), round(float(linear(7)), 6)
+    (0.001, 0.0001)
     """
     _require(
         isinstance(steps_per_epoch, Integral) and steps_per_epoch >= 1,

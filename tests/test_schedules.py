@@ -1,16 +1,22 @@
 """Schedules as pure functions of the iteration, checked against the published formulas."""
 
+import csv
+import importlib.util
 import math
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
 from skclr.schedules import (
-    CYCLIC_SCHEDULES,
+    _BUILDERS,
+    ENDING_SCHEDULES,
+    SCHEDULE_TRAITS,
     SCHEDULES,
     CyclicalLearningRate,
     OneCycle,
+    Restarted,
     make_schedule,
     schedule_values,
 )
@@ -131,40 +137,92 @@ def test_momentum_moves_opposite_to_the_rate():
     np.testing.assert_allclose((rates - 0.1) / 0.4, (0.9 - momenta) / 0.2, atol=1e-6)
 
 
-def test_against_pytorch_when_available():
-    torch = pytest.importorskip("torch")
-    param = torch.nn.Parameter(torch.zeros(1))
+# -- PyTorch parity: tests/data/pytorch_schedules.csv, and live PyTorch when installed ---------
 
-    def torch_values(make, steps, key="lr"):
-        """``key`` ("lr" or "momentum") of the optimizer's group at each step of a PyTorch scheduler."""
-        opt = torch.optim.SGD([param], lr=0.1, momentum=0.9)
-        sched = make(opt)
-        values = []
-        for _ in range(steps):
-            values.append(opt.param_groups[0][key])
-            opt.step()
-            sched.step()
-        return np.array(values)
+def _load_reference_script():
+    path = Path(__file__).parent / "data" / "make_pytorch_reference.py"
+    spec = importlib.util.spec_from_file_location("make_pytorch_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    for mode in CyclicalLearningRate.MODES:
-        ours = schedule_values(CyclicalLearningRate(1e-3, 1e-2, 7, mode=mode, gamma=0.99), 50)
-        theirs = torch_values(
-            lambda o: torch.optim.lr_scheduler.CyclicLR(
-                o, 1e-3, 1e-2, step_size_up=7, mode=mode, gamma=0.99, cycle_momentum=False
-            ),
-            50,
-        )
-        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
-    ours = schedule_values(OneCycle(0.05, 80, pct_start=0.3), 80)
-    theirs = torch_values(
-        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, 0.05, total_steps=80, cycle_momentum=False), 80
-    )
-    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7 * 0.05)
 
-    theirs = torch_values(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, 0.05, total_steps=80), 80, "momentum")
-    np.testing.assert_allclose(momentum_values(OneCycle(0.05, 80), 80), theirs, rtol=1e-6)
-    theirs = torch_values(lambda o: torch.optim.lr_scheduler.CyclicLR(o, 1e-3, 1e-2, step_size_up=7), 50, "momentum")
-    np.testing.assert_allclose(momentum_values(CyclicalLearningRate(1e-3, 1e-2, 7), 50), theirs, rtol=1e-6)
+REFERENCE = _load_reference_script()
+CASES = {case: (scheduler, kwargs, steps) for case, scheduler, kwargs, steps in REFERENCE.CASES}
+
+
+def _read_reference() -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    rows: dict[str, list] = {}
+    with REFERENCE.PATH.open(newline="") as file:
+        for row in csv.DictReader(line for line in file if not line.startswith("#")):
+            rows.setdefault(row["case"], []).append(row)
+
+    def column(case_rows, key):
+        return None if case_rows[0][key] == "" else np.array([float(row[key]) for row in case_rows])
+
+    return {case: (column(case_rows, "lr"), column(case_rows, "momentum")) for case, case_rows in rows.items()}
+
+
+def skclr_schedule(scheduler: str, kwargs: dict):
+    """skclr's counterpart of a PyTorch scheduler; arguments left at PyTorch's defaults are left at ours."""
+
+    def given(*names):
+        return {name: kwargs[name] for name in names if name in kwargs}
+
+    if scheduler == "CyclicLR":
+        return CyclicalLearningRate(
+            kwargs["base_lr"], kwargs["max_lr"], kwargs["step_size_up"],
+            **given("mode", "gamma", "base_momentum", "max_momentum"),
+        )  # fmt: skip
+    if scheduler == "OneCycleLR":
+        renamed = dict(anneal=kwargs["anneal_strategy"]) if "anneal_strategy" in kwargs else {}
+        return OneCycle(
+            kwargs["max_lr"], kwargs["total_steps"], **renamed,
+            **given("pct_start", "div_factor", "final_div_factor", "base_momentum", "max_momentum"),
+        )  # fmt: skip
+    assert scheduler == "CosineAnnealingWarmRestarts"
+    return make_schedule(
+        "cosine_restarts", steps_per_epoch=1, epochs=1, learning_rate=kwargs["base_lr"],
+        end_lr=kwargs["eta_min"], restart_every=kwargs["T_0"], restart_mult=kwargs["T_mult"],
+    )  # fmt: skip
+
+
+def assert_matches_pytorch(case: str, lrs: np.ndarray, momenta: np.ndarray | None):
+    scheduler, kwargs, steps = CASES[case]
+    schedule = skclr_schedule(scheduler, kwargs)
+    # The graph computes in float32: errors of a few ulps of the peak rate, large relative to
+    # the rates near 0 (the end of one_cycle, the bottom of SGDR).
+    np.testing.assert_allclose(schedule_values(schedule, steps), lrs, rtol=1e-5, atol=2e-7 * lrs.max())
+    if momenta is None:
+        assert not hasattr(schedule, "momentum")
+    else:
+        np.testing.assert_allclose(momentum_values(schedule, steps), momenta, rtol=1e-6, atol=1e-7)
+
+
+def test_reference_file_holds_every_case_of_the_script():
+    reference = _read_reference()
+    assert list(reference) == list(CASES)
+    assert {case: len(lrs) for case, (lrs, _) in reference.items()} == {c: v[2] for c, v in CASES.items()}
+    schedulers = {scheduler for scheduler, _, _ in CASES.values()}
+    assert schedulers == {"CyclicLR", "OneCycleLR", "CosineAnnealingWarmRestarts"}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_schedules_match_the_pytorch_reference_values(case):
+    assert_matches_pytorch(case, *_read_reference()[case])
+
+
+def test_schedules_match_live_pytorch():
+    pytest.importorskip("torch")
+    reference = _read_reference()
+    for case, (scheduler, kwargs, steps) in CASES.items():
+        lrs, momenta = REFERENCE.torch_values(scheduler, kwargs, steps)
+        lrs, momenta = np.array(lrs), None if momenta is None else np.array(momenta)
+        # the committed file is what this PyTorch computes (to the file's 10 digits)
+        np.testing.assert_allclose(lrs, reference[case][0], rtol=1e-9, atol=1e-15)
+        if momenta is not None:
+            np.testing.assert_allclose(momenta, reference[case][1], rtol=1e-9)
+        assert_matches_pytorch(case, lrs, momenta)
 
 
 # -- make_schedule: names, epochs -> iterations, Keras built-ins -----------------------------
@@ -198,14 +256,39 @@ def test_step_drops_every_n_epochs():
 
 
 def test_linear_reaches_end_lr_at_the_last_iteration():
-    values = values_of("linear", learning_rate=0.1, end_lr=0.01)
+    values = values_of("linear", learning_rate=0.1, end_lr=0.01)  # 20 epochs of 10: iterations 0 .. 199
     t = np.arange(200)
-    np.testing.assert_allclose(values, (0.1 - 0.01) * (1 - t / 200) + 0.01, rtol=1e-5)
+    np.testing.assert_allclose(values, (0.1 - 0.01) * (1 - t / 199) + 0.01, rtol=1e-5)
+    assert values[199] == pytest.approx(0.01, rel=1e-6)
 
 
 def test_polynomial_power():
     values = values_of("polynomial", learning_rate=0.1, power=5.0)
-    np.testing.assert_allclose(values, 0.1 * (1 - np.arange(200) / 200) ** 5, rtol=1e-4, atol=1e-12)
+    np.testing.assert_allclose(values, 0.1 * (1 - np.arange(200) / 199) ** 5, rtol=1e-4, atol=1e-12)
+
+
+def final_rate(name, learning_rate, end_lr, max_lr):
+    return max_lr / 25 / 1e4 if name == "one_cycle" else end_lr
+
+
+@pytest.mark.parametrize("name", ENDING_SCHEDULES)
+@pytest.mark.parametrize("steps_per_epoch, epochs, warmup", [(4, 2, 0.0), (10, 20, 2.0), (3, 1, 0.0)])
+def test_ending_schedules_reach_their_final_rate_on_the_last_iteration(name, steps_per_epoch, epochs, warmup):
+    settings = dict(learning_rate=1e-3, end_lr=1e-4, max_lr=1e-3)
+    schedule = make_schedule(name, steps_per_epoch=steps_per_epoch, epochs=epochs, warmup=warmup, **settings)
+    last = steps_per_epoch * epochs - 1  # the last iteration Keras runs
+    values = schedule_values(schedule, last + 5)
+    final = final_rate(name, **settings)
+    assert values[last] == pytest.approx(final, rel=1e-5)
+    assert values[last - 1] > final * (1 + 1e-4)  # not reached early
+    np.testing.assert_allclose(values[last:], final, rtol=1e-5)  # and kept after the plan
+
+
+@pytest.mark.parametrize("name", ENDING_SCHEDULES)
+def test_a_one_iteration_plan_does_not_run_at_the_final_rate(name):
+    one = schedule_values(make_schedule(name, steps_per_epoch=1, epochs=1), 1)
+    two = schedule_values(make_schedule(name, steps_per_epoch=1, epochs=2), 2)
+    assert one[0] == two[0] > two[1]
 
 
 def test_exponential_gamma_is_per_epoch():
@@ -217,7 +300,7 @@ def test_cosine_with_warmup():
     values = values_of("cosine", learning_rate=0.1, warmup=2.0)
     t = np.arange(200)
     warm = 0.1 * t / 20
-    cos = 0.1 * 0.5 * (1 + np.cos(np.pi * (t - 20) / 180))
+    cos = 0.1 * 0.5 * (1 + np.cos(np.pi * (t - 20) / 179))  # from iteration 20 to the last, 199
     np.testing.assert_allclose(values, np.where(t < 20, warm, cos), rtol=1e-5, atol=1e-7 * 0.1)
 
 
@@ -320,6 +403,7 @@ def test_impossible_cyclical_settings(name, kwargs, match):
         ("linear", dict(end_lr=0.5, learning_rate=0.1), "end_lr"),
         ("cosine", dict(warmup=10.0), "warmup"),
         ("cosine_restarts", dict(restart_mult=0.5), "restart_mult"),
+        ("cosine_restarts", dict(restart_mult=2.5), "restart_mult"),
         ("cosine_restarts", dict(restart_every=0.0), "restart_every"),
         ("cosine_restarts", dict(end_lr=0.2, learning_rate=0.1), "end_lr"),
         ("time", dict(decay=-1.0), "decay"),
@@ -348,5 +432,80 @@ def test_schedule_classes_fail_early_with_the_received_value(make, match):
         make()
 
 
-def test_cyclic_names_are_registered():
-    assert set(CYCLIC_SCHEDULES) <= set(SCHEDULES)
+def test_one_cycle_ignores_base_lr():
+    schedule = make_schedule("one_cycle", steps_per_epoch=SPE, epochs=2, base_lr=0.5, max_lr=0.01)
+    assert float(schedule(0)) == pytest.approx(0.01 / 25)
+
+
+@pytest.mark.parametrize("restart_mult", [1.5, 2.5, 1.0001])
+def test_cosine_restarts_refuses_a_fractional_restart_mult(restart_mult):
+    with pytest.raises(ValueError, match=f"'restart_mult' .* must be a whole number .*Got {restart_mult}"):
+        make_schedule("cosine_restarts", steps_per_epoch=10, epochs=5, restart_mult=restart_mult)
+
+
+@pytest.mark.parametrize("restart_mult", [1, 2.0, np.int64(3), np.float32(2.0)])
+def test_cosine_restarts_takes_a_whole_restart_mult_of_any_type(restart_mult):
+    values = values_of("cosine_restarts", steps=41, learning_rate=0.1, restart_mult=restart_mult, restart_every=1.0)
+    assert values[10] == pytest.approx(0.1)  # the first restart, after 10 iterations
+    restart = 10 + 10 * int(restart_mult)  # the second, after a period restart_mult times longer
+    assert values[restart] == pytest.approx(0.1) and values[restart - 1] < 0.01
+
+
+# -- the traits table ----------------------------------------------------------------------
+
+def test_every_name_has_traits_and_a_builder():
+    assert list(SCHEDULE_TRAITS) == list(_BUILDERS) == list(SCHEDULES)
+
+
+TRAIT_SETTINGS = dict(
+    learning_rate=0.01, base_lr=0.002, max_lr=0.02, end_lr=0.001, step_size=0.5, restart_every=1.0
+)
+PLANNED = 4 * SPE  # iterations planned by values_for_traits
+
+
+def values_for_traits(name, **changes):
+    schedule = make_schedule(name, steps_per_epoch=SPE, epochs=4, **{**TRAIT_SETTINGS, **changes})
+    return schedule, schedule_values(schedule, PLANNED + 20)
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_traits_say_what_each_schedule_reads_and_how_it_moves(name):
+    traits = SCHEDULE_TRAITS[name]
+    schedule, values = values_for_traits(name)
+
+    def reads(setting, value):
+        return not np.allclose(values_for_traits(name, **{setting: value})[1], values, rtol=1e-6)
+
+    assert reads("learning_rate", 0.015) == traits.uses_learning_rate
+    assert reads("base_lr", 0.001) == traits.uses_base_lr
+    assert reads("max_lr", 0.03) == traits.uses_max_lr
+    assert reads("end_lr", 0.002) == traits.uses_end_lr
+    final = values[PLANNED - 1]
+    ends = values[PLANNED - 2] != final and np.all(values[PLANNED - 1 :] == final)
+    assert ends == traits.ends
+    at_start = np.isclose(values, values[0], rtol=1e-5)
+    comebacks = np.count_nonzero(at_start[1:] & ~at_start[:-1])  # iterations where it is back at its start
+    assert (comebacks >= 2) == traits.cyclical
+    assert hasattr(schedule, "momentum") == traits.momentum
+
+
+# -- Restarted: a schedule started again later ----------------------------------------------
+
+@pytest.mark.parametrize(
+    "inner", [OneCycle(0.1, total_steps=30), CyclicalLearningRate(1e-3, 1e-2, 4, mode="exp_range", gamma=0.99)]
+)
+def test_restarted_shifts_the_momentum_with_the_rate(inner):
+    restarted = Restarted(inner, start=50)
+    np.testing.assert_allclose(momentum_values(restarted, 90)[50:], momentum_values(inner, 40), rtol=1e-7)
+    np.testing.assert_allclose(momentum_values(restarted, 50), float(inner.momentum(0)), rtol=1e-7)
+    reloaded = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(restarted))
+    assert type(reloaded) is Restarted and type(reloaded.schedule) is type(inner)
+    np.testing.assert_allclose(momentum_values(reloaded, 90), momentum_values(restarted, 90), rtol=1e-7)
+    np.testing.assert_allclose(schedule_values(reloaded, 90), schedule_values(restarted, 90), rtol=1e-7)
+
+
+def test_restarted_has_no_momentum_when_its_schedule_has_none():
+    restarted = Restarted(make_schedule("cosine", steps_per_epoch=SPE, epochs=2), start=5)
+    assert not hasattr(restarted, "momentum")
+    reloaded = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(restarted))
+    assert not hasattr(reloaded, "momentum")
