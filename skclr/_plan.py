@@ -98,5 +98,5 @@ class SchedulePlan:
             built = Restarted(built, start)
         base_lr, max_lr = settings.bounds()
         values = {"learning_rate": settings.learning_rate, "base_lr": base_lr, "max_lr": max_lr}
-        rates = {name: values[name] for name in traits.rates}
+        rates = {name: value for name, value in values.items() if getattr(traits, f"uses_{name}")}
         return cls(built, rates, start + steps_per_epoch * epochs if traits.ends else None)

@@ -41,12 +41,11 @@ from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, history_key
 from skclr._tf_state import fit_session
 from skclr.finder import LRFinder
 from skclr.models import DEFAULT_HIDDEN, reference_dnn
-from skclr.schedules import SCHEDULE_TRAITS, SCHEDULES, SETTING_CONSTRAINTS, ScheduleSettings
+from skclr.schedules import MOMENTUM_SCHEDULES, SCHEDULES, SETTING_CONSTRAINTS, ScheduleSettings
 
 __all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError"]
 
 _DEFAULT = ScheduleSettings()  # the schedule settings' defaults, written once in ScheduleSettings
-_MOMENTUM_SCHEDULES = tuple(name for name, traits in SCHEDULE_TRAITS.items() if traits.momentum)
 
 
 _PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 128, 256, 128, 128)
@@ -425,10 +424,10 @@ class _CLRWrapper:
         if isinstance(self.lr_finder, LRFinder):
             self.lr_finder._validate_params()
         if self.cycle_momentum and not (
-            self.schedule in _MOMENTUM_SCHEDULES if isinstance(self.schedule, str) else hasattr(self.schedule, "momentum")
+            self.schedule in MOMENTUM_SCHEDULES if isinstance(self.schedule, str) else hasattr(self.schedule, "momentum")
         ):
             raise ValueError(
-                f"cycle_momentum needs a schedule with a momentum cycle, one of {_MOMENTUM_SCHEDULES} (or a "
+                f"cycle_momentum needs a schedule with a momentum cycle, one of {MOMENTUM_SCHEDULES} (or a "
                 f"schedule instance with a momentum(step) method); got schedule={self.schedule!r}."
             )
         if (self.base_momentum is not None or self.max_momentum is not None) and not self.cycle_momentum:

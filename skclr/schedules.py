@@ -714,22 +714,3 @@ def schedule_values(schedule: LearningRateSchedule | float, steps: int):
     except Exception:
         pass
     return np.array([float(schedule(step)) for step in range(steps)])
-
-
-@dataclass(frozen=True)
-class ScheduleTraits:
-    """What a named schedule uses and does (TEMPORARY until the traits table lands)."""
-
-    rates: tuple[str, ...]
-    ends: bool
-    momentum: bool
-
-
-SCHEDULE_TRAITS = {
-    name: ScheduleTraits(
-        rates=("max_lr",) if name == "one_cycle" else ("base_lr", "max_lr") if name in CYCLIC_SCHEDULES else ("learning_rate",),
-        ends=name in ENDING_SCHEDULES,
-        momentum=name in CYCLIC_SCHEDULES,
-    )
-    for name in SCHEDULES
-}

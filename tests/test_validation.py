@@ -116,7 +116,7 @@ def test_bad_parameters_are_refused_naming_the_parameter(case):
 def test_settings_valid_for_the_epochs_keras_runs_are_accepted(params, fit_kwargs):
     clf = CLRClassifier(**{**TINY, **params}).fit(X, y, **fit_kwargs)
     assert len(clf.history_["lr"]) == 5
-    assert clf.history_["lr"][0] < clf.history_["lr"][4]  # still warming up in the first epoch
+    assert clf.history_["lr"][0] < max(clf.history_["lr"])  # still warming up in the first epoch
 
 
 def test_np_bool_lr_finder_runs_the_range_test():
