@@ -107,7 +107,7 @@ class ScikerasClassifier(_Hooks, KerasClassifier):
 
     def predict_proba(self, X, **kwargs) -> np.ndarray:
         proba = super().predict_proba(X, **kwargs)
-        return proba.reshape(1, -1) if proba.ndim == 1 else proba  # scikeras squeezes a single row
+        return proba.reshape(1, -1) if proba.ndim == 1 and _num_rows(X) == 1 else proba  # scikeras squeezes one row
 
 
 class ScikerasRegressor(_Hooks, KerasRegressor):
@@ -123,6 +123,10 @@ class ScikerasRegressor(_Hooks, KerasRegressor):
         tags.input_tags.sparse = False
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _num_rows(X) -> int:
+    return len(keras.tree.flatten(X)[0]) if isinstance(X, (dict, list, tuple)) else len(X)
 
 
 def history_key(key: str) -> str:

@@ -491,9 +491,7 @@ class _CLRWrapper:
 
     def _initialize(self, X, y=None):
         X, y = super()._initialize(X, y)
-        self._fresh_model = True
-        optimizer = _optimizer.inner(self.model_.optimizer)
-        self._own_clipvalue = optimizer.clipvalue  # what clipvalue=None leaves in place
+        self._fresh_model = True  # a builder's model may be compiled only later, by scikeras's _fit
         return X, y
 
     def _prepare_optimizer(self, plan: TrainingPlan, X, y, sample_weight) -> None:
@@ -503,8 +501,10 @@ class _CLRWrapper:
         model = self.model_
         optimizer = model.optimizer
         fresh, self._fresh_model = self._fresh_model, False
-        if fresh and not optimizer.built:  # built inside the first trace, it would cost a second trace
-            optimizer.build(model.trainable_variables)
+        if fresh:
+            self._own_clipvalue = _optimizer.inner(optimizer).clipvalue  # what clipvalue=None leaves in place
+            if not optimizer.built:  # built inside the first trace, it would cost a second trace
+                optimizer.build(model.trainable_variables)
         if self.cycle_momentum:  # refused before the range test, not after it
             _optimizer.check_momentum_can_cycle(optimizer)
         iteration = int(optimizer.iterations)

@@ -360,3 +360,13 @@ def test_find_lr_works_with_a_schedule_instance(binary_data):
     clf = CLRClassifier(**TINY, schedule=CyclicalLearningRate(1e-3, 1e-2, 4), random_state=0)
     finder = clf.find_lr(X, y)
     assert len(finder.lrs_) > 5 and not hasattr(clf, "model_")
+
+
+def test_a_builder_may_return_an_uncompiled_model(binary_data):
+    X, y = binary_data
+
+    def build():
+        return keras.Sequential([keras.Input((6,)), keras.layers.Dense(2, activation="softmax")])
+
+    clf = CLRClassifier(model=build, loss="sparse_categorical_crossentropy", clipvalue=0.5, epochs=1).fit(X, y)
+    assert clf.model_.optimizer.clipvalue == 0.5 and clf.predict_proba(X).shape == (len(X), 2)
