@@ -20,9 +20,8 @@ import contextlib
 
 import keras
 import numpy as np
-from scikeras._utils import route_params
+from scikeras._utils import accepts_kwargs, has_param, route_params
 from scikeras.utils import metric_name
-from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier, KerasRegressor
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, RegressorTags
@@ -56,18 +55,29 @@ class _Hooks:
             self.random_state = random_state
 
     def _build_keras_model(self):
-        with seeded_section():  # scikeras seeds the build with the same process-wide context
-            return super()._build_keras_model()
+        # scikeras's own, seeded through seeded_section: scikeras's tensorflow_random_state calls
+        # tf.random.set_seed, which would drop every compiled function at each seeded build.
+        build = self._check_model_param()
+        params = route_params(self.get_params(), destination="model", pass_filter=getattr(self, "_user_params", set()),
+                              strict=True)  # fmt: skip
+        if has_param(build, "meta") or accepts_kwargs(build):
+            params["meta"] = self._get_metadata()
+        if has_param(build, "compile_kwargs") or accepts_kwargs(build):
+            params["compile_kwargs"] = self._get_compile_kwargs()
+        if has_param(build, "params") or accepts_kwargs(build):
+            params["params"] = self.get_params()
+        with seeded_section(self._random_state):
+            return build(**params)
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         fit_args = {**self._routed("fit"), **kwargs, "epochs": initial_epoch + epochs, "initial_epoch": initial_epoch}
         self._train(X, y, sample_weight, fit_args, warm_start)
 
     def _seeded(self):
-        """scikeras's seeding context for this fit's seed, one fit at a time (it sets process-wide state)."""
+        """This fit's seed in the process-wide random generators, one seeded section at a time."""
         if self._random_state is None:
             return contextlib.nullcontext()
-        return _stacked(seeded_section(), tensorflow_random_state(self._random_state))
+        return seeded_section(self._random_state)
 
     def _predict_raw(self, X, **kwargs):
         # A direct call of the model gives Model.predict's answer only for Keras's own predict_step,
@@ -82,14 +92,6 @@ class _Hooks:
             return super()._predict_raw(X)
         outputs = [model(X[i : i + PREDICT_CHUNK], training=False) for i in range(0, len(X), PREDICT_CHUNK)]
         return np.concatenate([keras.ops.convert_to_numpy(output) for output in outputs])
-
-
-@contextlib.contextmanager
-def _stacked(*contexts):
-    with contextlib.ExitStack() as stack:
-        for context in contexts:
-            stack.enter_context(context)
-        yield
 
 
 class ScikerasClassifier(_Hooks, KerasClassifier):

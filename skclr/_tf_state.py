@@ -73,10 +73,36 @@ def limit_threads(n_threads: int | None) -> None:
 
 
 @contextlib.contextmanager
-def seeded_section():
-    """Run a seeded section of a fit alone in the process (other seeded sections wait)."""
+def seeded_section(seed: int | None = None):
+    """Run a seeded section of a fit alone in the process, with Python's, NumPy's and TensorFlow's
+    global seeds set to ``seed`` (when given) and put back afterwards.
+
+    ``tf.random.set_seed`` would also clear TensorFlow's kernel cache (to restart stateful random
+    kernels, which Keras 3's layers do not use: their random ops are stateless, driven by seed
+    variables), and with it the compiled form of every traced function that outlives a fit, such
+    as the range test's shared sweep: each seeded fit would compile it again. The global seed is
+    set here the way ``set_seed`` sets it, without the clearing.
+    """
     with _seed_lock:
-        yield
+        if seed is None:
+            yield
+            return
+        import random
+
+        import numpy as np
+        from tensorflow.python.eager import context
+
+        tf_context = context.context()
+        saved = random.getstate(), np.random.get_state(), tf_context._seed, getattr(tf_context, "_rng", None)
+        random.seed(seed)
+        np.random.seed(seed)
+        tf_context._seed, tf_context._rng = seed, random.Random(seed)
+        try:
+            yield
+        finally:
+            python_state, numpy_state, tf_context._seed, tf_context._rng = saved
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
 
 
 def _registry() -> dict | None:
