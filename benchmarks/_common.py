@@ -43,10 +43,13 @@ def ratio_row(benchmark: str, setting: str, times: dict[str, list[float]], numer
 
 
 def markdown_table(rows: list[dict]) -> str:
+    """Rows of one table as markdown; floats to four significant digits, other values as given."""
+    if not rows:
+        return "(no rows)"
     header = list(rows[0])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        cells = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in row.values()]
+        cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

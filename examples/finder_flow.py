@@ -1,8 +1,12 @@
-"""The seed's flow: range test -> CLR bounds -> train with a cyclical rate -> plots.
+"""Range test, then cyclical learning rates: by hand on a Keras model, then in one estimator.
 
-First by hand with LRFinder on a plain Keras model (as the seed did with keras_lr_finder), then
-the same in one line with CLRClassifier(lr_finder=True), which runs the test inside fit.
-Figures go to skclr-output/examples/.
+1. By hand: ``LRFinder`` sweeps the learning rate on a compiled Keras model (as the
+   keras_lr_finder package does), suggests the bounds of a cyclical schedule, and the model is
+   trained with ``CyclicalLearningRate`` between them.
+2. The same in one line: ``CLRClassifier(lr_finder=True)`` runs the test inside each ``fit``.
+
+Prints the bounds each way found and the final validation accuracy; saves the range-test curve,
+the schedule and the loss curves to skclr-output/examples/finder_flow.png.
 """
 
 from pathlib import Path
