@@ -197,7 +197,8 @@ class _CLRWrapper:
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
         "negative_slope": [Interval(Real, 0, None, closed="left")],
-        "schedule": [StrOptions(set(SCHEDULES)), LearningRateSchedule],
+        # dict keys, not a set: the error message lists the names in the table's order, the same in every run
+        "schedule": [StrOptions(dict.fromkeys(SCHEDULES).keys()), LearningRateSchedule],
         "lr_finder": ["boolean", LRFinder],
         "cycle_momentum": ["boolean"],
         "base_momentum": [Interval(Real, 0, 1, closed="left"), None],

@@ -134,10 +134,10 @@ class LRFinder(BaseEstimator):
         "max_lr": [Interval(Real, 0, None, closed="neither")],
         "num_iter": [Interval(Integral, 5, None, closed="left")],
         "n_sweeps": [Interval(Integral, 1, None, closed="left")],
-        "mode": [StrOptions({"exp", "linear"})],
+        "mode": [StrOptions(dict.fromkeys(("exp", "linear")).keys())],
         "smoothing": [Interval(Real, 0, 1, closed="left"), None],
         "diverge_threshold": [Interval(Real, 1, None, closed="neither")],
-        "suggestion": [StrOptions(set(SUGGESTIONS))],
+        "suggestion": [StrOptions(dict.fromkeys(SUGGESTIONS).keys())],  # listed in order in the error message
         "fallback_lr": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
     }
