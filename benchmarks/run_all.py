@@ -35,6 +35,7 @@ SECTIONS = [
     ("Range-test cost", "bench_finder", {}),
     ("Range-test quality: 5-fold CV on real classification sets", "bench_finder_quality", {}),
     ("Time to accuracy per schedule (digits), and scikit-learn's MLPClassifier", "bench_schedules", {}),
+    ("Time to MLPClassifier's accuracy: 5-fold CV on seven classification sets", "bench_time_to_accuracy", {}),
     ("Regression on six real sets, raw targets", "bench_regression", {}),
     ("Regression, target standardized by the user (TransformedTargetRegressor)", "bench_regression",
      {"target_scaled": True, "rows": ["mlp_default", "mlp_reference", "one_cycle_50", "hgb"]}),

