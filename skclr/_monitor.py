@@ -1,4 +1,23 @@
-"""What a training run says about itself: the rate of each epoch, and whether it diverged."""
+"""What a training run says about itself: the rate of each epoch, whether it diverged, and whether
+the model it returns learned anything.
+
+Three rules, all measured against the untrained model's loss (``start_loss``):
+
+- divergence (an error): an epoch's mean training loss is not finite or exceeds
+  :data:`DIVERGE_FACTOR` times the untrained model's loss;
+- collapse (a warning): the loss fell a meaningful share (:data:`MEANINGFUL_FALL`) of the untrained
+  model's loss and the returned model's loss climbed back more than :data:`COLLAPSE_SHARE` of that
+  fall above the best epoch's;
+- no better than a constant (a warning): the returned model's loss is not :data:`CONSTANT_MARGIN`
+  below the loss of the best constant prediction (the target's mean, the class prior) on the same
+  rows, and not :data:`MEANINGFUL_FALL` below the untrained model's: it learned nothing. A model
+  still worse than the constant but far better than it started is short of epochs, not failed.
+
+The untrained and the returned model's losses are computed in inference mode (no dropout) on the
+first :data:`START_ROWS` training rows, in one eager forward pass each; the best epoch's loss is the
+epoch's mean training loss, which dropout and the moving weights only raise, so the collapse rule
+errs towards silence.
+"""
 
 from __future__ import annotations
 
@@ -9,36 +28,62 @@ import numpy as np
 
 from skclr._optimizer import current_rate, cycled_momentum_value
 
-__all__ = ["DIVERGE_FACTOR", "DivergenceError", "EpochMonitor", "start_loss"]
+__all__ = [
+    "COLLAPSE_SHARE", "CONSTANT_MARGIN", "DIVERGE_FACTOR", "MEANINGFUL_FALL", "DivergenceError", "EpochMonitor",
+    "FailedTrainingWarning", "inference_loss", "start_loss",
+]  # fmt: skip
 
 #: Training diverged when an epoch's mean training loss is not finite or exceeds this multiple of
 #: the untrained model's loss: the range test ends its sweep at the same factor over its best loss.
 DIVERGE_FACTOR = 4.0
-#: Rows of the training data on which the untrained model's loss is measured.
+#: Rows of the training data on which the untrained and the returned model's losses are measured.
 START_ROWS = 1024
+#: A collapse: the returned model's loss is above the best epoch's by more than this share of the fall
+#: from the untrained model's loss to the best; half the progress lost is no fluctuation.
+COLLAPSE_SHARE = 0.5
+#: The fall counts only when the best epoch's loss is at least this share below the untrained
+#: model's: a loss that barely moved has no progress to lose, only noise.
+MEANINGFUL_FALL = 0.1
+#: No better than a constant: a loss above this share below the constant prediction's (a training
+#: R² under 1% for the mean squared error) is what predicting the constant alone reaches.
+CONSTANT_MARGIN = 0.01
 
 
 class DivergenceError(RuntimeError):
     """Raised by ``fit`` when training diverges (see :data:`DIVERGE_FACTOR`)."""
 
 
-def start_loss(model: keras.Model, X, y, sample_weight=None) -> float | None:
-    """The untrained model's loss on the first rows of the training data, in inference mode.
+class FailedTrainingWarning(RuntimeWarning):
+    """Warned by ``fit`` when the returned model collapsed or learned no more than a constant."""
 
-    One eager forward pass over at most :data:`START_ROWS` rows: no trace, a few milliseconds.
-    None when the loss is not a finite positive number (then only a non-finite loss counts).
+
+def inference_loss(model: keras.Model, X, y, sample_weight=None, y_pred=None) -> float:
+    """The model's loss on the first :data:`START_ROWS` rows of the training data, in inference mode.
+
+    One eager forward pass: no trace, a few milliseconds. ``y_pred`` (one row per row of ``X``, or
+    one row broadcast to all) replaces the model's prediction: the loss of a constant prediction.
     """
     rows = keras.tree.map_structure(lambda a: a[:START_ROWS], (X, y))
     weights = None if sample_weight is None else np.asarray(sample_weight[:START_ROWS], dtype="float32")
-    loss = model._compute_loss(x=rows[0], y=rows[1], y_pred=model(rows[0], training=False),
-                               sample_weight=weights, training=False)  # fmt: skip
+    if y_pred is None:
+        y_pred = model(rows[0], training=False)
+    else:
+        y_pred = np.broadcast_to(y_pred, (len(rows[1]), *np.shape(y_pred)[-1:])).astype("float32")
+    loss = model._compute_loss(x=rows[0], y=rows[1], y_pred=y_pred, sample_weight=weights, training=False)
     model.reset_metrics()  # computing a loss feeds the loss tracker
-    loss = float(keras.ops.convert_to_numpy(loss))
+    return float(keras.ops.convert_to_numpy(loss))
+
+
+def start_loss(model: keras.Model, X, y, sample_weight=None) -> float | None:
+    """The untrained model's :func:`inference_loss`; None when it is not a finite positive number
+    (then only a non-finite loss counts as divergence, and no collapse is measured)."""
+    loss = inference_loss(model, X, y, sample_weight)
     return loss if math.isfinite(loss) and loss > 0 else None
 
 
 class EpochMonitor(keras.callbacks.Callback):
-    """Per epoch: log the rate as ``lr`` (and a cycled momentum), and stop at divergence.
+    """Per epoch: log the rate as ``lr`` (and a cycled momentum), and stop at divergence; after
+    training, say whether the returned model collapsed or learned less than a constant.
 
     Parameters
     ----------
@@ -50,6 +95,7 @@ class EpochMonitor(keras.callbacks.Callback):
         super().__init__()
         self.start_loss = start_loss
         self.diverged_at: tuple[int, float, float] | None = None  # epoch (from 0), rate, loss
+        self.epochs: list[tuple[int, float, float]] = []  # epoch (from 0), mean training loss, rate
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = {} if logs is None else logs
@@ -58,6 +104,8 @@ class EpochMonitor(keras.callbacks.Callback):
             logs["momentum"] = momentum
         logs["lr"] = current_rate(self.model.optimizer)
         loss = logs.get("loss")
+        if loss is not None:
+            self.epochs.append((epoch, float(loss), logs["lr"]))
         if loss is not None and self._diverged(float(loss)):
             self.diverged_at = (epoch, logs["lr"], float(loss))
             self.model.stop_training = True
@@ -82,6 +130,58 @@ class EpochMonitor(keras.callbacks.Callback):
             f"Training diverged: {what} in epoch {epoch + 1} at learning rate {rate:.3g}. Use a lower "
             "learning_rate/max_lr, set clipvalue, or let lr_finder=True choose the rates."
         )
+
+
+    def failure(self, end_loss: float, constant_loss: float | None, constant: str) -> str | None:
+        """Why the returned model should not be trusted (a collapse, or no better than a constant), or None.
+
+        Parameters
+        ----------
+        end_loss : float
+            The returned model's :func:`inference_loss`, on the rows of ``start_loss``.
+        constant_loss : float or None
+            The best constant prediction's :func:`inference_loss` on the same rows; None skips that
+            rule (for a loss whose best constant is not known).
+        constant : str
+            What that constant is, for the message (``"the target's mean"``).
+        """
+        if not self.epochs:
+            return None
+        reasons = [self._collapse(end_loss)]
+        if self._no_better_than(constant_loss, end_loss):
+            last_epoch, _, last_rate = self.epochs[-1]
+            reasons.append(
+                f"training ended no better than predicting {constant}: the returned model's loss on the "
+                f"training rows is {end_loss:.3g}, the constant prediction's {constant_loss:.3g} (after "
+                f"epoch {last_epoch + 1}, at learning rate {last_rate:.3g})"
+            )
+        message = "; ".join(reason for reason in reasons if reason)
+        if not message:
+            return None
+        return (message[0].upper() + message[1:] + ". Lower learning_rate/max_lr (lr_finder=True chooses them "
+                "on the training data), train for more epochs, or check that X carries information about y.")
+
+    def _no_better_than(self, constant_loss: float | None, end_loss: float) -> bool:
+        """The no-better-than-a-constant rule (see the module's docstring)."""
+        if constant_loss is None or not math.isfinite(constant_loss):
+            return False
+        if end_loss <= (1 - CONSTANT_MARGIN) * constant_loss:
+            return False
+        return self.start_loss is None or end_loss > (1 - MEANINGFUL_FALL) * self.start_loss
+
+    def _collapse(self, end_loss: float) -> str | None:
+        """The collapse rule (see the module's docstring), with the epoch and rate where the loss rose."""
+        best_epoch, best, _ = min(self.epochs, key=lambda entry: entry[1])
+        if self.start_loss is None or self.start_loss - best <= MEANINGFUL_FALL * self.start_loss:
+            return None
+        threshold = best + COLLAPSE_SHARE * (self.start_loss - best)
+        if not end_loss > threshold:  # a non-finite loss is divergence's
+            return None
+        risen = [(epoch, rate) for epoch, loss, rate in self.epochs if epoch > best_epoch and loss > threshold]
+        epoch, rate = risen[0] if risen else (self.epochs[-1][0], self.epochs[-1][2])
+        return (f"training collapsed: the loss fell from the untrained model's {self.start_loss:.3g} to "
+                f"{best:.3g} in epoch {best_epoch + 1}, then rose above {threshold:.3g} in epoch {epoch + 1} at "
+                f"learning rate {rate:.3g}; the returned model's loss on the training rows is {end_loss:.3g}")
 
 
 def _all_finite(variables) -> bool:

@@ -10,7 +10,8 @@ How one ``fit`` flows, and which function owns each fact:
 - ``_prepare_optimizer``: at every ``fit`` (and the first ``partial_fit``), the optimizer's
   clipping, the range test if asked, and a ``SchedulePlan`` built from the current parameters.
 - ``_train``: the one call to ``keras.Model.fit``, with ``EpochMonitor`` (``skclr._monitor``)
-  reporting the rate per epoch and stopping at divergence.
+  reporting the rate per epoch, stopping at divergence and, after ``fit``, judging whether the
+  returned model collapsed or learned less than a constant prediction (``fit`` warns).
 
 scikeras's private hooks live in ``skclr._scikeras``; the optimizer's rate and momentum are read
 and written only through ``skclr._optimizer``.
@@ -19,6 +20,7 @@ and written only through ``skclr._optimizer``.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import warnings
 from collections import defaultdict
 from dataclasses import fields, replace
@@ -29,13 +31,13 @@ import keras
 import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 from pandas.api.types import is_numeric_dtype
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from skclr import _optimizer
-from skclr._monitor import DivergenceError, EpochMonitor, start_loss
+from skclr._monitor import START_ROWS, DivergenceError, EpochMonitor, FailedTrainingWarning, inference_loss, start_loss
 from skclr._plan import SchedulePlan, TrainingPlan
 from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, history_key
 from skclr._tf_state import fit_session
@@ -179,6 +181,15 @@ _NOTES_DOC = """    Continuing training: each ``fit`` with ``warm_start=True`` k
 
     Divergence: ``fit`` raises ``DivergenceError`` when an epoch's mean training loss is not
     finite or exceeds 4 times the untrained model's loss on the training data.
+
+    Failed training: ``fit`` warns (``skclr._monitor.FailedTrainingWarning``, a ``RuntimeWarning``
+    naming the epoch and the rate) when the returned model collapsed (its loss on the training
+    rows, without dropout, is back above the best epoch's by more than half of the fall from the
+    untrained model's loss to the best, after a fall of at least 10%), or when it learned nothing:
+    that loss is not 1% below the best constant prediction's (the class prior under the default
+    cross-entropy, the target's mean under the default mean squared error) nor 10% below the
+    untrained model's; see :mod:`skclr._monitor`. ``partial_fit`` calls are steps of a training
+    whose end the estimator does not know: they are not judged.
 """
 
 
@@ -330,7 +341,11 @@ class _CLRWrapper:
         self._check_target(y, whole_training_set=True)
         self._call = "fit"
         with fit_session(seeded=self.random_state is not None, new_model=new_model, n_threads=self.n_threads):
-            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+            super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        failure = vars(self).pop("_failure", None)  # set by _train
+        if failure is not None:
+            warnings.warn(failure, FailedTrainingWarning, stacklevel=2)
+        return self
 
     def _partial_fit(self, X, y, sample_weight, kwargs: dict, **extra):
         """One more epoch; a schedule that ends is planned, on the first call, for ``epochs`` calls."""
@@ -565,7 +580,8 @@ class _CLRWrapper:
         if getattr(self, "_only_range_test", False):
             return
         model = self.model_
-        monitor = EpochMonitor(start_loss(model, X[: plan.n_train], y[: plan.n_train], sample_weight))
+        rows = (X[: plan.n_train], y[: plan.n_train], sample_weight)  # what Keras trains on
+        monitor = EpochMonitor(start_loss(model, *rows))
         self._run_epochs_in_one_call(plan, callbacks)
         with self._seeded(), self._momentum_cycled():
             history = model.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, monitor]).history
@@ -574,6 +590,17 @@ class _CLRWrapper:
         for key, values in history.items():
             self.history_[history_key(key)] += values
         monitor.raise_if_diverged(len(self.history_["loss"]))
+        if self._call == "fit":
+            measured = y[: min(plan.n_train, START_ROWS)]  # the rows inference_loss reads
+            weights = None if sample_weight is None else sample_weight[: len(measured)]
+            constant = self._constant_prediction(measured, weights)
+            constant_loss = None if constant is None else inference_loss(model, *rows, y_pred=constant)
+            self._failure = monitor.failure(inference_loss(model, *rows), constant_loss, self._constant_name)
+
+    def _constant_prediction(self, y, sample_weight) -> np.ndarray | None:
+        """The best constant prediction of ``y`` (in the model's units) under the task's default loss;
+        None under another loss."""
+        raise NotImplementedError
 
     def _run_epochs_in_one_call(self, plan: TrainingPlan, callbacks: list) -> None:
         """Let Keras run each epoch's steps in one graph call, unless a callback wants every batch.
@@ -660,6 +687,7 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
     _default_loss = "sparse_categorical_crossentropy"
     _output_activation = "softmax"
     _target_checks: dict = {}
+    _constant_name = "the class prior"
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> CLRClassifier:
         """Train for one more epoch, continuing the schedule where it stopped.
@@ -700,6 +728,25 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
     def _output_units(self) -> int:
         return self.n_classes_
 
+    def _constant_prediction(self, y, sample_weight) -> np.ndarray | None:
+        if self.model_.loss != self._default_loss:
+            return None  # another loss (logits, one-hot targets...) has another best constant
+        counts = np.bincount(np.ravel(y).astype(int), weights=sample_weight, minlength=self.n_classes_)
+        return counts / counts.sum() if counts.sum() > 0 else None
+
+
+_REGRESSOR_PARAMETERS_DOC = _PARAMETERS_DOC.replace("    **kwargs\n", """    standardize_target : bool, default=True
+        Train on each target column less its mean, divided by its standard deviation, both
+        from the training rows of the first ``fit`` (weighted by ``sample_weight``). The
+        network's initial output, the default rates and the range test's loss scale assume a
+        target of about unit scale: a target in its own units (prices, 2-82...) makes the same
+        rates too slow to move the output to the target's mean, or unstable. A column that is
+        constant (its spread within rounding of its mean) is only centred: its scale is 1.
+        Continued training (``warm_start``, ``partial_fit``) keeps the first fit's scaling;
+        ``validation_data=(X_val, y_val)`` is scaled with it, so ``history_`` losses are on the
+        training scale. False trains on ``y`` as given.
+    **kwargs\n""")
+
 
 class CLRRegressor(_CLRWrapper, ScikerasRegressor):
     __doc__ = f"""Keras DNN regressor whose learning-rate schedule and range test are parameters.
@@ -707,15 +754,22 @@ class CLRRegressor(_CLRWrapper, ScikerasRegressor):
     The same parameters, schedules, range test, validation and persistence as
     :class:`CLRClassifier`, around the same reference network with a linear output
     layer (one unit per target column) and mean squared error. ``y`` may be 2-D
-    (several outputs). ``score`` is R², as for scikit-learn's regressors.
+    (several outputs). By default each target column is standardized for training
+    (range test included) and ``predict`` answers in the target's own units.
+    ``score`` is R² in those units, as for scikit-learn's regressors.
 
     Parameters
     ----------
-{_PARAMETERS_DOC}
+{_REGRESSOR_PARAMETERS_DOC}
     Attributes
     ----------
 {_ATTRIBUTES_DOC}    n_outputs_ : int
         Number of target columns.
+    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+        The scaling of ``standardize_target`` (0 and 1 when it is False): ``model_`` predicts
+        ``(y - target_mean_) / target_scale_``, so ``predict(X)`` is
+        ``model_(X) * target_scale_ + target_mean_``. A model saved from ``model_`` (``.keras``)
+        predicts on that training scale; map its output back the same way.
 
     See Also
     --------
@@ -734,10 +788,17 @@ class CLRRegressor(_CLRWrapper, ScikerasRegressor):
     ((3, 2), 2)
     """
 
-    _parameter_constraints: dict = {**_CLRWrapper._parameter_constraints, "class_weight": [None]}
+    _parameter_constraints: dict = {
+        **_CLRWrapper._parameter_constraints, "class_weight": [None], "standardize_target": ["boolean"]
+    }
     _default_loss = "mse"
     _output_activation = "linear"
     _target_checks: dict = {"y_numeric": True, "multi_output": True}
+    _constant_name = "the target's mean"
+
+    def __init__(self, *args: Any, standardize_target: bool = True, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.standardize_target = standardize_target
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs) -> CLRRegressor:
         """Train for one more epoch, continuing the schedule where it stopped.
@@ -759,14 +820,113 @@ class CLRRegressor(_CLRWrapper, ScikerasRegressor):
         return self._partial_fit(X, y, sample_weight, kwargs)
 
     def predict(self, X, **kwargs) -> np.ndarray:
-        """Predict target values for ``X`` (float64, one column per target when ``y`` was 2-D)."""
-        return super().predict(X, **kwargs).astype(np.float64)  # the network computes in float32
+        """Predict target values for ``X`` in the target's units (float64, one column per target when
+        ``y`` was 2-D)."""
+        return super().predict(X, **kwargs)  # target_encoder_ un-scales the network's output
 
     def _check_target(self, y, whole_training_set: bool) -> None:
         pass  # validate_data with y_numeric=True has refused text, NaN and inf
 
     def _output_units(self) -> int:
         return self.n_outputs_
+
+    def _constant_prediction(self, y, sample_weight) -> np.ndarray | None:
+        if self.model_.loss not in (self._default_loss, "mean_squared_error"):
+            return None  # the mean is the best constant under the squared error only
+        weights = sample_weight if sample_weight is not None and np.sum(sample_weight) > 0 else None
+        return np.average(np.reshape(y, (len(y), -1)), axis=0, weights=weights)
+
+    @property
+    def target_encoder(self) -> _TargetScaler:
+        """What scikeras fits on the first ``fit``'s target: ``standardize_target``'s scaling."""
+        return _TargetScaler(self.standardize_target, getattr(self, "_target_weights", None))
+
+    def _fit(self, X, y, sample_weight, **kwargs) -> None:
+        self._target_weights = sample_weight  # scikeras fits target_encoder on y alone
+        try:
+            super()._fit(X, y, sample_weight, **kwargs)
+        finally:
+            del self._target_weights
+
+    def _train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
+        validation = fit_args.get("validation_data")
+        if validation is not None and self.target_encoder_.standardize:  # Keras compares it with the output
+            if not isinstance(validation, (tuple, list)) or len(validation) not in (2, 3):
+                raise TypeError(
+                    "CLRRegressor scales the target of validation_data as it scales y: give it as "
+                    f"(X_val, y_val) or (X_val, y_val, sample_weight_val); got {type(validation).__name__}."
+                )
+            X_val, y_val, *rest = validation
+            y_val = self.target_encoder_.transform(np.asarray(y_val, dtype=np.float64))
+            fit_args["validation_data"] = (X_val, y_val, *rest)
+        super()._train(X, y, sample_weight, fit_args, warm_start)
+
+
+def _with_standardize_target(init):
+    """The shared signature plus ``standardize_target``: scikit-learn reads every parameter's default
+    from the signature of ``__init__`` (repr, estimator checks)."""
+    shared = inspect.signature(_CLRWrapper.__init__)
+    *named, var_keyword = shared.parameters.values()
+    extra = inspect.Parameter("standardize_target", inspect.Parameter.KEYWORD_ONLY, default=True,
+                              annotation="bool")  # fmt: skip
+    init.__signature__ = shared.replace(parameters=[*named, extra, var_keyword])
+    return init
+
+
+CLRRegressor.__init__ = _with_standardize_target(CLRRegressor.__init__)
+
+
+class _TargetScaler(TransformerMixin, BaseEstimator):
+    """``CLRRegressor``'s target encoder for scikeras: each column less its mean, divided by its
+    standard deviation (weighted), or no scaling; and the target's shape, restored in ``predict``.
+
+    Parameters
+    ----------
+    standardize : bool
+        False keeps mean 0 and scale 1.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Weights of the rows ``fit`` sees; all zero counts as none. Data, not a setting: ``fit``
+        resets it to None, so that the fitted encoder (and the estimator's pickle) holds no rows.
+    """
+
+    def __init__(self, standardize: bool = True, sample_weight: np.ndarray | None = None):
+        self.standardize = standardize
+        self.sample_weight = sample_weight
+
+    def fit(self, y: np.ndarray) -> _TargetScaler:
+        columns = np.reshape(np.asarray(y, dtype=np.float64), (len(y), -1))
+        self.n_outputs_ = columns.shape[1]
+        self.n_outputs_expected_ = 1  # scikeras: the model has one output tensor
+        self._y_shape = np.shape(y)
+        self.mean_ = np.zeros(self.n_outputs_)
+        self.scale_ = np.ones(self.n_outputs_)
+        if self.standardize:
+            weights = self.sample_weight
+            weights = None if weights is None or not np.any(weights) else np.asarray(weights, dtype=np.float64)
+            self.mean_ = np.average(columns, axis=0, weights=weights)
+            std = np.sqrt(np.average((columns - self.mean_) ** 2, axis=0, weights=weights))
+            constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(self.mean_), 1.0)
+            self.scale_ = np.where(constant, 1.0, std)
+        self.sample_weight = None
+        return self
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
+        if n_outputs != self.n_outputs_:
+            raise ValueError(f"y has {n_outputs} columns; the regressor was fitted on {self.n_outputs_}.")
+        if np.ndim(y) == 1:
+            return (np.asarray(y, dtype=np.float64) - self.mean_[0]) / self.scale_[0]
+        return (np.asarray(y, dtype=np.float64) - self.mean_) / self.scale_
+
+    def inverse_transform(self, y: np.ndarray) -> np.ndarray:
+        """The network's output (float32) in the target's units and shape, as float64."""
+        columns = np.reshape(np.asarray(y, dtype=np.float64), (len(y), -1))
+        return (columns * self.scale_ + self.mean_).reshape(-1, *self._y_shape[1:])
+
+    def get_metadata(self) -> dict:
+        """What scikeras sets on the estimator."""
+        return {"n_outputs_": self.n_outputs_, "n_outputs_expected_": self.n_outputs_expected_,
+                "target_mean_": self.mean_, "target_scale_": self.scale_}  # fmt: skip
 
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")

@@ -9,6 +9,7 @@ for free.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
+from skclr._monitor import FailedTrainingWarning
 from skclr.estimator import CLRClassifier, CLRRegressor, DivergenceError
 from skclr.schedules import SCHEDULES
 
@@ -172,6 +174,7 @@ class Comparison:
             **{f"{main}_mean": (main, "mean"), f"{main}_std": (main, "std"),
                f"{other}_mean": (other, "mean"), f"{other}_std": (other, "std")},
             fit_seconds=("fit_seconds", "mean"), failed=("diverged", "sum"),
+            warned=("warning", "count"),  # trained, but collapsed or no better than a constant
         )  # fmt: skip
         baselines = [name for name in BASELINES if name in stats.index] or [stats.index[0]]
         curve = TASKS[self.task].curve
@@ -252,8 +255,8 @@ def compare(
     progress : callable, optional
         Called with a one-line message after each fit.
     task : {"classification", "regression"}, optional
-        Default: regression for a continuous ``y``. Regression standardizes the target on
-        each training fold and reports R² and RMSE in the target's units.
+        Default: regression for a continuous ``y``. Regression reports R² and RMSE in the
+        target's units; ``CLRRegressor`` standardizes the target of each training fold itself.
 
     Returns
     -------
@@ -282,17 +285,14 @@ def compare(
         X_train = preprocessor.transform(X.iloc[train]).astype("float32")
         X_test = preprocessor.transform(X.iloc[test]).astype("float32")
         y_train, y_test = y[train], y[test]
-        center, scale = 0.0, 1.0
-        if task == "regression":  # a network wants a standardized target as much as standardized features
-            center, scale = y_train.mean(), y_train.std() or 1.0
-            y_train, y_test = (y_train - center) / scale, (y_test - center) / scale
         for name, (_, params) in configs.items():
             estimator = make_estimator(params, **{**settings, "random_state": random_state + split})
             start = time.perf_counter()
             row = {"config": name, "split": split}
             try:
-                estimator.fit(X_train, y_train, validation_data=(X_test, y_test))
-                row.update(_scores(estimator, X_test, y[test], center, scale, task), diverged=False)
+                validation = (X_test, y_test)
+                row["warning"] = _fit_noting_failure(estimator, X_train, y_train, validation_data=validation)
+                row.update(_scores(estimator, X_test, y_test, task), diverged=False)
             except DivergenceError as error:
                 row.update({main: np.nan, other: np.nan}, diverged=True, error=str(error))
             row["fit_seconds"] = time.perf_counter() - start
@@ -311,13 +311,27 @@ def compare(
             done += 1
             if progress is not None:
                 outcome = "diverged" if row["diverged"] else f"{main} {row[main]:.3f}"
+                outcome += "  (training failed: see the fold's warning)" if row.get("warning") else ""
                 bounds = "  range test:" + "".join(f" {rate} {value:.2g}" for rate, value in used.items()) if finder is not None else ""
                 progress(f"[{done:>{len(str(total))}}/{total}] fold {split + 1}/{folds * repeats} "
                          f"{name:<18} {outcome}  {row['fit_seconds']:.1f} s{bounds}")  # fmt: skip
     return result
 
 
-def _scores(estimator, X_test, y_test, center: float, scale: float, task: str) -> dict:
+def _fit_noting_failure(estimator, X, y, **fit_args) -> str | None:
+    """Fit; a failed training's warning (collapse, no better than a constant) is the fold's to
+    report, not a stray Python warning. ``fit`` warns last, with the model fully trained, so the
+    fold's scores still count."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FailedTrainingWarning)
+            estimator.fit(X, y, **fit_args)
+    except FailedTrainingWarning as warning:
+        return str(warning)
+    return None
+
+
+def _scores(estimator, X_test, y_test, task: str) -> dict:
     """The task's two held-out scores; regression's in the target's own units."""
     if task == "classification":
         proba = estimator.predict_proba(X_test)
@@ -325,5 +339,5 @@ def _scores(estimator, X_test, y_test, center: float, scale: float, task: str) -
             "accuracy": accuracy_score(y_test, proba.argmax(axis=1)),
             "log_loss": log_loss(y_test, proba, labels=np.arange(proba.shape[1])),
         }
-    predicted = estimator.predict(X_test) * scale + center
+    predicted = estimator.predict(X_test)
     return {"r2": r2_score(y_test, predicted), "rmse": root_mean_squared_error(y_test, predicted)}

@@ -71,6 +71,9 @@ def test_compare_detects_a_continuous_target_and_reports_r2_and_rmse(mixed_csv, 
     summary = pd.read_csv(tmp_path / "results.csv", index_col=0)
     assert list(summary.index) == ["adam", "cosine"]
     assert (summary["rmse_mean"] > 0).all() and (summary["r2_mean"] < 1).all()
+    income = pd.read_csv(mixed_csv)["income"]
+    # RMSE in the target's units: a 2-epoch model errs by about the target's spread, far from 1
+    assert summary["rmse_mean"].between(0.5 * income.std(), 3 * income.std()).all()
     assert json.loads((tmp_path / "results.json").read_text())["task"] == "regression"
     assert (tmp_path / "comparison.png").stat().st_size > 0
 

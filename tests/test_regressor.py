@@ -1,6 +1,7 @@
 """CLRRegressor: the classifier's machinery for continuous, also 2-D, targets."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -8,6 +9,7 @@ import pytest
 from conftest import TINY
 from sklearn.base import is_regressor
 from sklearn.datasets import make_regression
+from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, check_cv, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -105,3 +107,96 @@ def test_worker_processes_give_the_same_scores(regression_data):
     one = cross_val_score(estimator, X, y, cv=2, scoring="r2")
     two = cross_val_score(estimator, X, y, cv=2, scoring="r2", n_jobs=2)
     np.testing.assert_array_equal(one, two)
+
+
+@pytest.fixture(scope="module")
+def raw_targets(regression_data):
+    """Two target columns in their own units, on very different scales."""
+    X, y = regression_data
+    y = y.astype(np.float64)
+    return X, np.column_stack([300.0 + 50.0 * y[:, 0], -0.02 + 0.001 * y[:, 1]])
+
+
+def test_the_target_is_standardized_per_column_and_predictions_are_the_output_unscaled(raw_targets):
+    X, y = raw_targets
+    reg = CLRRegressor(**TINY, random_state=0).fit(X, y)
+    np.testing.assert_allclose(reg.target_mean_, y.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(reg.target_scale_, y.std(axis=0), rtol=1e-12)
+    output = reg.model_(X, training=False).numpy().astype(np.float64)
+    predicted = reg.predict(X)
+    assert predicted.dtype == np.float64
+    np.testing.assert_array_equal(predicted, output * reg.target_scale_ + reg.target_mean_)
+    assert reg.score(X, y) == pytest.approx(r2_score(y, predicted), rel=1e-12)  # R² in the target's units
+
+
+def test_the_network_trains_on_the_standardized_target(raw_targets):
+    X, y = raw_targets
+    reg = CLRRegressor(**TINY, random_state=0).fit(X, y, validation_data=(X, y))
+    standardized = (y - y.mean(axis=0)) / y.std(axis=0)
+    output = reg.model_(X, training=False).numpy()
+    # val_loss is Keras's mse of the same model on the same rows: the validation target is scaled too
+    assert reg.history_["val_loss"][-1] == pytest.approx(np.mean((output - standardized) ** 2), rel=1e-4)
+    assert reg.history_["loss"][0] < 10  # the raw target's squared error would be ~ 50 ** 2
+
+
+def test_standardize_target_false_trains_on_the_target_as_given(raw_targets):
+    X, y = raw_targets
+    reg = CLRRegressor(**TINY, standardize_target=False, random_state=0).fit(X, y[:, 1])
+    assert reg.target_mean_.tolist() == [0.0] and reg.target_scale_.tolist() == [1.0]
+    np.testing.assert_array_equal(reg.predict(X), reg.model_(X, training=False).numpy().astype(np.float64).ravel())
+
+
+def test_sample_weight_weights_the_mean_and_scale(raw_targets):
+    X, y = raw_targets
+    weights = np.where(np.arange(len(X)) % 4 == 0, 3.0, 0.5)
+    reg = CLRRegressor(**TINY, random_state=0).fit(X, y[:, 0], sample_weight=weights)
+    mean = np.average(y[:, 0], weights=weights)
+    assert reg.target_mean_ == pytest.approx([mean], rel=1e-12)
+    assert reg.target_scale_ == pytest.approx([np.sqrt(np.average((y[:, 0] - mean) ** 2, weights=weights))], rel=1e-12)
+    assert abs(mean - y[:, 0].mean()) > 1e-3 * y[:, 0].std()  # the weights do move the mean
+
+
+def test_a_constant_column_is_centred_not_divided_by_zero(raw_targets):
+    X, y = raw_targets
+    reg = CLRRegressor(**TINY, random_state=0).fit(X, np.column_stack([y[:, 0], np.full(len(X), 1e6)]))
+    assert reg.target_scale_[1] == 1.0 and reg.target_mean_[1] == 1e6
+    assert np.isfinite(reg.predict(X)).all() and np.isfinite(reg.history_["loss"]).all()
+
+
+def test_warm_start_and_partial_fit_keep_the_first_fits_scaling(raw_targets):
+    X, y = raw_targets
+    shifted = 10.0 * y + 7.0
+    warm = CLRRegressor(**TINY, warm_start=True, random_state=0).fit(X, y)
+    mean, scale = warm.target_mean_.copy(), warm.target_scale_.copy()
+    warm.fit(X, shifted)
+    partial = CLRRegressor(**TINY, random_state=0).partial_fit(X, y).partial_fit(X, shifted)
+    for reg in (warm, partial):
+        np.testing.assert_array_equal(reg.target_mean_, mean)
+        np.testing.assert_array_equal(reg.target_scale_, scale)
+        np.testing.assert_array_equal(reg.target_encoder_.mean_, mean)  # what predict un-scales with
+
+
+def test_the_scaling_survives_pickling(raw_targets):
+    X, y = raw_targets
+    reg = CLRRegressor(**TINY, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(restored.target_scale_, reg.target_scale_)
+    np.testing.assert_array_equal(restored.predict(X), reg.predict(X))
+    assert abs(restored.predict(X)[:, 0].mean() - 300.0) < 100.0  # original units, not the training scale
+
+
+def test_a_fit_that_learns_nothing_warns(regression_data):
+    X, y = regression_data
+    reg = CLRRegressor(**{**TINY, "epochs": 1}, learning_rate=1e-7, random_state=0)
+    match = r"no better than predicting the target's mean.*epoch 1, at learning rate 1e-07"
+    with pytest.warns(RuntimeWarning, match=match):
+        reg.fit(X, y)
+
+
+def test_a_fit_that_learns_does_not_warn(regression_data):
+    X, y = regression_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        reg = CLRRegressor(hidden_layer_sizes=(32,), dropout=0.0, learning_rate=1e-2, epochs=5, batch_size=16,
+                           random_state=0).fit(X, y)  # fmt: skip
+    assert reg.score(X, y) > 0.5

@@ -35,10 +35,11 @@ SMALL = dict(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, random_state=0)
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible_estimator(estimator, check):
-    if _name(check) == "check_methods_sample_order_invariance":
-        # It asks for rtol=1e-7; float32 matrix products compute a row in a vector lane or a
-        # remainder lane depending on its position in the batch, so some probabilities move by
-        # 1-2 ulps when rows are reordered, or not, depending on the weights.
+    if _name(check) in ("check_methods_sample_order_invariance", "check_methods_subset_invariance"):
+        # They ask for rtol=1e-7; float32 matrix products compute a row in a vector lane or a
+        # remainder lane depending on its position in the batch, so some outputs move by 1-2 ulps
+        # when rows are reordered or subset, or not, depending on the weights (and the regressor's
+        # target scale multiplies them).
         pytest.skip("row order within float32 rounding: test_predictions_do_not_depend_on_row_order_or_chunks")
     check(estimator)
 
