@@ -48,7 +48,14 @@ __all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError"]
 _DEFAULT = ScheduleSettings()  # the schedule settings' defaults, written once in ScheduleSettings
 
 
-_PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 128, 256, 128, 128)
+_PARAMETERS_DOC = """    model : callable, keras Model or None, default=None
+        The network to train, as scikeras's ``model``: a builder returning a Keras model
+        (it may take ``meta``, ``compile_kwargs``, ``params`` and its own keywords, routed
+        as ``model__*`` or given plainly), or a Keras model. None trains the reference
+        network (:func:`skclr.reference_dnn`). The only positional parameter, as in
+        scikeras's ``KerasClassifier(build_model, loss=...)``. If the model is compiled, its optimizer is
+        kept (class and settings) and only its rate is replaced by the schedule.
+    hidden_layer_sizes : int or tuple of int, default=(64, 128, 256, 128, 128)
         Units of the hidden Dense layers of the reference network; an int is one layer.
     dropout : float, tuple of float or None, default=None
         Dropout after each hidden layer. None is the seed's pattern: 0.1 after each
@@ -135,10 +142,6 @@ _PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 
         Keras verbosity.
     warm_start : bool, default=False
         Keep the trained model on the next ``fit`` (see Notes for the schedule).
-    model : callable, default=None
-        A builder returning a Keras model instead of the reference network. If it
-        compiles the model, its optimizer is kept (class and settings) and only its
-        rate is replaced by the schedule.
     shuffle, run_eagerly, callbacks, validation_batch_size
         As in scikeras's wrappers.
     class_weight : dict, "balanced" or None, default=None
@@ -214,10 +217,11 @@ class _CLRWrapper:
 
     def __init__(
         self,
+        model: Any = None,
+        *,
         hidden_layer_sizes: int | tuple[int, ...] = DEFAULT_HIDDEN,
         dropout: float | tuple[float, ...] | None = None,
         negative_slope: float = 0.1,
-        *,
         schedule: str | LearningRateSchedule = "constant",
         learning_rate: float = _DEFAULT.learning_rate,
         base_lr: float | None = _DEFAULT.base_lr,
@@ -248,7 +252,6 @@ class _CLRWrapper:
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         warm_start: bool = False,
-        model: Any = None,
         shuffle: bool = True,
         run_eagerly: bool = False,
         callbacks: list | None = None,
@@ -256,6 +259,7 @@ class _CLRWrapper:
         validation_batch_size: int | None = None,
         **kwargs: Any,
     ):
+        self.model = model
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.negative_slope = negative_slope
@@ -289,7 +293,6 @@ class _CLRWrapper:
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
-        self.model = model
         self.shuffle = shuffle
         self.run_eagerly = run_eagerly
         self.callbacks = callbacks

@@ -1,0 +1,55 @@
+"""scikeras's documented usage patterns work unchanged with CLRClassifier / CLRRegressor."""
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+
+from skclr import CLRClassifier, CLRRegressor
+
+
+def dynamic_classifier(meta, compile_kwargs, hidden_layer_sizes=(10,)):
+    """scikeras's documented dynamic builder: the output and the fallback loss follow the target."""
+    inputs = keras.Input((meta["n_features_in_"],))
+    x = inputs
+    for units in hidden_layer_sizes:
+        x = keras.layers.Dense(units, activation="relu")(x)
+    if meta["target_type_"] == "binary":
+        outputs, loss = keras.layers.Dense(1, activation="sigmoid")(x), "binary_crossentropy"
+    else:
+        outputs, loss = keras.layers.Dense(meta["n_classes_"], activation="softmax")(x), "sparse_categorical_crossentropy"
+    model = keras.Model(inputs, outputs, name="dynamic")
+    model.compile(loss=compile_kwargs["loss"] or loss, optimizer=compile_kwargs["optimizer"])
+    return model
+
+
+def hidden_units(model) -> list[int]:
+    return [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
+    return X.astype("float32"), y
+
+
+def test_the_builder_is_the_first_positional_argument(binary):
+    X, y = binary
+    clf = CLRClassifier(dynamic_classifier, loss="binary_crossentropy", epochs=1)
+    assert clf.get_params()["model"] is dynamic_classifier
+    assert clone(clf).get_params() == clf.get_params()
+    clf.fit(X, y)
+    assert clf.model_.name == "dynamic"
+    assert clf.predict(X).shape == y.shape
+
+
+@pytest.mark.parametrize("cls", [CLRClassifier, CLRRegressor])
+def test_model_is_the_only_positional_parameter(cls):
+    kinds = [p.kind for p in inspect.signature(cls).parameters.values()]
+    assert kinds[0] is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert list(inspect.signature(cls).parameters)[0] == "model"
+    with pytest.raises(TypeError):
+        cls(None, (8,))
