@@ -124,8 +124,10 @@ _PARAMETERS_DOC = """    model : callable, keras Model or None, default=None
         Optimizer; its other settings can be routed as ``optimizer__beta_1=...``.
         Its rate always comes from ``schedule`` (``optimizer__learning_rate`` is refused).
     loss : str, keras Loss or None, default=None
-        Training loss; None is the task's: sparse categorical cross-entropy for
-        ``CLRClassifier``, mean squared error for ``CLRRegressor``.
+        Training loss. None trains the reference network with its task's loss: sparse
+        categorical cross-entropy for ``CLRClassifier``, mean squared error for
+        ``CLRRegressor``; a builder receives ``compile_kwargs["loss"] = None``, as in
+        scikeras, and must compile its model with a loss of its own.
     metrics : list, default=None
         Extra Keras metrics recorded in ``history_``.
     batch_size : int, default=32
@@ -489,7 +491,7 @@ class _CLRWrapper:
             seed=self._random_state,
             output_activation=self._output_activation,
         )
-        model.compile(**compile_kwargs)
+        model.compile(**{**compile_kwargs, "loss": compile_kwargs["loss"] or self._default_loss})
         return model
 
     def _initialize(self, X, y=None):
@@ -603,12 +605,6 @@ class _CLRWrapper:
             self.model_.train_function = None
 
     # -- scikeras hooks -------------------------------------------------------------
-
-    def _get_compile_kwargs(self):
-        kwargs = super()._get_compile_kwargs()
-        if kwargs["loss"] is None:
-            kwargs["loss"] = self._default_loss
-        return kwargs
 
     def _check_model_param(self):
         return self._build_reference_model if self.model is None else super()._check_model_param()

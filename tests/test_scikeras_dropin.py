@@ -53,3 +53,30 @@ def test_model_is_the_only_positional_parameter(cls):
     assert list(inspect.signature(cls).parameters)[0] == "model"
     with pytest.raises(TypeError):
         cls(None, (8,))
+
+
+def test_loss_none_reaches_a_builder_and_defaults_only_the_reference_network(binary):
+    X, y = binary  # binary: the builder's sigmoid output needs its binary cross-entropy, not ours
+    seen = {}
+
+    def builder(meta, compile_kwargs):
+        seen.update(compile_kwargs)
+        return dynamic_classifier(meta, compile_kwargs)
+
+    clf = CLRClassifier(builder, epochs=1).fit(X, y)
+    assert seen["loss"] is None
+    assert clf.model_.loss == "binary_crossentropy"
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    assert CLRClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y).model_.loss == "sparse_categorical_crossentropy"
+    assert CLRRegressor(hidden_layer_sizes=(4,), epochs=1).fit(X, y.astype(float)).model_.loss == "mse"
+
+
+def test_an_uncompiled_model_without_a_loss_gets_scikeras_error(binary):
+    X, y = binary
+
+    def uncompiled(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        return keras.Model(inputs, keras.layers.Dense(meta["n_classes_"], activation="softmax")(inputs))
+
+    with pytest.raises(ValueError, match="You must provide a loss or a compiled model"):
+        CLRClassifier(uncompiled, epochs=1).fit(X, y)
