@@ -52,7 +52,8 @@ _PARAMETERS_DOC = """    model : callable, keras Model or None, default=None
         The network to train, as scikeras's ``model``: a builder returning a Keras model
         (it may take ``meta``, ``compile_kwargs``, ``params`` and its own keywords, routed
         as ``model__*`` or given plainly), or a Keras model. None trains the reference
-        network (:func:`skclr.reference_dnn`). The only positional parameter, as in
+        network (:func:`skclr.reference_dnn`), unless a subclass implements scikeras's
+        ``_keras_build_fn`` (then it builds the network). The only positional parameter, as in
         scikeras's ``KerasClassifier(build_model, loss=...)``. If the model is compiled, its optimizer is
         kept (class and settings) and only its rate is replaced by the schedule.
     hidden_layer_sizes : int or tuple of int, default=(64, 128, 256, 128, 128)
@@ -481,6 +482,10 @@ class _CLRWrapper:
         bounds = {"base_momentum": self.base_momentum, "max_momentum": self.max_momentum}
         return {name: value for name, value in bounds.items() if value is not None}
 
+    def _uses_reference_network(self) -> bool:
+        """No ``model`` and no ``_keras_build_fn`` of a subclass (scikeras's two ways to give a network)."""
+        return self.model is None and not hasattr(self, "_keras_build_fn")
+
     def _build_reference_model(self, compile_kwargs: dict) -> keras.Model:
         model = reference_dnn(
             self.n_features_in_,
@@ -607,7 +612,7 @@ class _CLRWrapper:
     # -- scikeras hooks -------------------------------------------------------------
 
     def _check_model_param(self):
-        return self._build_reference_model if self.model is None else super()._check_model_param()
+        return self._build_reference_model if self._uses_reference_network() else super()._check_model_param()
 
 
 _LR_FINDER_NESTED = (

@@ -80,3 +80,28 @@ def test_an_uncompiled_model_without_a_loss_gets_scikeras_error(binary):
 
     with pytest.raises(ValueError, match="You must provide a loss or a compiled model"):
         CLRClassifier(uncompiled, epochs=1).fit(X, y)
+
+
+class SubclassedClassifier(CLRClassifier):
+    """scikeras's subclassing route: the network comes from ``_keras_build_fn``, its settings are parameters."""
+
+    def __init__(self, model=None, *, units=3, **kwargs):
+        super().__init__(model, **kwargs)
+        self.units = units
+
+    def _keras_build_fn(self, compile_kwargs):
+        inputs = keras.Input((self.n_features_in_,))
+        hidden = keras.layers.Dense(self.units, activation="relu")(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(self.n_classes_, activation="softmax")(hidden))
+        model.compile(loss="sparse_categorical_crossentropy", optimizer=compile_kwargs["optimizer"])
+        return model
+
+
+def test_a_subclass_keras_build_fn_builds_the_network(binary):
+    X, y = binary
+    clf = SubclassedClassifier(units=3, epochs=1, schedule="triangular")
+    clf.set_params(units=5).fit(X, y)
+    assert hidden_units(clf.model_) == [5]
+    assert len(clf.history_["lr"]) == 1
+    with pytest.raises(ValueError, match="cannot implement ``_keras_build_fn`` if using the `model` parameter"):
+        SubclassedClassifier(dynamic_classifier, epochs=1).fit(X, y)
