@@ -20,7 +20,7 @@ import contextlib
 
 import keras
 import numpy as np
-from scikeras._utils import route_params
+from scikeras._utils import accepts_kwargs, has_param, route_params
 from scikeras.utils import metric_name
 from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier, KerasRegressor
@@ -29,7 +29,7 @@ from sklearn.utils import ClassifierTags, RegressorTags
 
 from skclr._tf_state import seeded_section
 
-__all__ = ["ScikerasClassifier", "ScikerasRegressor", "history_key"]
+__all__ = ["ScikerasClassifier", "ScikerasRegressor", "builder_only_params", "history_key", "takes_keyword"]
 
 #: Rows per direct call of the model in the prediction fast path.
 PREDICT_CHUNK = 8192
@@ -127,6 +127,17 @@ class ScikerasRegressor(_Hooks, KerasRegressor):
 
 def _num_rows(X) -> int:
     return len(keras.tree.flatten(X)[0]) if isinstance(X, (dict, list, tuple)) else len(X)
+
+
+def takes_keyword(builder, name: str) -> bool:
+    """Whether ``builder`` takes a keyword ``name``: it names it or takes ``**kwargs``."""
+    return has_param(builder, name) or accepts_kwargs(builder)
+
+
+def builder_only_params(estimator) -> list[str]:
+    """The parameters scikeras passes to a model builder: keywords unknown to the constructor, and ``model__*``."""
+    unknown = getattr(estimator, "_user_params", set())
+    return sorted(name for name in estimator.get_params() if name.startswith("model__") or name in unknown and "__" not in name)
 
 
 def history_key(key: str) -> str:

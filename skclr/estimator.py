@@ -19,6 +19,7 @@ and written only through ``skclr._optimizer``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from collections import defaultdict
 from dataclasses import fields, replace
@@ -30,20 +31,22 @@ import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 from pandas.api.types import is_numeric_dtype
 from sklearn.base import clone
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions, validate_parameter_constraints
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from skclr import _optimizer
 from skclr._monitor import DivergenceError, EpochMonitor, start_loss
 from skclr._plan import SchedulePlan, TrainingPlan
-from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, history_key
+from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, builder_only_params, history_key, takes_keyword
 from skclr._tf_state import fit_session
 from skclr.finder import LRFinder
 from skclr.models import DEFAULT_HIDDEN, reference_dnn
 from skclr.schedules import MOMENTUM_SCHEDULES, SCHEDULES, SETTING_CONSTRAINTS, ScheduleSettings
 
 __all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError"]
+
+_REFERENCE_PARAMETERS = ("hidden_layer_sizes", "dropout", "negative_slope")
 
 _DEFAULT = ScheduleSettings()  # the schedule settings' defaults, written once in ScheduleSettings
 
@@ -56,13 +59,22 @@ _PARAMETERS_DOC = """    model : callable, keras Model or None, default=None
         ``_keras_build_fn`` (then it builds the network). The only positional parameter, as in
         scikeras's ``KerasClassifier(build_model, loss=...)``. If the model is compiled, its optimizer is
         kept (class and settings) and only its rate is replaced by the schedule.
-    hidden_layer_sizes : int or tuple of int, default=(64, 128, 256, 128, 128)
+    hidden_layer_sizes : int, tuple of int or None, default=None
         Units of the hidden Dense layers of the reference network; an int is one layer.
+        None: (64, 128, 256, 128, 128).
     dropout : float, tuple of float or None, default=None
-        Dropout after each hidden layer. None is the seed's pattern: 0.1 after each
-        hidden layer and 0.4 after the last, i.e. (0.1, 0.1, 0.1, 0.1, 0.4) by default.
-    negative_slope : float, default=0.1
-        LeakyReLU slope for negative inputs.
+        Dropout after each hidden layer of the reference network. None is the seed's
+        pattern: 0.1 after each hidden layer and 0.4 after the last, i.e.
+        (0.1, 0.1, 0.1, 0.1, 0.4) by default.
+    negative_slope : float or None, default=None
+        LeakyReLU slope for negative inputs of the reference network; None: 0.1.
+
+        These three default to None, the reference network's own default, so that a value
+        given with a ``model`` builder is known to be the user's: it is passed to the builder
+        when the builder takes a parameter of that name (as scikeras passes its unknown
+        keywords; ``model__hidden_layer_sizes`` takes precedence) and refused otherwise,
+        never dropped. A subclass's ``_keras_build_fn`` receives those it names and can read
+        the others from ``self``. They are validated only for the reference network.
     schedule : str or keras LearningRateSchedule, default="constant"
         One of ``"constant"``, ``"time"``, ``"step"``, ``"linear"``, ``"polynomial"``,
         ``"exponential"``, ``"cosine"``, ``"cosine_restarts"``, ``"triangular"``, ``"triangular2"``,
@@ -200,9 +212,8 @@ class _CLRWrapper:
 
     _parameter_constraints: dict = {
         **SETTING_CONSTRAINTS,
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
-        "negative_slope": [Interval(Real, 0, None, closed="left")],
+        # the reference network's parameters; checked only when it is the network (_check_reference)
+        **dict.fromkeys(_REFERENCE_PARAMETERS, "no_validation"),
         "schedule": [StrOptions(set(SCHEDULES)), LearningRateSchedule],
         "lr_finder": ["boolean", LRFinder],
         "cycle_momentum": ["boolean"],
@@ -222,9 +233,9 @@ class _CLRWrapper:
         self,
         model: Any = None,
         *,
-        hidden_layer_sizes: int | tuple[int, ...] = DEFAULT_HIDDEN,
+        hidden_layer_sizes: int | tuple[int, ...] | None = None,
         dropout: float | tuple[float, ...] | None = None,
-        negative_slope: float = 0.1,
+        negative_slope: float | None = None,
         schedule: str | LearningRateSchedule = "constant",
         learning_rate: float = _DEFAULT.learning_rate,
         base_lr: float | None = _DEFAULT.base_lr,
@@ -403,14 +414,10 @@ class _CLRWrapper:
 
     def _check_combination(self, schedule_epochs: int) -> None:
         """Every rule that involves more than one parameter, in one place."""
-        sizes = self._layer_sizes()
-        if self.dropout is not None and not isinstance(self.dropout, Real):
-            rates = np.asarray(self.dropout, dtype=float)
-            if rates.shape != (len(sizes),) or ((rates < 0) | (rates >= 1)).any():
-                raise ValueError(
-                    "dropout must be a rate in [0, 1) or one such rate per hidden layer "
-                    f"({len(sizes)}). Got {self.dropout!r}."
-                )
+        if self._uses_reference_network():
+            self._check_reference()
+        else:
+            self._builder_settings(super()._check_model_param())  # refuses a setting the builder ignores
         if hasattr(self, "optimizer__learning_rate"):
             raise ValueError(
                 "optimizer__learning_rate would be overridden by the schedule; set learning_rate "
@@ -459,8 +466,49 @@ class _CLRWrapper:
         check_is_fitted(self, "model_")
         return validate_data(self, X, reset=False, dtype=None)
 
+    def _check_reference(self) -> None:
+        """The reference network's parameters, and no parameter meant for a builder."""
+        validate_parameter_constraints(
+            _REFERENCE_CONSTRAINTS, {name: getattr(self, name) for name in _REFERENCE_PARAMETERS}, type(self).__name__
+        )
+        sizes = self._layer_sizes()
+        if self.dropout is not None and not isinstance(self.dropout, Real):
+            rates = np.asarray(self.dropout, dtype=float)
+            if rates.shape != (len(sizes),) or ((rates < 0) | (rates >= 1)).any():
+                raise ValueError(
+                    "dropout must be a rate in [0, 1) or one such rate per hidden layer "
+                    f"({len(sizes)}). Got {self.dropout!r}."
+                )
+        builder_only = builder_only_params(self)
+        if builder_only:
+            raise ValueError(
+                f"{builder_only[0]!r} is a parameter for a model builder (scikeras passes unknown keywords and "
+                f"model__* to model=...), but there is none: {type(self).__name__} trains its reference network, "
+                "whose parameters are hidden_layer_sizes, dropout and negative_slope. Pass model=your_builder, "
+                "or remove it."
+            )
+
+    def _builder_settings(self, builder) -> dict:
+        """The reference-network parameters set by the user that ``builder`` takes, refusing those it ignores.
+
+        A subclass's ``_keras_build_fn`` gets those it names; it can read the others from ``self``.
+        """
+        given = {name: getattr(self, name) for name in _REFERENCE_PARAMETERS if getattr(self, name) is not None}
+        taken = {name: value for name, value in given.items() if takes_keyword(builder, name)}
+        ignored = [name for name in given if name not in taken]
+        if ignored and self.model is not None:
+            what = "the Keras model given as model" if isinstance(self.model, keras.Model) else f"model={self.model!r}"
+            raise ValueError(
+                f"{ignored[0]}={given[ignored[0]]!r} sets the reference network, which {what} replaces, and "
+                f"{what} takes no {ignored[0]!r} parameter, so it would have no effect. Give it to the builder "
+                f"under a name it takes (model__<name>=...), or leave {ignored[0]} unset."
+            )
+        return taken
+
     def _layer_sizes(self) -> tuple[int, ...]:
         """``hidden_layer_sizes`` as a tuple; a plain int is one layer, as in ``MLPClassifier``."""
+        if self.hidden_layer_sizes is None:
+            return DEFAULT_HIDDEN
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
         if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
             raise ValueError(
@@ -487,14 +535,15 @@ class _CLRWrapper:
         return self.model is None and not hasattr(self, "_keras_build_fn")
 
     def _build_reference_model(self, compile_kwargs: dict) -> keras.Model:
+        slope = {} if self.negative_slope is None else {"negative_slope": self.negative_slope}  # else reference_dnn's
         model = reference_dnn(
             self.n_features_in_,
             self._output_units(),
             hidden_layer_sizes=self._layer_sizes(),
             dropout=self.dropout,
-            negative_slope=self.negative_slope,
             seed=self._random_state,
             output_activation=self._output_activation,
+            **slope,
         )
         model.compile(**{**compile_kwargs, "loss": compile_kwargs["loss"] or self._default_loss})
         return model
@@ -612,8 +661,18 @@ class _CLRWrapper:
     # -- scikeras hooks -------------------------------------------------------------
 
     def _check_model_param(self):
-        return self._build_reference_model if self._uses_reference_network() else super()._check_model_param()
+        if self._uses_reference_network():
+            return self._build_reference_model
+        builder = super()._check_model_param()
+        settings = self._builder_settings(builder)  # routed model__* given at the call take precedence
+        return functools.partial(builder, **settings) if settings else builder
 
+
+_REFERENCE_CONSTRAINTS: dict = {
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left"), None],
+    "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
+    "negative_slope": [Interval(Real, 0, None, closed="left"), None],
+}
 
 _LR_FINDER_NESTED = (
     "{name} sets a setting of an LRFinder, but lr_finder={value!r}: pass lr_finder=LRFinder() "

@@ -105,3 +105,51 @@ def test_a_subclass_keras_build_fn_builds_the_network(binary):
     assert len(clf.history_["lr"]) == 1
     with pytest.raises(ValueError, match="cannot implement ``_keras_build_fn`` if using the `model` parameter"):
         SubclassedClassifier(dynamic_classifier, epochs=1).fit(X, y)
+
+
+def test_reference_network_settings_reach_a_builder_that_names_them(binary):
+    X, y = binary
+    clf = CLRClassifier(dynamic_classifier, hidden_layer_sizes=(7,), epochs=1).fit(X, y)
+    assert hidden_units(clf.model_) == [7]
+    routed = CLRClassifier(dynamic_classifier, hidden_layer_sizes=(7,), model__hidden_layer_sizes=(3,), epochs=1)
+    assert hidden_units(routed.fit(X, y).model_) == [3]  # scikeras's precedence: model__* over a plain keyword
+
+
+def test_a_builder_takes_its_own_kind_of_value_unchecked(binary):
+    X, y = binary
+
+    def named_widths(meta, compile_kwargs, hidden_layer_sizes):
+        widths = {"narrow": (2,), "wide": (9, 9)}[hidden_layer_sizes]
+        return dynamic_classifier(meta, compile_kwargs, hidden_layer_sizes=widths)
+
+    clf = CLRClassifier(named_widths, hidden_layer_sizes="wide", negative_slope=-1.0, epochs=1)
+    with pytest.raises(ValueError, match="negative_slope"):  # named_widths takes no negative_slope
+        clf.fit(X, y)
+    assert hidden_units(clf.set_params(negative_slope=None).fit(X, y).model_) == [9, 9]
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):  # the reference network checks its own
+        CLRClassifier(hidden_layer_sizes="wide", epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("setting", [{"dropout": 0.5}, {"hidden_layer_sizes": (7,)}, {"negative_slope": 0.2}])
+def test_a_reference_network_setting_the_model_ignores_is_refused_before_training(binary, setting):
+    X, y = binary
+    inputs = keras.Input((X.shape[1],))
+    prebuilt = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inputs))
+    prebuilt.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+
+    def fixed(meta, compile_kwargs):
+        return dynamic_classifier(meta, compile_kwargs)
+
+    name = next(iter(setting))
+    for model in (fixed, prebuilt):
+        clf = CLRClassifier(model, epochs=1, **setting)
+        with pytest.raises(ValueError, match=f"{name}=.* takes no '{name}' parameter"):
+            clf.fit(X, y)
+        assert not hasattr(clf, "model_")
+
+
+def test_builder_keywords_without_a_builder_are_refused_by_name(binary):
+    X, y = binary
+    for params in ({"hidden_dim": 5}, {"model__hidden_dim": 5}):
+        with pytest.raises(ValueError, match=f"'{next(iter(params))}' is a parameter for a model builder"):
+            CLRClassifier(epochs=1, **params).fit(X, y)
