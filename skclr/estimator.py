@@ -453,7 +453,9 @@ class _CLRWrapper:
         """Check parameters, data (scikit-learn's messages) and the training plan before any model is built."""
         self._validate_params(schedule_epochs)
         # dtype=None: scikeras converts X itself; this pass checks shape, finiteness, sparsity, names.
-        array, y = validate_data(self, X, y, reset=new_model, dtype=None, **self._target_checks)
+        # Only the reference network needs 2-D X; a builder's model may take images or sequences.
+        allow_nd = not self._uses_reference_network()
+        array, y = validate_data(self, X, y, reset=new_model, dtype=None, allow_nd=allow_nd, **self._target_checks)
         _require_numeric(X, array)
         if sample_weight is not None:  # a copy: scikeras multiplies class weights into it in place
             sample_weight = _check_sample_weight(
@@ -464,7 +466,7 @@ class _CLRWrapper:
 
     def _validate_predict_input(self, X):
         check_is_fitted(self, "model_")
-        return validate_data(self, X, reset=False, dtype=None)
+        return validate_data(self, X, reset=False, dtype=None, allow_nd=not self._uses_reference_network())
 
     def _check_reference(self) -> None:
         """The reference network's parameters, and no parameter meant for a builder."""

@@ -153,3 +153,23 @@ def test_builder_keywords_without_a_builder_are_refused_by_name(binary):
     for params in ({"hidden_dim": 5}, {"model__hidden_dim": 5}):
         with pytest.raises(ValueError, match=f"'{next(iter(params))}' is a parameter for a model builder"):
             CLRClassifier(epochs=1, **params).fit(X, y)
+
+
+def test_a_builder_model_takes_x_with_more_than_two_dimensions():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 4, 3)).astype("float32")  # 40 sequences of 4 steps, 3 channels
+    y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+
+    def sequence_model(meta, compile_kwargs):
+        inputs = keras.Input(meta["X_shape_"][1:])
+        outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax")(keras.layers.Flatten()(inputs))
+        model = keras.Model(inputs, outputs)
+        model.compile(loss="sparse_categorical_crossentropy", optimizer=compile_kwargs["optimizer"])
+        return model
+
+    clf = CLRClassifier(model=sequence_model, epochs=1, schedule="one_cycle", lr_finder=True).fit(X, y)
+    assert clf.predict_proba(X).shape == (40, 2)
+    assert clf.predict(X[:1]).shape == (1,)
+    assert clf.max_lr_ == clf.lr_finder_.clr_bounds()[1]  # the range test ran on the 3-D data
+    with pytest.raises(ValueError, match="Found array with dim 3"):  # the reference network is a stack of Dense
+        CLRClassifier(epochs=1).fit(X, y)
