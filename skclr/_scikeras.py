@@ -5,6 +5,8 @@ gets wrong on current scikit-learn:
 
 - its classes list ``BaseEstimator`` before the task mixin, so their tags never say
   "classifier"/"regressor": ``__sklearn_tags__`` sets them here;
+- its check that the model has a loss sits in ``_fit_keras_model``, which skclr replaces: it is
+  repeated here;
 - it maps every ``np.random.RandomState`` to the same seed (``randint(low=1)`` is always 0);
 - ``predict_proba`` squeezes a single row to shape ``(n_classes,)``;
 - ``keras.Model.predict`` traces a function and builds a data pipeline for every new model, which
@@ -60,6 +62,7 @@ class _Hooks:
             return super()._build_keras_model()
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        _check_loss(self.model_.loss)  # scikeras's check, which its _fit_keras_model (replaced here) makes
         fit_args = {**self._routed("fit"), **kwargs, "epochs": initial_epoch + epochs, "initial_epoch": initial_epoch}
         self._train(X, y, sample_weight, fit_args, warm_start)
 
@@ -123,6 +126,22 @@ class ScikerasRegressor(_Hooks, KerasRegressor):
         tags.input_tags.sparse = False
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _check_loss(loss) -> None:
+    """scikeras's refusal of a list or dict of losses with no loss in it (``loss=[None]``), with its message."""
+    losses = loss.values() if isinstance(loss, dict) else loss if isinstance(loss, list) else None
+    if losses is not None and not any(callable(item) or isinstance(item, str) for item in losses):
+        raise ValueError(
+            "No valid loss function found. You must provide a loss function to train."
+            "\n\nTo resolve this issue, do one of the following:"
+            "\n 1. Provide a loss function via the loss parameter."
+            "\n 2. Compile your model with a loss function inside the model-building method."
+            "\n\nSee https://www.adriangb.com/scikeras/stable/advanced.html#compilation-of-model"
+            " for more information on compiling SciKeras models."
+            "\n\nSee https://www.tensorflow.org/api_docs/python/tf/keras/losses"
+            " for more information on Keras losses."
+        )
 
 
 def _num_rows(X) -> int:

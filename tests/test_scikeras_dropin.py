@@ -173,3 +173,20 @@ def test_a_builder_model_takes_x_with_more_than_two_dimensions():
     assert clf.max_lr_ == clf.lr_finder_.clr_bounds()[1]  # the range test ran on the 3-D data
     with pytest.raises(ValueError, match="Found array with dim 3"):  # the reference network is a stack of Dense
         CLRClassifier(epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_list_of_no_loss_gets_scikeras_message(binary, compiled):
+    X, y = binary
+
+    def builder(meta, compile_kwargs):
+        inputs = keras.Input((meta["n_features_in_"],))
+        model = keras.Model(inputs, keras.layers.Dense(meta["n_classes_"], activation="softmax")(inputs))
+        if compiled:
+            model.compile(**compile_kwargs)
+        return model
+
+    with pytest.raises(ValueError, match="No valid loss function found"):
+        CLRClassifier(model=builder, loss=[None], epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="No valid loss function found"):
+        CLRClassifier(hidden_layer_sizes=(4,), loss=[None], epochs=1).fit(X, y)
