@@ -19,19 +19,31 @@ The estimator implements ``_train(X, y, sample_weight, fit_args, warm_start)``, 
 from __future__ import annotations
 
 import contextlib
+import inspect
 
 import keras
 import numpy as np
 from scikeras._utils import accepts_kwargs, has_param, route_params
 from scikeras.utils import metric_name
 from scikeras.utils.random_state import tensorflow_random_state
-from scikeras.wrappers import KerasClassifier, KerasRegressor
+from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, RegressorTags
 
 from skclr._tf_state import seeded_section
 
-__all__ = ["ScikerasClassifier", "ScikerasRegressor", "builder_only_params", "history_key", "takes_keyword"]
+__all__ = [
+    "SCIKERAS_PARAMETERS",
+    "ScikerasClassifier",
+    "ScikerasRegressor",
+    "builder_only_params",
+    "has_param",
+    "history_key",
+    "takes_keyword",
+]
+
+#: The constructor parameters of scikeras's wrappers, which it never passes to a builder as keywords.
+SCIKERAS_PARAMETERS = frozenset(inspect.signature(BaseWrapper.__init__).parameters) - {"self", "kwargs"}
 
 #: Rows per direct call of the model in the prediction fast path.
 PREDICT_CHUNK = 8192

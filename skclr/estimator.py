@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import warnings
 from collections import defaultdict
 from dataclasses import fields, replace
@@ -38,7 +39,15 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 from skclr import _optimizer
 from skclr._monitor import DivergenceError, EpochMonitor, start_loss
 from skclr._plan import SchedulePlan, TrainingPlan
-from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, builder_only_params, history_key, takes_keyword
+from skclr._scikeras import (
+    SCIKERAS_PARAMETERS,
+    ScikerasClassifier,
+    ScikerasRegressor,
+    builder_only_params,
+    has_param,
+    history_key,
+    takes_keyword,
+)
 from skclr._tf_state import fit_session
 from skclr.finder import LRFinder
 from skclr.models import DEFAULT_HIDDEN, reference_dnn
@@ -74,7 +83,10 @@ _PARAMETERS_DOC = """    model : callable, keras Model or None, default=None
         when the builder takes a parameter of that name (as scikeras passes its unknown
         keywords; ``model__hidden_layer_sizes`` takes precedence) and refused otherwise,
         never dropped. A subclass's ``_keras_build_fn`` receives those it names and can read
-        the others from ``self``. They are validated only for the reference network.
+        the others from ``self``. They are validated only for the reference network. The
+        other parameters skclr adds (``schedule``, ``gamma``, ``decay``...) are its own: a
+        builder that takes one of these names gets it only as ``model__<name>``, and a plain
+        keyword set to something other than its default is refused for such a builder.
     schedule : str or keras LearningRateSchedule, default="constant"
         One of ``"constant"``, ``"time"``, ``"step"``, ``"linear"``, ``"polynomial"``,
         ``"exponential"``, ``"cosine"``, ``"cosine_restarts"``, ``"triangular"``, ``"triangular2"``,
@@ -497,13 +509,30 @@ class _CLRWrapper:
         """
         given = {name: getattr(self, name) for name in _REFERENCE_PARAMETERS if getattr(self, name) is not None}
         taken = {name: value for name, value in given.items() if takes_keyword(builder, name)}
+        if self.model is None:
+            return taken
+        what = "the Keras model given as model" if isinstance(self.model, keras.Model) else (
+            f"model={getattr(self.model, '__name__', self.model)!r}"
+        )  # fmt: skip
         ignored = [name for name in given if name not in taken]
-        if ignored and self.model is not None:
-            what = "the Keras model given as model" if isinstance(self.model, keras.Model) else f"model={self.model!r}"
+        if ignored:
             raise ValueError(
                 f"{ignored[0]}={given[ignored[0]]!r} sets the reference network, which {what} replaces, and "
                 f"{what} takes no {ignored[0]!r} parameter, so it would have no effect. Give it to the builder "
                 f"under a name it takes (model__<name>=...), or leave {ignored[0]} unset."
+            )
+        # scikeras would pass a plain keyword of one of skclr's own names to the builder; skclr keeps it.
+        defaults = {name: p.default for name, p in inspect.signature(_CLRWrapper.__init__).parameters.items()}
+        shadowed = [
+            name for name in _OWN_PARAMETERS
+            if has_param(builder, name) and not hasattr(self, f"model__{name}") and not _is_default(getattr(self, name), defaults[name])
+        ]  # fmt: skip
+        if shadowed:
+            name = shadowed[0]
+            raise ValueError(
+                f"{what} takes a parameter {name!r}, a name {type(self).__name__} keeps for its own setting: "
+                f"{name}={getattr(self, name)!r} sets the estimator's {name} and would not reach the builder, "
+                f"which would use its own default. Give the builder its value as model__{name}=... (both may be set)."
             )
         return taken
 
@@ -670,11 +699,21 @@ class _CLRWrapper:
         return functools.partial(builder, **settings) if settings else builder
 
 
+def _is_default(value, default) -> bool:
+    return value is default or (type(value) is type(default) and isinstance(value, (bool, int, float, str)) and value == default)
+
+
 _REFERENCE_CONSTRAINTS: dict = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left"), None],
     "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
     "negative_slope": [Interval(Real, 0, None, closed="left"), None],
 }
+
+#: The parameters skclr adds to scikeras's, other than the reference network's (which a builder may take).
+_OWN_PARAMETERS = tuple(
+    name for name in inspect.signature(_CLRWrapper.__init__).parameters
+    if name not in {"self", "kwargs", "class_weight", *SCIKERAS_PARAMETERS, *_REFERENCE_PARAMETERS}
+)  # fmt: skip
 
 _LR_FINDER_NESTED = (
     "{name} sets a setting of an LRFinder, but lr_finder={value!r}: pass lr_finder=LRFinder() "

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
 
-from skclr import CLRClassifier, CLRRegressor
+from skclr import CLRClassifier, CLRRegressor, LRFinder
 
 
 def dynamic_classifier(meta, compile_kwargs, hidden_layer_sizes=(10,)):
@@ -190,3 +191,36 @@ def test_a_list_of_no_loss_gets_scikeras_message(binary, compiled):
         CLRClassifier(model=builder, loss=[None], epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="No valid loss function found"):
         CLRClassifier(hidden_layer_sizes=(4,), loss=[None], epochs=1).fit(X, y)
+
+
+def test_schedules_and_the_range_test_drive_a_dynamic_builder_in_a_grid_search(binary):
+    X, y = binary
+    clf = CLRClassifier(
+        model=dynamic_classifier, schedule="one_cycle", lr_finder=LRFinder(num_iter=20, n_sweeps=1),
+        epochs=2, batch_size=16, random_state=0,
+    )  # fmt: skip
+    one_split = [(np.arange(0, 64, 2), np.arange(1, 64, 2))]
+    search = GridSearchCV(clf, {"hidden_layer_sizes": [(3,), (6,)]}, cv=one_split).fit(X, y)
+    best = search.best_estimator_
+    assert hidden_units(best.model_) == list(search.best_params_["hidden_layer_sizes"])
+    assert best.model_.loss == "binary_crossentropy"
+    assert len(best.history_["lr"]) == 2
+    assert best.history_["lr"][-1] < best.max_lr_ / 25 < max(best.history_["lr"]) <= best.max_lr_  # one cycle ran
+    assert best.max_lr_ == best.lr_finder_.clr_bounds()[1]
+
+
+def test_a_builder_parameter_named_like_a_schedule_setting_is_refused_unless_routed(binary):
+    X, y = binary
+    seen = {}
+
+    def focal(meta, compile_kwargs, gamma=2.0):  # gamma: also the name of the "exponential" schedule's factor
+        seen["gamma"] = gamma
+        return dynamic_classifier(meta, compile_kwargs)
+
+    with pytest.raises(ValueError, match="model__gamma"):
+        CLRClassifier(model=focal, gamma=0.5, epochs=1).fit(X, y)
+    assert seen == {}
+    CLRClassifier(model=focal, gamma=0.5, model__gamma=3.0, schedule="exponential", epochs=1).fit(X, y)
+    assert seen == {"gamma": 3.0}
+    CLRClassifier(model=focal, epochs=1).fit(X, y)  # nothing set: the builder's own default
+    assert seen == {"gamma": 2.0}
