@@ -168,7 +168,9 @@ def takes_keyword(builder, name: str) -> bool:
 def builder_only_params(estimator) -> list[str]:
     """The parameters scikeras passes to a model builder: keywords unknown to the constructor, and ``model__*``."""
     unknown = getattr(estimator, "_user_params", set())
-    return sorted(name for name in estimator.get_params() if name.startswith("model__") or name in unknown and "__" not in name)
+    return sorted(
+        name for name in estimator.get_params() if name.startswith("model__") or (name in unknown and "__" not in name)
+    )
 
 
 def history_key(key: str) -> str:

@@ -65,9 +65,10 @@ _PARAMETERS_DOC = """    model : callable, keras Model or None, default=None
         (it may take ``meta``, ``compile_kwargs``, ``params`` and its own keywords, routed
         as ``model__*`` or given plainly), or a Keras model. None trains the reference
         network (:func:`skclr.reference_dnn`), unless a subclass implements scikeras's
-        ``_keras_build_fn`` (then it builds the network). The only positional parameter, as in
-        scikeras's ``KerasClassifier(build_model, loss=...)``. If the model is compiled, its optimizer is
-        kept (class and settings) and only its rate is replaced by the schedule.
+        ``_keras_build_fn``, which then builds the network. The only positional parameter,
+        as in scikeras's ``KerasClassifier(build_model, loss=...)``. If the model is
+        compiled, its optimizer is kept (class and settings) and only its rate is replaced
+        by the schedule. Only the reference network needs ``X`` to be 2-D.
     hidden_layer_sizes : int, tuple of int or None, default=None
         Units of the hidden Dense layers of the reference network; an int is one layer.
         None: (64, 128, 256, 128, 128).
@@ -503,9 +504,11 @@ class _CLRWrapper:
             )
 
     def _builder_settings(self, builder) -> dict:
-        """The reference-network parameters set by the user that ``builder`` takes, refusing those it ignores.
+        """The reference-network parameters set by the user that ``builder`` takes.
 
-        A subclass's ``_keras_build_fn`` gets those it names; it can read the others from ``self``.
+        For ``model=``, refuses a set one it ignores, and a set parameter of skclr's own that the
+        builder also names (scikeras would have passed it). A subclass's ``_keras_build_fn`` gets
+        those it names; it can read the others from ``self``.
         """
         given = {name: getattr(self, name) for name in _REFERENCE_PARAMETERS if getattr(self, name) is not None}
         taken = {name: value for name, value in given.items() if takes_keyword(builder, name)}
@@ -525,7 +528,8 @@ class _CLRWrapper:
         defaults = {name: p.default for name, p in inspect.signature(_CLRWrapper.__init__).parameters.items()}
         shadowed = [
             name for name in _OWN_PARAMETERS
-            if has_param(builder, name) and not hasattr(self, f"model__{name}") and not _is_default(getattr(self, name), defaults[name])
+            if has_param(builder, name) and not hasattr(self, f"model__{name}")
+            and not _is_default(getattr(self, name), defaults[name])
         ]  # fmt: skip
         if shadowed:
             name = shadowed[0]
@@ -700,7 +704,9 @@ class _CLRWrapper:
 
 
 def _is_default(value, default) -> bool:
-    return value is default or (type(value) is type(default) and isinstance(value, (bool, int, float, str)) and value == default)
+    """Whether a parameter still holds its constructor default (only scalars can be told apart safely)."""
+    scalar = isinstance(value, (bool, int, float, str)) and type(value) is type(default)
+    return value is default or (scalar and value == default)
 
 
 _REFERENCE_CONSTRAINTS: dict = {

@@ -21,7 +21,8 @@ def dynamic_classifier(meta, compile_kwargs, hidden_layer_sizes=(10,)):
     if meta["target_type_"] == "binary":
         outputs, loss = keras.layers.Dense(1, activation="sigmoid")(x), "binary_crossentropy"
     else:
-        outputs, loss = keras.layers.Dense(meta["n_classes_"], activation="softmax")(x), "sparse_categorical_crossentropy"
+        outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax")(x)
+        loss = "sparse_categorical_crossentropy"
     model = keras.Model(inputs, outputs, name="dynamic")
     model.compile(loss=compile_kwargs["loss"] or loss, optimizer=compile_kwargs["optimizer"])
     return model
