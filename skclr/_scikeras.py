@@ -5,6 +5,8 @@ gets wrong on current scikit-learn:
 
 - its classes list ``BaseEstimator`` before the task mixin, so their tags never say
   "classifier"/"regressor": ``__sklearn_tags__`` sets them here;
+- its check that the model has a loss sits in ``_fit_keras_model``, which skclr replaces: it is
+  repeated here;
 - it maps every ``np.random.RandomState`` to the same seed (``randint(low=1)`` is always 0);
 - ``predict_proba`` squeezes a single row to shape ``(n_classes,)``;
 - ``keras.Model.predict`` traces a function and builds a data pipeline for every new model, which
@@ -17,18 +19,30 @@ The estimator implements ``_train(X, y, sample_weight, fit_args, warm_start)``, 
 from __future__ import annotations
 
 import contextlib
+import inspect
 
 import keras
 import numpy as np
 from scikeras._utils import accepts_kwargs, has_param, route_params
 from scikeras.utils import metric_name
-from scikeras.wrappers import KerasClassifier, KerasRegressor
+from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, RegressorTags
 
 from skclr._tf_state import seeded_section
 
-__all__ = ["ScikerasClassifier", "ScikerasRegressor", "history_key"]
+__all__ = [
+    "SCIKERAS_PARAMETERS",
+    "ScikerasClassifier",
+    "ScikerasRegressor",
+    "builder_only_params",
+    "has_param",
+    "history_key",
+    "takes_keyword",
+]
+
+#: The constructor parameters of scikeras's wrappers, which it never passes to a builder as keywords.
+SCIKERAS_PARAMETERS = frozenset(inspect.signature(BaseWrapper.__init__).parameters) - {"self", "kwargs"}
 
 #: Rows per direct call of the model in the prediction fast path.
 PREDICT_CHUNK = 8192
@@ -70,6 +84,7 @@ class _Hooks:
             return build(**params)
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        _check_loss(self.model_.loss)  # scikeras's check, which its _fit_keras_model (replaced here) makes
         fit_args = {**self._routed("fit"), **kwargs, "epochs": initial_epoch + epochs, "initial_epoch": initial_epoch}
         self._train(X, y, sample_weight, fit_args, warm_start)
 
@@ -127,8 +142,37 @@ class ScikerasRegressor(_Hooks, KerasRegressor):
         return tags
 
 
+def _check_loss(loss) -> None:
+    """scikeras's refusal of a list or dict of losses with no loss in it (``loss=[None]``), with its message."""
+    losses = loss.values() if isinstance(loss, dict) else loss if isinstance(loss, list) else None
+    if losses is not None and not any(callable(item) or isinstance(item, str) for item in losses):
+        raise ValueError(
+            "No valid loss function found. You must provide a loss function to train."
+            "\n\nTo resolve this issue, do one of the following:"
+            "\n 1. Provide a loss function via the loss parameter."
+            "\n 2. Compile your model with a loss function inside the model-building method."
+            "\n\nSee https://www.adriangb.com/scikeras/stable/advanced.html#compilation-of-model"
+            " for more information on compiling SciKeras models."
+            "\n\nSee https://www.tensorflow.org/api_docs/python/tf/keras/losses"
+            " for more information on Keras losses."
+        )
+
+
 def _num_rows(X) -> int:
     return len(keras.tree.flatten(X)[0]) if isinstance(X, (dict, list, tuple)) else len(X)
+
+
+def takes_keyword(builder, name: str) -> bool:
+    """Whether ``builder`` takes a keyword ``name``: it names it or takes ``**kwargs``."""
+    return has_param(builder, name) or accepts_kwargs(builder)
+
+
+def builder_only_params(estimator) -> list[str]:
+    """The parameters scikeras passes to a model builder: keywords unknown to the constructor, and ``model__*``."""
+    unknown = getattr(estimator, "_user_params", set())
+    return sorted(
+        name for name in estimator.get_params() if name.startswith("model__") or (name in unknown and "__" not in name)
+    )
 
 
 def history_key(key: str) -> str:

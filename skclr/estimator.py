@@ -20,6 +20,7 @@ and written only through ``skclr._optimizer``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import warnings
 from collections import defaultdict
@@ -32,14 +33,22 @@ import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 from pandas.api.types import is_numeric_dtype
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions, validate_parameter_constraints
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from skclr import _optimizer
 from skclr._monitor import START_ROWS, DivergenceError, EpochMonitor, FailedTrainingWarning, inference_loss, start_loss
 from skclr._plan import SchedulePlan, TrainingPlan
-from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, history_key
+from skclr._scikeras import (
+    SCIKERAS_PARAMETERS,
+    ScikerasClassifier,
+    ScikerasRegressor,
+    builder_only_params,
+    has_param,
+    history_key,
+    takes_keyword,
+)
 from skclr._tf_state import fit_session
 from skclr.finder import LRFinder
 from skclr.models import DEFAULT_HIDDEN, reference_dnn
@@ -47,16 +56,39 @@ from skclr.schedules import MOMENTUM_SCHEDULES, SCHEDULES, SETTING_CONSTRAINTS, 
 
 __all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError"]
 
+_REFERENCE_PARAMETERS = ("hidden_layer_sizes", "dropout", "negative_slope")
+
 _DEFAULT = ScheduleSettings()  # the schedule settings' defaults, written once in ScheduleSettings
 
 
-_PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 128, 256, 128, 128)
+_PARAMETERS_DOC = """    model : callable, keras Model or None, default=None
+        The network to train, as scikeras's ``model``: a builder returning a Keras model
+        (it may take ``meta``, ``compile_kwargs``, ``params`` and its own keywords, routed
+        as ``model__*`` or given plainly), or a Keras model. None trains the reference
+        network (:func:`skclr.reference_dnn`), unless a subclass implements scikeras's
+        ``_keras_build_fn``, which then builds the network. The only positional parameter,
+        as in scikeras's ``KerasClassifier(build_model, loss=...)``. If the model is
+        compiled, its optimizer is kept (class and settings) and only its rate is replaced
+        by the schedule. Only the reference network needs ``X`` to be 2-D.
+    hidden_layer_sizes : int, tuple of int or None, default=None
         Units of the hidden Dense layers of the reference network; an int is one layer.
+        None: (64, 128, 256, 128, 128).
     dropout : float, tuple of float or None, default=None
-        Dropout after each hidden layer. None is the seed's pattern: 0.1 after each
-        hidden layer and 0.4 after the last, i.e. (0.1, 0.1, 0.1, 0.1, 0.4) by default.
-    negative_slope : float, default=0.1
-        LeakyReLU slope for negative inputs.
+        Dropout after each hidden layer of the reference network. None is the seed's
+        pattern: 0.1 after each hidden layer and 0.4 after the last, i.e.
+        (0.1, 0.1, 0.1, 0.1, 0.4) by default.
+    negative_slope : float or None, default=None
+        LeakyReLU slope for negative inputs of the reference network; None: 0.1.
+
+        These three default to None, the reference network's own default, so that a value
+        given with a ``model`` builder is known to be the user's: it is passed to the builder
+        when the builder takes a parameter of that name (as scikeras passes its unknown
+        keywords; ``model__hidden_layer_sizes`` takes precedence) and refused otherwise,
+        never dropped. A subclass's ``_keras_build_fn`` receives those it names and can read
+        the others from ``self``. They are validated only for the reference network. The
+        other parameters skclr adds (``schedule``, ``gamma``, ``decay``...) are its own: a
+        builder that takes one of these names gets it only as ``model__<name>``, and a plain
+        keyword set to something other than its default is refused for such a builder.
     schedule : str or keras LearningRateSchedule, default="constant"
         One of ``"constant"``, ``"time"``, ``"step"``, ``"linear"``, ``"polynomial"``,
         ``"exponential"``, ``"cosine"``, ``"cosine_restarts"``, ``"triangular"``, ``"triangular2"``,
@@ -119,8 +151,10 @@ _PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 
         Optimizer; its other settings can be routed as ``optimizer__beta_1=...``.
         Its rate always comes from ``schedule`` (``optimizer__learning_rate`` is refused).
     loss : str, keras Loss or None, default=None
-        Training loss; None is the task's: sparse categorical cross-entropy for
-        ``CLRClassifier``, mean squared error for ``CLRRegressor``.
+        Training loss. None trains the reference network with its task's loss: sparse
+        categorical cross-entropy for ``CLRClassifier``, mean squared error for
+        ``CLRRegressor``; a builder receives ``compile_kwargs["loss"] = None``, as in
+        scikeras, and must compile its model with a loss of its own.
     metrics : list, default=None
         Extra Keras metrics recorded in ``history_``.
     batch_size : int, default=32
@@ -137,10 +171,6 @@ _PARAMETERS_DOC = """    hidden_layer_sizes : int or tuple of int, default=(64, 
         Keras verbosity.
     warm_start : bool, default=False
         Keep the trained model on the next ``fit`` (see Notes for the schedule).
-    model : callable, default=None
-        A builder returning a Keras model instead of the reference network. If it
-        compiles the model, its optimizer is kept (class and settings) and only its
-        rate is replaced by the schedule.
     shuffle, run_eagerly, callbacks, validation_batch_size
         As in scikeras's wrappers.
     class_weight : dict, "balanced" or None, default=None
@@ -205,9 +235,8 @@ class _CLRWrapper:
 
     _parameter_constraints: dict = {
         **SETTING_CONSTRAINTS,
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
-        "negative_slope": [Interval(Real, 0, None, closed="left")],
+        # the reference network's parameters; checked only when it is the network (_check_reference)
+        **dict.fromkeys(_REFERENCE_PARAMETERS, "no_validation"),
         # dict keys, not a set: the error message lists the names in the table's order, the same in every run
         "schedule": [StrOptions(dict.fromkeys(SCHEDULES).keys()), LearningRateSchedule],
         "lr_finder": ["boolean", LRFinder],
@@ -226,10 +255,11 @@ class _CLRWrapper:
 
     def __init__(
         self,
-        hidden_layer_sizes: int | tuple[int, ...] = DEFAULT_HIDDEN,
-        dropout: float | tuple[float, ...] | None = None,
-        negative_slope: float = 0.1,
+        model: Any = None,
         *,
+        hidden_layer_sizes: int | tuple[int, ...] | None = None,
+        dropout: float | tuple[float, ...] | None = None,
+        negative_slope: float | None = None,
         schedule: str | LearningRateSchedule = "constant",
         learning_rate: float = _DEFAULT.learning_rate,
         base_lr: float | None = _DEFAULT.base_lr,
@@ -260,7 +290,6 @@ class _CLRWrapper:
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         warm_start: bool = False,
-        model: Any = None,
         shuffle: bool = True,
         run_eagerly: bool = False,
         callbacks: list | None = None,
@@ -268,6 +297,7 @@ class _CLRWrapper:
         validation_batch_size: int | None = None,
         **kwargs: Any,
     ):
+        self.model = model
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.negative_slope = negative_slope
@@ -301,7 +331,6 @@ class _CLRWrapper:
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
-        self.model = model
         self.shuffle = shuffle
         self.run_eagerly = run_eagerly
         self.callbacks = callbacks
@@ -413,14 +442,10 @@ class _CLRWrapper:
 
     def _check_combination(self, schedule_epochs: int) -> None:
         """Every rule that involves more than one parameter, in one place."""
-        sizes = self._layer_sizes()
-        if self.dropout is not None and not isinstance(self.dropout, Real):
-            rates = np.asarray(self.dropout, dtype=float)
-            if rates.shape != (len(sizes),) or ((rates < 0) | (rates >= 1)).any():
-                raise ValueError(
-                    "dropout must be a rate in [0, 1) or one such rate per hidden layer "
-                    f"({len(sizes)}). Got {self.dropout!r}."
-                )
+        if self._uses_reference_network():
+            self._check_reference()
+        else:
+            self._builder_settings(super()._check_model_param())  # refuses a setting the builder ignores
         if hasattr(self, "optimizer__learning_rate"):
             raise ValueError(
                 "optimizer__learning_rate would be overridden by the schedule; set learning_rate "
@@ -456,7 +481,9 @@ class _CLRWrapper:
         """Check parameters, data (scikit-learn's messages) and the training plan before any model is built."""
         self._validate_params(schedule_epochs)
         # dtype=None: scikeras converts X itself; this pass checks shape, finiteness, sparsity, names.
-        array, y = validate_data(self, X, y, reset=new_model, dtype=None, **self._target_checks)
+        # Only the reference network needs 2-D X; a builder's model may take images or sequences.
+        allow_nd = not self._uses_reference_network()
+        array, y = validate_data(self, X, y, reset=new_model, dtype=None, allow_nd=allow_nd, **self._target_checks)
         _require_numeric(X, array)
         if sample_weight is not None:  # a copy: scikeras multiplies class weights into it in place
             sample_weight = _check_sample_weight(
@@ -467,10 +494,71 @@ class _CLRWrapper:
 
     def _validate_predict_input(self, X):
         check_is_fitted(self, "model_")
-        return validate_data(self, X, reset=False, dtype=None)
+        return validate_data(self, X, reset=False, dtype=None, allow_nd=not self._uses_reference_network())
+
+    def _check_reference(self) -> None:
+        """The reference network's parameters, and no parameter meant for a builder."""
+        validate_parameter_constraints(
+            _REFERENCE_CONSTRAINTS, {name: getattr(self, name) for name in _REFERENCE_PARAMETERS}, type(self).__name__
+        )
+        sizes = self._layer_sizes()
+        if self.dropout is not None and not isinstance(self.dropout, Real):
+            rates = np.asarray(self.dropout, dtype=float)
+            if rates.shape != (len(sizes),) or ((rates < 0) | (rates >= 1)).any():
+                raise ValueError(
+                    "dropout must be a rate in [0, 1) or one such rate per hidden layer "
+                    f"({len(sizes)}). Got {self.dropout!r}."
+                )
+        builder_only = builder_only_params(self)
+        if builder_only:
+            raise ValueError(
+                f"{builder_only[0]!r} is a parameter for a model builder (scikeras passes unknown keywords and "
+                f"model__* to model=...), but there is none: {type(self).__name__} trains its reference network, "
+                "whose parameters are hidden_layer_sizes, dropout and negative_slope. Pass model=your_builder, "
+                "or remove it."
+            )
+
+    def _builder_settings(self, builder) -> dict:
+        """The reference-network parameters set by the user that ``builder`` takes.
+
+        For ``model=``, refuses a set one it ignores, and a set parameter of skclr's own that the
+        builder also names (scikeras would have passed it). A subclass's ``_keras_build_fn`` gets
+        those it names; it can read the others from ``self``.
+        """
+        given = {name: getattr(self, name) for name in _REFERENCE_PARAMETERS if getattr(self, name) is not None}
+        taken = {name: value for name, value in given.items() if takes_keyword(builder, name)}
+        if self.model is None:
+            return taken
+        what = "the Keras model given as model" if isinstance(self.model, keras.Model) else (
+            f"model={getattr(self.model, '__name__', self.model)!r}"
+        )  # fmt: skip
+        ignored = [name for name in given if name not in taken]
+        if ignored:
+            raise ValueError(
+                f"{ignored[0]}={given[ignored[0]]!r} sets the reference network, which {what} replaces, and "
+                f"{what} takes no {ignored[0]!r} parameter, so it would have no effect. Give it to the builder "
+                f"under a name it takes (model__<name>=...), or leave {ignored[0]} unset."
+            )
+        # scikeras would pass a plain keyword of one of skclr's own names to the builder; skclr keeps it.
+        defaults = {name: p.default for name, p in inspect.signature(_CLRWrapper.__init__).parameters.items()}
+        shadowed = [
+            name for name in _OWN_PARAMETERS
+            if has_param(builder, name) and not hasattr(self, f"model__{name}")
+            and not _is_default(getattr(self, name), defaults[name])
+        ]  # fmt: skip
+        if shadowed:
+            name = shadowed[0]
+            raise ValueError(
+                f"{what} takes a parameter {name!r}, a name {type(self).__name__} keeps for its own setting: "
+                f"{name}={getattr(self, name)!r} sets the estimator's {name} and would not reach the builder, "
+                f"which would use its own default. Give the builder its value as model__{name}=... (both may be set)."
+            )
+        return taken
 
     def _layer_sizes(self) -> tuple[int, ...]:
         """``hidden_layer_sizes`` as a tuple; a plain int is one layer, as in ``MLPClassifier``."""
+        if self.hidden_layer_sizes is None:
+            return DEFAULT_HIDDEN
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
         if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
             raise ValueError(
@@ -492,17 +580,22 @@ class _CLRWrapper:
         bounds = {"base_momentum": self.base_momentum, "max_momentum": self.max_momentum}
         return {name: value for name, value in bounds.items() if value is not None}
 
+    def _uses_reference_network(self) -> bool:
+        """No ``model`` and no ``_keras_build_fn`` of a subclass (scikeras's two ways to give a network)."""
+        return self.model is None and not hasattr(self, "_keras_build_fn")
+
     def _build_reference_model(self, compile_kwargs: dict) -> keras.Model:
+        slope = {} if self.negative_slope is None else {"negative_slope": self.negative_slope}  # else reference_dnn's
         model = reference_dnn(
             self.n_features_in_,
             self._output_units(),
             hidden_layer_sizes=self._layer_sizes(),
             dropout=self.dropout,
-            negative_slope=self.negative_slope,
             seed=self._random_state,
             output_activation=self._output_activation,
+            **slope,
         )
-        model.compile(**compile_kwargs)
+        model.compile(**{**compile_kwargs, "loss": compile_kwargs["loss"] or self._default_loss})
         return model
 
     def _initialize(self, X, y=None):
@@ -629,15 +722,31 @@ class _CLRWrapper:
 
     # -- scikeras hooks -------------------------------------------------------------
 
-    def _get_compile_kwargs(self):
-        kwargs = super()._get_compile_kwargs()
-        if kwargs["loss"] is None:
-            kwargs["loss"] = self._default_loss
-        return kwargs
-
     def _check_model_param(self):
-        return self._build_reference_model if self.model is None else super()._check_model_param()
+        if self._uses_reference_network():
+            return self._build_reference_model
+        builder = super()._check_model_param()
+        settings = self._builder_settings(builder)  # routed model__* given at the call take precedence
+        return functools.partial(builder, **settings) if settings else builder
 
+
+def _is_default(value, default) -> bool:
+    """Whether a parameter still holds its constructor default (only scalars can be told apart safely)."""
+    scalar = isinstance(value, (bool, int, float, str)) and type(value) is type(default)
+    return value is default or (scalar and value == default)
+
+
+_REFERENCE_CONSTRAINTS: dict = {
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left"), None],
+    "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
+    "negative_slope": [Interval(Real, 0, None, closed="left"), None],
+}
+
+#: The parameters skclr adds to scikeras's, other than the reference network's (which a builder may take).
+_OWN_PARAMETERS = tuple(
+    name for name in inspect.signature(_CLRWrapper.__init__).parameters
+    if name not in {"self", "kwargs", "class_weight", *SCIKERAS_PARAMETERS, *_REFERENCE_PARAMETERS}
+)  # fmt: skip
 
 _LR_FINDER_NESTED = (
     "{name} sets a setting of an LRFinder, but lr_finder={value!r}: pass lr_finder=LRFinder() "

@@ -1,0 +1,227 @@
+"""scikeras's documented usage patterns work unchanged with CLRClassifier / CLRRegressor."""
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
+
+from skclr import CLRClassifier, CLRRegressor, LRFinder
+
+
+def dynamic_classifier(meta, compile_kwargs, hidden_layer_sizes=(10,)):
+    """scikeras's documented dynamic builder: the output and the fallback loss follow the target."""
+    inputs = keras.Input((meta["n_features_in_"],))
+    x = inputs
+    for units in hidden_layer_sizes:
+        x = keras.layers.Dense(units, activation="relu")(x)
+    if meta["target_type_"] == "binary":
+        outputs, loss = keras.layers.Dense(1, activation="sigmoid")(x), "binary_crossentropy"
+    else:
+        outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax")(x)
+        loss = "sparse_categorical_crossentropy"
+    model = keras.Model(inputs, outputs, name="dynamic")
+    model.compile(loss=compile_kwargs["loss"] or loss, optimizer=compile_kwargs["optimizer"])
+    return model
+
+
+def hidden_units(model) -> list[int]:
+    return [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
+    return X.astype("float32"), y
+
+
+def test_the_builder_is_the_first_positional_argument(binary):
+    X, y = binary
+    clf = CLRClassifier(dynamic_classifier, loss="binary_crossentropy", epochs=1)
+    assert clf.get_params()["model"] is dynamic_classifier
+    assert clone(clf).get_params() == clf.get_params()
+    clf.fit(X, y)
+    assert clf.model_.name == "dynamic"
+    assert clf.predict(X).shape == y.shape
+
+
+@pytest.mark.parametrize("cls", [CLRClassifier, CLRRegressor])
+def test_model_is_the_only_positional_parameter(cls):
+    kinds = [p.kind for p in inspect.signature(cls).parameters.values()]
+    assert kinds[0] is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert list(inspect.signature(cls).parameters)[0] == "model"
+    with pytest.raises(TypeError):
+        cls(None, (8,))
+
+
+def test_loss_none_reaches_a_builder_and_defaults_only_the_reference_network(binary):
+    X, y = binary  # binary: the builder's sigmoid output needs its binary cross-entropy, not ours
+    seen = {}
+
+    def builder(meta, compile_kwargs):
+        seen.update(compile_kwargs)
+        return dynamic_classifier(meta, compile_kwargs)
+
+    clf = CLRClassifier(builder, epochs=1).fit(X, y)
+    assert seen["loss"] is None
+    assert clf.model_.loss == "binary_crossentropy"
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    assert CLRClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, y).model_.loss == "sparse_categorical_crossentropy"
+    assert CLRRegressor(hidden_layer_sizes=(4,), epochs=1).fit(X, y.astype(float)).model_.loss == "mse"
+
+
+def test_an_uncompiled_model_without_a_loss_gets_scikeras_error(binary):
+    X, y = binary
+
+    def uncompiled(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        return keras.Model(inputs, keras.layers.Dense(meta["n_classes_"], activation="softmax")(inputs))
+
+    with pytest.raises(ValueError, match="You must provide a loss or a compiled model"):
+        CLRClassifier(uncompiled, epochs=1).fit(X, y)
+
+
+class SubclassedClassifier(CLRClassifier):
+    """scikeras's subclassing route: the network comes from ``_keras_build_fn``, its settings are parameters."""
+
+    def __init__(self, model=None, *, units=3, **kwargs):
+        super().__init__(model, **kwargs)
+        self.units = units
+
+    def _keras_build_fn(self, compile_kwargs):
+        inputs = keras.Input((self.n_features_in_,))
+        hidden = keras.layers.Dense(self.units, activation="relu")(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(self.n_classes_, activation="softmax")(hidden))
+        model.compile(loss="sparse_categorical_crossentropy", optimizer=compile_kwargs["optimizer"])
+        return model
+
+
+def test_a_subclass_keras_build_fn_builds_the_network(binary):
+    X, y = binary
+    clf = SubclassedClassifier(units=3, epochs=1, schedule="triangular")
+    clf.set_params(units=5).fit(X, y)
+    assert hidden_units(clf.model_) == [5]
+    assert len(clf.history_["lr"]) == 1
+    with pytest.raises(ValueError, match="cannot implement ``_keras_build_fn`` if using the `model` parameter"):
+        SubclassedClassifier(dynamic_classifier, epochs=1).fit(X, y)
+
+
+def test_reference_network_settings_reach_a_builder_that_names_them(binary):
+    X, y = binary
+    clf = CLRClassifier(dynamic_classifier, hidden_layer_sizes=(7,), epochs=1).fit(X, y)
+    assert hidden_units(clf.model_) == [7]
+    routed = CLRClassifier(dynamic_classifier, hidden_layer_sizes=(7,), model__hidden_layer_sizes=(3,), epochs=1)
+    assert hidden_units(routed.fit(X, y).model_) == [3]  # scikeras's precedence: model__* over a plain keyword
+
+
+def test_a_builder_takes_its_own_kind_of_value_unchecked(binary):
+    X, y = binary
+
+    def named_widths(meta, compile_kwargs, hidden_layer_sizes):
+        widths = {"narrow": (2,), "wide": (9, 9)}[hidden_layer_sizes]
+        return dynamic_classifier(meta, compile_kwargs, hidden_layer_sizes=widths)
+
+    clf = CLRClassifier(named_widths, hidden_layer_sizes="wide", negative_slope=-1.0, epochs=1)
+    with pytest.raises(ValueError, match="negative_slope"):  # named_widths takes no negative_slope
+        clf.fit(X, y)
+    assert hidden_units(clf.set_params(negative_slope=None).fit(X, y).model_) == [9, 9]
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):  # the reference network checks its own
+        CLRClassifier(hidden_layer_sizes="wide", epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("setting", [{"dropout": 0.5}, {"hidden_layer_sizes": (7,)}, {"negative_slope": 0.2}])
+def test_a_reference_network_setting_the_model_ignores_is_refused_before_training(binary, setting):
+    X, y = binary
+    inputs = keras.Input((X.shape[1],))
+    prebuilt = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inputs))
+    prebuilt.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+
+    def fixed(meta, compile_kwargs):
+        return dynamic_classifier(meta, compile_kwargs)
+
+    name = next(iter(setting))
+    for model in (fixed, prebuilt):
+        clf = CLRClassifier(model, epochs=1, **setting)
+        with pytest.raises(ValueError, match=f"{name}=.* takes no '{name}' parameter"):
+            clf.fit(X, y)
+        assert not hasattr(clf, "model_")
+
+
+def test_builder_keywords_without_a_builder_are_refused_by_name(binary):
+    X, y = binary
+    for params in ({"hidden_dim": 5}, {"model__hidden_dim": 5}):
+        with pytest.raises(ValueError, match=f"'{next(iter(params))}' is a parameter for a model builder"):
+            CLRClassifier(epochs=1, **params).fit(X, y)
+
+
+def test_a_builder_model_takes_x_with_more_than_two_dimensions():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 4, 3)).astype("float32")  # 40 sequences of 4 steps, 3 channels
+    y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+
+    def sequence_model(meta, compile_kwargs):
+        inputs = keras.Input(meta["X_shape_"][1:])
+        outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax")(keras.layers.Flatten()(inputs))
+        model = keras.Model(inputs, outputs)
+        model.compile(loss="sparse_categorical_crossentropy", optimizer=compile_kwargs["optimizer"])
+        return model
+
+    clf = CLRClassifier(model=sequence_model, epochs=1, schedule="one_cycle", lr_finder=True).fit(X, y)
+    assert clf.predict_proba(X).shape == (40, 2)
+    assert clf.predict(X[:1]).shape == (1,)
+    assert clf.max_lr_ == clf.lr_finder_.clr_bounds()[1]  # the range test ran on the 3-D data
+    with pytest.raises(ValueError, match="Found array with dim 3"):  # the reference network is a stack of Dense
+        CLRClassifier(epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_list_of_no_loss_gets_scikeras_message(binary, compiled):
+    X, y = binary
+
+    def builder(meta, compile_kwargs):
+        inputs = keras.Input((meta["n_features_in_"],))
+        model = keras.Model(inputs, keras.layers.Dense(meta["n_classes_"], activation="softmax")(inputs))
+        if compiled:
+            model.compile(**compile_kwargs)
+        return model
+
+    with pytest.raises(ValueError, match="No valid loss function found"):
+        CLRClassifier(model=builder, loss=[None], epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="No valid loss function found"):
+        CLRClassifier(hidden_layer_sizes=(4,), loss=[None], epochs=1).fit(X, y)
+
+
+def test_schedules_and_the_range_test_drive_a_dynamic_builder_in_a_grid_search(binary):
+    X, y = binary
+    clf = CLRClassifier(
+        model=dynamic_classifier, schedule="one_cycle", lr_finder=LRFinder(num_iter=20, n_sweeps=1),
+        epochs=2, batch_size=16, random_state=0,
+    )  # fmt: skip
+    one_split = [(np.arange(0, 64, 2), np.arange(1, 64, 2))]
+    search = GridSearchCV(clf, {"hidden_layer_sizes": [(3,), (6,)]}, cv=one_split).fit(X, y)
+    best = search.best_estimator_
+    assert hidden_units(best.model_) == list(search.best_params_["hidden_layer_sizes"])
+    assert best.model_.loss == "binary_crossentropy"
+    assert len(best.history_["lr"]) == 2
+    assert best.history_["lr"][-1] < best.max_lr_ / 25 < max(best.history_["lr"]) <= best.max_lr_  # one cycle ran
+    assert best.max_lr_ == best.lr_finder_.clr_bounds()[1]
+
+
+def test_a_builder_parameter_named_like_a_schedule_setting_is_refused_unless_routed(binary):
+    X, y = binary
+    seen = {}
+
+    def focal(meta, compile_kwargs, gamma=2.0):  # gamma: also the name of the "exponential" schedule's factor
+        seen["gamma"] = gamma
+        return dynamic_classifier(meta, compile_kwargs)
+
+    with pytest.raises(ValueError, match="model__gamma"):
+        CLRClassifier(model=focal, gamma=0.5, epochs=1).fit(X, y)
+    assert seen == {}
+    CLRClassifier(model=focal, gamma=0.5, model__gamma=3.0, schedule="exponential", epochs=1).fit(X, y)
+    assert seen == {"gamma": 3.0}
+    CLRClassifier(model=focal, epochs=1).fit(X, y)  # nothing set: the builder's own default
+    assert seen == {"gamma": 2.0}
