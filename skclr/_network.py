@@ -1,0 +1,148 @@
+"""Which network a fit builds, and which parameters reach it.
+
+The reference network (:func:`skclr.reference_dnn`) is built when neither ``model`` nor a
+subclass's ``_keras_build_fn`` gives one (scikeras's two ways); its parameters
+(``hidden_layer_sizes``, ``dropout``, ``negative_slope``) are validated only then. With a
+user's builder, a reference-network parameter the user set reaches the builder when it takes
+it, and is refused otherwise: it never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from numbers import Integral, Real
+
+import keras
+import numpy as np
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+
+from skclr._scikeras import SCIKERAS_PARAMETERS, builder_only_params, has_param, takes_keyword
+from skclr.models import DEFAULT_HIDDEN, reference_dnn
+
+__all__ = ["REFERENCE_PARAMETERS", "NetworkChoice"]
+
+#: The reference network's parameters.
+REFERENCE_PARAMETERS = ("hidden_layer_sizes", "dropout", "negative_slope")
+
+_REFERENCE_CONSTRAINTS: dict = {
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left"), None],
+    "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
+    "negative_slope": [Interval(Real, 0, None, closed="left"), None],
+}
+
+
+class NetworkChoice:
+    """The estimators' network: the reference network, or the user's builder with its parameters."""
+
+    def _check_reference(self) -> None:
+        """The reference network's parameters, and no parameter meant for a builder."""
+        validate_parameter_constraints(
+            _REFERENCE_CONSTRAINTS, {name: getattr(self, name) for name in REFERENCE_PARAMETERS}, type(self).__name__
+        )
+        sizes = self._layer_sizes()
+        if self.dropout is not None and not isinstance(self.dropout, Real):
+            rates = np.asarray(self.dropout, dtype=float)
+            if rates.shape != (len(sizes),) or ((rates < 0) | (rates >= 1)).any():
+                raise ValueError(
+                    "dropout must be a rate in [0, 1) or one such rate per hidden layer "
+                    f"({len(sizes)}). Got {self.dropout!r}."
+                )
+        builder_only = builder_only_params(self)
+        if builder_only:
+            raise ValueError(
+                f"{builder_only[0]!r} is a parameter for a model builder (scikeras passes unknown keywords and "
+                f"model__* to model=...), but there is none: {type(self).__name__} trains its reference network, "
+                "whose parameters are hidden_layer_sizes, dropout and negative_slope. Pass model=your_builder, "
+                "or remove it."
+            )
+
+
+    def _builder_settings(self, builder) -> dict:
+        """The reference-network parameters set by the user that ``builder`` takes.
+
+        For ``model=``, refuses a set one it ignores, and a set parameter of skclr's own that the
+        builder also names (scikeras would have passed it). A subclass's ``_keras_build_fn`` gets
+        those it names; it can read the others from ``self``.
+        """
+        given = {name: getattr(self, name) for name in REFERENCE_PARAMETERS if getattr(self, name) is not None}
+        taken = {name: value for name, value in given.items() if takes_keyword(builder, name)}
+        if self.model is None:
+            return taken
+        what = "the Keras model given as model" if isinstance(self.model, keras.Model) else (
+            f"model={getattr(self.model, '__name__', self.model)!r}"
+        )  # fmt: skip
+        ignored = [name for name in given if name not in taken]
+        if ignored:
+            raise ValueError(
+                f"{ignored[0]}={given[ignored[0]]!r} sets the reference network, which {what} replaces, and "
+                f"{what} takes no {ignored[0]!r} parameter, so it would have no effect. Give it to the builder "
+                f"under a name it takes (model__<name>=...), or leave {ignored[0]} unset."
+            )
+        # scikeras would pass a plain keyword of one of skclr's own names to the builder; skclr keeps it.
+        shadowed = [
+            name for name, default in self._own_parameter_defaults().items()
+            if has_param(builder, name) and not hasattr(self, f"model__{name}")
+            and not _is_default(getattr(self, name), default)
+        ]  # fmt: skip
+        if shadowed:
+            name = shadowed[0]
+            raise ValueError(
+                f"{what} takes a parameter {name!r}, a name {type(self).__name__} keeps for its own setting: "
+                f"{name}={getattr(self, name)!r} sets the estimator's {name} and would not reach the builder, "
+                f"which would use its own default. Give the builder its value as model__{name}=... (both may be set)."
+            )
+        return taken
+
+
+    def _layer_sizes(self) -> tuple[int, ...]:
+        """``hidden_layer_sizes`` as a tuple; a plain int is one layer, as in ``MLPClassifier``."""
+        if self.hidden_layer_sizes is None:
+            return DEFAULT_HIDDEN
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
+            raise ValueError(
+                "hidden_layer_sizes must be a positive integer or a non-empty sequence of them. "
+                f"Got {self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(size) for size in sizes)
+
+
+    def _uses_reference_network(self) -> bool:
+        """No ``model`` and no ``_keras_build_fn`` of a subclass (scikeras's two ways to give a network)."""
+        return self.model is None and not hasattr(self, "_keras_build_fn")
+
+
+    def _build_reference_model(self, compile_kwargs: dict) -> keras.Model:
+        slope = {} if self.negative_slope is None else {"negative_slope": self.negative_slope}  # else reference_dnn's
+        model = reference_dnn(
+            self.n_features_in_,
+            self._output_units(),
+            hidden_layer_sizes=self._layer_sizes(),
+            dropout=self.dropout,
+            seed=self._random_state,
+            output_activation=self._output_activation,
+            **slope,
+        )
+        model.compile(**{**compile_kwargs, "loss": compile_kwargs["loss"] or self._default_loss})
+        return model
+
+
+    def _check_model_param(self):
+        if self._uses_reference_network():
+            return self._build_reference_model
+        builder = super()._check_model_param()
+        settings = self._builder_settings(builder)  # routed model__* given at the call take precedence
+        return functools.partial(builder, **settings) if settings else builder
+
+    def _own_parameter_defaults(self) -> dict:
+        """skclr's parameters other than scikeras's and the reference network's (which a builder may take)."""
+        skip = {"self", "kwargs", "class_weight", *SCIKERAS_PARAMETERS, *REFERENCE_PARAMETERS}
+        parameters = inspect.signature(type(self).__init__).parameters.items()
+        return {name: p.default for name, p in parameters if name not in skip}
+
+
+def _is_default(value, default) -> bool:
+    """Whether a parameter still holds its constructor default (only scalars can be told apart safely)."""
+    scalar = isinstance(value, (bool, int, float, str)) and type(value) is type(default)
+    return value is default or (scalar and value == default)

@@ -1,0 +1,91 @@
+"""``CLRRegressor``'s target scaling: the target encoder scikeras fits on the first ``fit``, and the
+validation target scaled with it."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+__all__ = ["TargetScaler", "TargetScaling"]
+
+
+class TargetScaler(TransformerMixin, BaseEstimator):
+    """``CLRRegressor``'s target encoder for scikeras: each column less its mean, divided by its
+    standard deviation (weighted), or no scaling; and the target's shape, restored in ``predict``.
+
+    Parameters
+    ----------
+    standardize : bool
+        False keeps mean 0 and scale 1.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Weights of the rows ``fit`` sees; all zero counts as none. Data, not a setting: ``fit``
+        resets it to None, so that the fitted encoder (and the estimator's pickle) holds no rows.
+    """
+
+    def __init__(self, standardize: bool = True, sample_weight: np.ndarray | None = None):
+        self.standardize = standardize
+        self.sample_weight = sample_weight
+
+    def fit(self, y: np.ndarray) -> TargetScaler:
+        columns = np.reshape(np.asarray(y, dtype=np.float64), (len(y), -1))
+        self.n_outputs_ = columns.shape[1]
+        self.n_outputs_expected_ = 1  # scikeras: the model has one output tensor
+        self._y_shape = np.shape(y)
+        self.mean_ = np.zeros(self.n_outputs_)
+        self.scale_ = np.ones(self.n_outputs_)
+        if self.standardize:
+            weights = self.sample_weight
+            weights = None if weights is None or not np.any(weights) else np.asarray(weights, dtype=np.float64)
+            self.mean_ = np.average(columns, axis=0, weights=weights)
+            std = np.sqrt(np.average((columns - self.mean_) ** 2, axis=0, weights=weights))
+            constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(self.mean_), 1.0)
+            self.scale_ = np.where(constant, 1.0, std)
+        self.sample_weight = None
+        return self
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
+        if n_outputs != self.n_outputs_:
+            raise ValueError(f"y has {n_outputs} columns; the regressor was fitted on {self.n_outputs_}.")
+        if np.ndim(y) == 1:
+            return (np.asarray(y, dtype=np.float64) - self.mean_[0]) / self.scale_[0]
+        return (np.asarray(y, dtype=np.float64) - self.mean_) / self.scale_
+
+    def inverse_transform(self, y: np.ndarray) -> np.ndarray:
+        """The network's output (float32) in the target's units and shape, as float64."""
+        columns = np.reshape(np.asarray(y, dtype=np.float64), (len(y), -1))
+        return (columns * self.scale_ + self.mean_).reshape(-1, *self._y_shape[1:])
+
+    def get_metadata(self) -> dict:
+        """What scikeras sets on the estimator."""
+        return {"n_outputs_": self.n_outputs_, "n_outputs_expected_": self.n_outputs_expected_,
+                "target_mean_": self.mean_, "target_scale_": self.scale_}  # fmt: skip
+
+
+class TargetScaling:
+    """``standardize_target`` for a scikeras regressor: fitted with the first ``fit``'s sample weights."""
+
+    @property
+    def target_encoder(self) -> TargetScaler:
+        """What scikeras fits on the first ``fit``'s target: ``standardize_target``'s scaling."""
+        return TargetScaler(self.standardize_target, getattr(self, "_target_weights", None))
+
+    def _fit(self, X, y, sample_weight, **kwargs) -> None:
+        self._target_weights = sample_weight  # scikeras fits target_encoder on y alone
+        try:
+            super()._fit(X, y, sample_weight, **kwargs)
+        finally:
+            del self._target_weights
+
+    def _train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
+        validation = fit_args.get("validation_data")
+        if validation is not None and self.target_encoder_.standardize:  # Keras compares it with the output
+            if not isinstance(validation, (tuple, list)) or len(validation) not in (2, 3):
+                raise TypeError(
+                    "CLRRegressor scales the target of validation_data as it scales y: give it as "
+                    f"(X_val, y_val) or (X_val, y_val, sample_weight_val); got {type(validation).__name__}."
+                )
+            X_val, y_val, *rest = validation
+            y_val = self.target_encoder_.transform(np.asarray(y_val, dtype=np.float64))
+            fit_args["validation_data"] = (X_val, y_val, *rest)
+        super()._train(X, y, sample_weight, fit_args, warm_start)
