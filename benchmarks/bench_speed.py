@@ -6,7 +6,8 @@ Rows (ratios of medians of rounds run back to back, A B then B A):
 1. ``CLRClassifier(schedule="one_cycle").fit`` against a hand-written Keras fit of the same model
    and schedule (target <= 0.6);
 2. the same fit with ``lr_finder=True`` against the fit without it (target <= 1.15), at 11 epochs
-   and at 20 (the range-test quality benchmark's length). The warm-up runs one range test, so these
+   and at 20 (the range-test quality benchmark's length), and with a new ``random_state`` at every
+   fit (per-fold seeds, repeated CV). The warm-up runs one range test, so these
    rows are every fit of a grid search but its first: that one also traces the sweep
    (``bench_finder.py`` measures a first range test);
 3. ``GridSearchCV`` over 4 schedules x 5 folds against the plain-Keras loop of the same grid
@@ -97,10 +98,16 @@ def run(quick: bool = False, baseline: str | None = None) -> list[dict]:
         estimator = CLRClassifier(max_lr=1e-2, epochs=epochs, batch_size=batch)
         GridSearchCV(estimator, {"schedule": GRID}, cv=StratifiedKFold(folds)).fit(X, y)
 
-    keras_fit(X, y), skclr_fit(lr_finder=True)  # warm-up: imports, first graph traces
+    seeds = iter(range(1, 10**6))  # a new seed for every seeded fit, as per-fold seeds or repeated CV give
+
+    def seeded_fit(**params):
+        return skclr_fit(random_state=next(seeds), **params)
+
+    keras_fit(X, y), skclr_fit(lr_finder=True), seeded_fit(lr_finder=True)  # warm-up: imports, first traces
     fits = alternate(
         {"skclr": skclr_fit, "keras": lambda: keras_fit(X, y), "skclr + range test": lambda: skclr_fit(lr_finder=True),
-         "skclr 20": lambda: skclr_fit(epochs=20), "skclr 20 + range test": lambda: skclr_fit(epochs=20, lr_finder=True)},
+         "skclr 20": lambda: skclr_fit(epochs=20), "skclr 20 + range test": lambda: skclr_fit(epochs=20, lr_finder=True),
+         "seeded": seeded_fit, "seeded + range test": lambda: seeded_fit(lr_finder=True)},
         rounds,
     )  # fmt: skip
     grids = alternate({"skclr": skclr_grid, "keras": keras_grid}, 1)
@@ -118,6 +125,8 @@ def run(quick: bool = False, baseline: str | None = None) -> list[dict]:
     return [
         ratio_row("CLRClassifier(one_cycle).fit vs Keras Model.fit", per_fit, fits, "skclr", "keras", "<= 0.6"),
         ratio_row("lr_finder=True vs the same fit without it", per_fit, fits, "skclr + range test", "skclr", "<= 1.15"),
+        ratio_row("lr_finder=True vs the same fit without it, a new random_state each fit", per_fit, fits,
+                  "seeded + range test", "seeded", "<= 1.15"),
         ratio_row("lr_finder=True vs the same fit without it, 20 epochs", per_fit.replace(f"{epochs} epochs", "20 epochs"),
                   fits, "skclr 20 + range test", "skclr 20", "<= 1.15"),
         ratio_row(f"GridSearchCV {len(GRID)} schedules x {folds} folds vs the plain-Keras loop", setting, grids,

@@ -6,13 +6,16 @@ start-up log before TensorFlow is imported.
 
 import importlib
 
-__all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError", "LRFinder", "reference_dnn", "__version__"]
+__all__ = [
+    "CLRClassifier", "CLRRegressor", "DivergenceError", "FailedTrainingWarning", "LRFinder", "reference_dnn", "__version__"
+]
 __version__ = "0.1.0"
 
 _HOMES = {
     "CLRClassifier": "skclr.estimator",
     "CLRRegressor": "skclr.estimator",
-    "DivergenceError": "skclr.estimator",
+    "DivergenceError": "skclr._monitor",
+    "FailedTrainingWarning": "skclr._monitor",
     "LRFinder": "skclr.finder",
     "reference_dnn": "skclr.models",
 }

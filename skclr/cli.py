@@ -101,7 +101,7 @@ def cmd_compare(args) -> int:
           f"{args.epochs} epochs each", file=sys.stderr)  # fmt: skip
     result = compare(
         X, y, configs, epochs=args.epochs, batch_size=args.batch_size, folds=folds,
-        repeats=args.repeats, random_state=args.seed, progress=_progress(args.quiet), task=task,
+        repeats=args.repeats, random_state=args.seed, progress=_progress(args.quiet), task=task, jobs=args.jobs,
     )  # fmt: skip
     summary = result.summary()
     print()
@@ -221,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--repeats", type=_positive_int, default=1)
     compare.add_argument("--lr-finder", action="store_true", help="run the range test in every configuration")
     compare.add_argument("--quiet", action="store_true", help="no progress lines")
+    compare.add_argument("--jobs", type=_jobs, default=-1,
+                         help="folds trained at once, each in a worker process (default -1: one per core); "
+                              "the results are the same for any value")  # fmt: skip
     compare.set_defaults(func=cmd_compare)
 
     find = commands.add_parser("find-lr", help="learning-rate range test on the reference DNN")
@@ -236,6 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--epochs", type=_positive_int, default=40)
     draw.set_defaults(func=cmd_schedules)
     return parser
+
+
+def _jobs(text: str) -> int:
+    value = int(text)
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer or -1 (one per core), got {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -233,6 +234,7 @@ def compare(
     estimator_params: dict | None = None,
     progress: Callable[[str], None] | None = None,
     task: str | None = None,
+    jobs: int = 1,
 ) -> Comparison:
     """Cross-validate every configuration on the same folds.
 
@@ -257,6 +259,9 @@ def compare(
     task : {"classification", "regression"}, optional
         Default: regression for a continuous ``y``. Regression reports R² and RMSE in the
         target's units; ``CLRRegressor`` standardizes the target of each training fold itself.
+    jobs : int, default=1
+        Folds run at once, each in a worker process (joblib; -1: one per core). Every fit is
+        seeded by ``random_state`` and its fold, so the results do not depend on ``jobs``.
 
     Returns
     -------
@@ -277,45 +282,77 @@ def compare(
         y = np.asarray(y, dtype="float64")
     splitter = kind.splitter(n_splits=folds, n_repeats=repeats, random_state=random_state)
     result = Comparison(configs=configs, task=task)
-    total = folds * repeats * len(configs)
-    done = 0
-    main, other = kind.scores
-    for split, (train, test) in enumerate(splitter.split(X, y)):
-        preprocessor = clone(make_preprocessor()).fit(X.iloc[train])
-        X_train = preprocessor.transform(X.iloc[train]).astype("float32")
-        X_test = preprocessor.transform(X.iloc[test]).astype("float32")
-        y_train, y_test = y[train], y[test]
-        for name, (_, params) in configs.items():
-            estimator = make_estimator(params, **{**settings, "random_state": random_state + split})
-            start = time.perf_counter()
-            row = {"config": name, "split": split}
-            try:
-                validation = (X_test, y_test)
-                row["warning"] = _fit_noting_failure(estimator, X_train, y_train, validation_data=validation)
-                row.update(_scores(estimator, X_test, y_test, task), diverged=False)
-            except DivergenceError as error:
-                row.update({main: np.nan, other: np.nan}, diverged=True, error=str(error))
-            row["fit_seconds"] = time.perf_counter() - start
-            result.folds.append(row)
-            history = getattr(estimator, "history_", {})
-            for key in ("val_accuracy", "val_loss", "lr"):
-                values = list(history.get(key, []))
-                values += [np.nan] * (epochs - len(values))  # a diverged run stops early
-                result.curves.setdefault(name, {}).setdefault(key, []).append(values)
-            finder = getattr(estimator, "lr_finder_", None)
-            if finder is not None:  # the rates this fold's range test set, and how far its sweeps agreed
-                used = {rate: getattr(estimator, f"{rate}_") for rate in ("max_lr", "base_lr", "learning_rate")
-                        if hasattr(estimator, f"{rate}_")}  # fmt: skip
-                row.update(used, finder_spread=finder.spread_)
-                result.finders.setdefault(name, finder)
-            done += 1
-            if progress is not None:
-                outcome = "diverged" if row["diverged"] else f"{main} {row[main]:.3f}"
-                outcome += "  (training failed: see the fold's warning)" if row.get("warning") else ""
-                bounds = "  range test:" + "".join(f" {rate} {value:.2g}" for rate, value in used.items()) if finder is not None else ""
-                progress(f"[{done:>{len(str(total))}}/{total}] fold {split + 1}/{folds * repeats} "
-                         f"{name:<18} {outcome}  {row['fit_seconds']:.1f} s{bounds}")  # fmt: skip
+    total, done = folds * repeats * len(configs), 0
+    main = kind.scores[0]
+
+    def record(fit: dict) -> None:
+        """Add one fit to the result (in the order of the sequential run) and report it."""
+        nonlocal done
+        row, finder = fit["row"], fit["finder"]
+        result.folds.append(row)
+        for key, values in fit["curves"].items():
+            result.curves.setdefault(row["config"], {}).setdefault(key, []).append(values)
+        if finder is not None:
+            result.finders.setdefault(row["config"], finder)
+        done += 1
+        if progress is not None:
+            outcome = "diverged" if row["diverged"] else f"{main} {row[main]:.3f}"
+            outcome += "  (training failed: see the fold's warning)" if row.get("warning") else ""
+            used = [f" {rate} {row[rate]:.2g}" for rate in _RATES if finder is not None and rate in row]
+            bounds = "  range test:" + "".join(used) if used else ""
+            progress(f"[{done:>{len(str(total))}}/{total}] fold {row['split'] + 1}/{folds * repeats} "
+                     f"{row['config']:<18} {outcome}  {row['fit_seconds']:.1f} s{bounds}")  # fmt: skip
+
+    splits = list(enumerate(splitter.split(X, y)))
+    if jobs == 1 or len(splits) == 1:  # in this process, reporting each fit as it ends
+        for split, (train, test) in splits:
+            _fold(X, y, train, test, split, configs, settings, on_fit=record)
+        return result
+    # Each fold in a worker process: the same seeds (random_state + split), so the same results.
+    run = joblib.delayed(_fold)
+    for fold in joblib.Parallel(n_jobs=jobs, return_as="generator")(
+        run(X, y, train, test, split, configs, settings) for split, (train, test) in splits
+    ):
+        for fit in fold:
+            record(fit)
     return result
+
+
+_RATES = ("max_lr", "base_lr", "learning_rate")
+
+
+def _fold(X, y, train, test, split: int, configs: dict, settings: dict, on_fit=None) -> list[dict]:
+    """Every configuration on one fold, preprocessing fitted on its training part: per fit, the
+    fold's row (scores, seconds, the rates a range test set), per-epoch curves and the range test."""
+    task, epochs = settings["task"], settings["epochs"]
+    main, other = TASKS[task].scores
+    preprocessor = clone(make_preprocessor()).fit(X.iloc[train])
+    X_train = preprocessor.transform(X.iloc[train]).astype("float32")
+    X_test = preprocessor.transform(X.iloc[test]).astype("float32")
+    y_train, y_test = y[train], y[test]
+    fits = []
+    for name, (_, params) in configs.items():
+        estimator = make_estimator(params, **{**settings, "random_state": settings["random_state"] + split})
+        start = time.perf_counter()
+        row = {"config": name, "split": split}
+        try:
+            row["warning"] = _fit_noting_failure(estimator, X_train, y_train, validation_data=(X_test, y_test))
+            row.update(_scores(estimator, X_test, y_test, task), diverged=False)
+        except DivergenceError as error:
+            row.update({main: np.nan, other: np.nan}, diverged=True, error=str(error))
+        row["fit_seconds"] = time.perf_counter() - start
+        history = getattr(estimator, "history_", {})
+        # a diverged run stops early
+        curves = {key: [*history.get(key, []), *[np.nan] * (epochs - len(history.get(key, [])))]
+                  for key in ("val_accuracy", "val_loss", "lr")}  # fmt: skip
+        finder = getattr(estimator, "lr_finder_", None)
+        if finder is not None:  # the rates this fold's range test set, and how far its sweeps agreed
+            row.update({rate: getattr(estimator, f"{rate}_") for rate in _RATES if hasattr(estimator, f"{rate}_")})
+            row["finder_spread"] = finder.spread_
+        fits.append({"row": row, "curves": curves, "finder": finder})
+        if on_fit is not None:
+            on_fit(fits[-1])
+    return fits
 
 
 def _fit_noting_failure(estimator, X, y, **fit_args) -> str | None:

@@ -34,6 +34,8 @@ def mixed_csv(tmp_path):
 
 
 def run(argv, capsys):
+    if argv[0] == "compare" and "--jobs" not in argv:
+        argv = [*argv, "--jobs", 1]  # worker processes would start TensorFlow again for each test
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
@@ -204,3 +206,11 @@ def test_the_task_is_detected_from_the_target():
     assert detect_task(np.array(["a", "b"] * 40)) == "classification"
     assert detect_task(np.arange(100).astype(float)) == "regression"  # integer-valued, but 100 of them
     assert detect_task(np.linspace(0.0, 1.0, 20)) == "regression"  # fractional values
+
+
+def test_compare_gives_the_same_results_with_worker_processes(tmp_path, capsys):
+    settings = ["compare", "--epochs", 1, "--folds", 2, "--schedules", "one_cycle", "--quiet"]
+    assert run([*settings, "--output", tmp_path / "one", "--jobs", 1], capsys)[0] == 0
+    assert run([*settings, "--output", tmp_path / "two", "--jobs", 2], capsys)[0] == 0
+    one, two = (pd.read_csv(tmp_path / name / "folds.csv") for name in ("one", "two"))
+    pd.testing.assert_frame_equal(one.drop(columns="fit_seconds"), two.drop(columns="fit_seconds"))
