@@ -16,12 +16,13 @@ from skclr import CLRClassifier
 
 def main(quick: bool = False) -> GridSearchCV:
     X, y = load_breast_cancer(return_X_y=True)
-    pipe = Pipeline([("scale", StandardScaler()), ("clf", CLRClassifier(epochs=2 if quick else 15, random_state=0))])
+    network = dict(hidden_layer_sizes=(16,), epochs=2) if quick else dict(epochs=15)  # quick: a smoke test
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", CLRClassifier(**network, random_state=0))])
     grid = [
         {"clf__schedule": ["constant", "cosine", "one_cycle"]},
         {"clf__schedule": ["triangular", "exp_range"], "clf__max_lr": [1e-3, 1e-2], "clf__base_lr": [1e-4]},
     ]
-    search = GridSearchCV(pipe, grid, cv=3, scoring="neg_log_loss", n_jobs=1).fit(X, y)
+    search = GridSearchCV(pipe, grid, cv=2 if quick else 3, scoring="neg_log_loss", n_jobs=1).fit(X, y)
     results = pd.DataFrame(search.cv_results_)
     table = pd.DataFrame({
         "schedule": results["param_clf__schedule"],
