@@ -54,5 +54,18 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def code_version() -> str:
+    """A digest of the installed skclr's source: a cache of finished fits is valid for this code only."""
+    import hashlib
+    from pathlib import Path
+
+    import skclr
+
+    digest = hashlib.sha1()
+    for path in sorted(Path(skclr.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

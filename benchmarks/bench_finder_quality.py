@@ -30,7 +30,7 @@ import time
 import warnings
 from pathlib import Path
 
-from _common import markdown_table
+from _common import code_version, markdown_table
 
 import numpy as np
 import pandas as pd
@@ -98,6 +98,7 @@ def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, 
             cache: Path | None, label: str) -> list[dict]:
     """One entry per (set, fold, row): scores, bounds, seconds; read from ``cache`` where already there."""
     settings = "full" if epochs is None and max_rows is None else f"{max_rows} rows, {epochs} epochs"
+    settings += f", skclr {code_version()}"  # fits of other code are not reused
     done = {}
     if cache is not None and cache.exists():
         for line in cache.read_text().splitlines():

@@ -34,7 +34,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import markdown_table
+from _common import code_version, markdown_table
 from _data import REGRESSION, load
 
 import numpy as np
@@ -117,6 +117,7 @@ def fit_all(sets: list[str], rows: list[str], folds: int, epochs: int | None, ta
             cache: Path | None) -> list[dict]:
     """One entry per (set, row, fold), read from ``cache`` where it is already there."""
     settings = ("scaled target" if target_scaled else "raw target") + ("" if epochs is None else f", {epochs} epochs")
+    settings += f", skclr {code_version()}"  # fits of other code are not reused
     done = {}
     if cache is not None and cache.exists():
         for line in cache.read_text().splitlines():

@@ -61,7 +61,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import markdown_table
+from _common import code_version, markdown_table
 from _data import CLASSIFICATION
 from _data import load as load_real
 
@@ -191,6 +191,7 @@ def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, 
             plain: bool, cache: Path | None) -> list[dict]:
     """One entry per (set, row, fold), read from ``cache`` where it is already there."""
     settings = "full" if epochs is None and max_rows is None else f"{max_rows} rows, {epochs} epochs"
+    settings += f", skclr {code_version()}"  # fits of other code are not reused
     done = {}
     if cache is not None and cache.exists():
         for line in cache.read_text().splitlines():

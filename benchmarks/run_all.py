@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import shlex
 import subprocess
 import sys
@@ -80,9 +81,12 @@ def header(quick: bool) -> str:
     )
 
 
-def section(title: str, script: str, options: dict, quick: bool) -> str:
+def section(title: str, script: str, options: dict, quick: bool, cache_dir: Path | None = None) -> str:
     start = time.perf_counter()
     module = importlib.import_module(script)
+    if cache_dir is not None and "cache" in inspect.signature(module.run).parameters:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        options = {**options, "cache": cache_dir / f"{script}{'-scaled' if options.get('target_scaled') else ''}.jsonl"}
     rows = module.run(quick=quick, **options)
     parts = [f"## {title}", f"`benchmarks/{script}.py`: {module.__doc__.strip().splitlines()[0]}", markdown_table(rows)]
     if hasattr(module, "verdicts"):
@@ -98,6 +102,8 @@ def main() -> int:
                         help="run these scripts only")  # fmt: skip
     parser.add_argument("--output", type=Path, help="default: BENCHMARKS.md, or skclr-output/BENCHMARKS-quick.md")
     parser.add_argument("--baseline", help="checkout of an earlier skclr for bench_speed.py's version row")
+    parser.add_argument("--cache-dir", type=Path, help="keep the finished fits of the long quality benchmarks here "
+                        "(per script, valid for the same skclr code only), so an interrupted run resumes")  # fmt: skip
     args = parser.parse_args()
     output = args.output or (Path("skclr-output/BENCHMARKS-quick.md") if args.quick else ROOT / "BENCHMARKS.md")
     sections = [header(args.quick)]
@@ -107,7 +113,7 @@ def main() -> int:
             continue
         if script == "bench_speed" and args.baseline:
             options = {**options, "baseline": args.baseline}
-        sections.append(section(title, script, options, args.quick))
+        sections.append(section(title, script, options, args.quick, args.cache_dir))
         print(sections[-1], flush=True)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n\n".join(sections) + "\n")
