@@ -44,8 +44,10 @@ from skclr._scikeras import (
     ScikerasClassifier,
     ScikerasRegressor,
     builder_only_params,
+    first_rows,
     has_param,
     history_key,
+    num_rows,
     takes_keyword,
 )
 from skclr._tf_state import fit_session
@@ -639,7 +641,7 @@ class _CLRWrapper:
         if earlier is None or earlier.get_params() != finder.get_params():
             with self._seeded():
                 finder.find(
-                    self.model_, X[: plan.n_train], y[: plan.n_train], batch_size=plan.batch_size,
+                    self.model_, first_rows(X, plan.n_train), y[: plan.n_train], batch_size=plan.batch_size,
                     sample_weight=None if sample_weight is None else sample_weight[: plan.n_train],
                 )  # fmt: skip
             self.lr_finder_ = earlier = finder
@@ -650,15 +652,15 @@ class _CLRWrapper:
         """The one call to ``keras.Model.fit``: arguments, plan, schedule, monitoring, history."""
         for key in ("batch_size", "validation_batch_size"):
             if fit_args.get(key) == -1:
-                fit_args[key] = len(X)
+                fit_args[key] = num_rows(X)
         callbacks = [*self._fit_callbacks, *(fit_args.pop("callbacks", None) or [])]
         fit_args["sample_weight"] = sample_weight
-        plan = TrainingPlan.from_fit_args(len(X), fit_args)
+        plan = TrainingPlan.from_fit_args(num_rows(X), fit_args)
         self._prepare_optimizer(plan, X, y, sample_weight)
         if getattr(self, "_only_range_test", False):
             return
         model = self.model_
-        monitor = EpochMonitor(start_loss(model, X[: plan.n_train], y[: plan.n_train], sample_weight))
+        monitor = EpochMonitor(start_loss(model, first_rows(X, plan.n_train), y[: plan.n_train], sample_weight))
         self._run_epochs_in_one_call(plan, callbacks)
         with self._seeded(), self._momentum_cycled():
             history = model.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, monitor]).history
