@@ -36,8 +36,10 @@ __all__ = [
     "ScikerasClassifier",
     "ScikerasRegressor",
     "builder_only_params",
+    "first_rows",
     "has_param",
     "history_key",
+    "num_rows",
     "takes_keyword",
 ]
 
@@ -124,7 +126,7 @@ class ScikerasClassifier(_Hooks, KerasClassifier):
 
     def predict_proba(self, X, **kwargs) -> np.ndarray:
         proba = super().predict_proba(X, **kwargs)
-        return proba.reshape(1, -1) if proba.ndim == 1 and _num_rows(X) == 1 else proba  # scikeras squeezes one row
+        return proba.reshape(1, -1) if proba.ndim == 1 and num_rows(X) == 1 else proba  # scikeras squeezes one row
 
 
 class ScikerasRegressor(_Hooks, KerasRegressor):
@@ -158,8 +160,14 @@ def _check_loss(loss) -> None:
         )
 
 
-def _num_rows(X) -> int:
+def num_rows(X) -> int:
+    """Samples in ``X``: an array, or the list or dict of arrays of a multi-input model."""
     return len(keras.tree.flatten(X)[0]) if isinstance(X, (dict, list, tuple)) else len(X)
+
+
+def first_rows(X, stop: int):
+    """The first ``stop`` samples of an array, or of each array of a multi-input model's list or dict."""
+    return keras.tree.map_structure(lambda array: array[:stop], X) if isinstance(X, (dict, list, tuple)) else X[:stop]
 
 
 def takes_keyword(builder, name: str) -> bool:

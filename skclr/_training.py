@@ -23,7 +23,7 @@ from sklearn.base import clone
 from skclr import _optimizer
 from skclr._monitor import START_ROWS, EpochMonitor, inference_loss, start_loss
 from skclr._plan import SchedulePlan, TrainingPlan
-from skclr._scikeras import history_key
+from skclr._scikeras import first_rows, history_key, num_rows
 from skclr.finder import LRFinder
 
 __all__ = ["Training"]
@@ -90,7 +90,7 @@ class Training:
         if earlier is None or earlier.get_params() != finder.get_params():
             with self._seeded():
                 finder.find(
-                    self.model_, X[: plan.n_train], y[: plan.n_train], batch_size=plan.batch_size,
+                    self.model_, first_rows(X, plan.n_train), y[: plan.n_train], batch_size=plan.batch_size,
                     sample_weight=None if sample_weight is None else sample_weight[: plan.n_train],
                 )  # fmt: skip
             self.lr_finder_ = earlier = finder
@@ -102,15 +102,15 @@ class Training:
         """The one call to ``keras.Model.fit``: arguments, plan, schedule, monitoring, history."""
         for key in ("batch_size", "validation_batch_size"):
             if fit_args.get(key) == -1:
-                fit_args[key] = len(X)
+                fit_args[key] = num_rows(X)
         callbacks = [*self._fit_callbacks, *(fit_args.pop("callbacks", None) or [])]
         fit_args["sample_weight"] = sample_weight
-        plan = TrainingPlan.from_fit_args(len(X), fit_args)
+        plan = TrainingPlan.from_fit_args(num_rows(X), fit_args)
         self._prepare_optimizer(plan, X, y, sample_weight)
         if getattr(self, "_only_range_test", False):
             return
         model = self.model_
-        rows = (X[: plan.n_train], y[: plan.n_train], sample_weight)  # what Keras trains on
+        rows = (first_rows(X, plan.n_train), y[: plan.n_train], sample_weight)  # what Keras trains on
         monitor = EpochMonitor(start_loss(model, *rows))
         self._run_epochs_in_one_call(plan, callbacks)
         with self._seeded(), self._momentum_cycled():

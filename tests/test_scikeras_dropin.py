@@ -8,6 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
+from sklearn.preprocessing import FunctionTransformer
 
 from skclr import CLRClassifier, CLRRegressor, LRFinder
 
@@ -225,3 +226,31 @@ def test_a_builder_parameter_named_like_a_schedule_setting_is_refused_unless_rou
     assert seen == {"gamma": 3.0}
     CLRClassifier(model=focal, epochs=1).fit(X, y)  # nothing set: the builder's own default
     assert seen == {"gamma": 2.0}
+
+
+class TwoInputClassifier(CLRClassifier):
+    """scikeras's multi-input route: a feature encoder splits X into the model's inputs."""
+
+    @property
+    def feature_encoder(self):
+        return FunctionTransformer(lambda X: [X[:, :2], X[:, 2:]])
+
+
+def two_inputs(meta, compile_kwargs):
+    first, second = keras.Input((2,)), keras.Input((meta["n_features_in_"] - 2,))
+    joined = keras.layers.Concatenate()([first, second])
+    model = keras.Model([first, second], keras.layers.Dense(meta["n_classes_"], activation="softmax")(joined))
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=compile_kwargs["optimizer"])
+    return model
+
+
+def test_a_multi_input_model_trains_with_the_range_test_and_a_held_out_split(binary):
+    X, y = binary
+    clf = TwoInputClassifier(
+        model=two_inputs, schedule="one_cycle", lr_finder=LRFinder(num_iter=20, n_sweeps=1), validation_split=0.25,
+        epochs=2, batch_size=16,
+    )  # fmt: skip
+    clf.fit(X, y)
+    assert len(clf.history_["val_loss"]) == 2
+    assert clf.max_lr_ == clf.lr_finder_.clr_bounds()[1]
+    assert clf.predict_proba(X).shape == (len(X), 2)
