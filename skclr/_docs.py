@@ -123,7 +123,9 @@ ATTRIBUTES = """    model_ : keras.Model
     history_ : dict of list
         Per-epoch ``loss``, metrics, and ``lr`` (rate of each epoch's last step).
     schedule_ : LearningRateSchedule or float
-        The schedule the optimizer ran in the last ``fit``.
+        The schedule the optimizer ran in the last ``fit``: a float for ``constant`` (a
+        constant ``ExponentialDecay`` when it follows another schedule in a warm start, since
+        the optimizer's rate variable went with the first schedule).
     learning_rate_, base_lr_, max_lr_ : float
         The rates that schedule was built from, only those it uses: ``learning_rate_`` for
         the decaying schedules and ``constant``, ``base_lr_`` and ``max_lr_`` for the

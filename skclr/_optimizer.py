@@ -17,8 +17,10 @@ from keras.optimizers.schedules import LearningRateSchedule
 
 __all__ = [
     "attach_rate",
+    "check_momentum_can_cycle",
     "current_rate",
     "cycled_momentum",
+    "cycled_momentum_value",
     "inner",
     "momentum_name",
     "rate_at",

@@ -91,9 +91,9 @@ class SchedulePlan:
         if not isinstance(schedule, str):
             return cls(schedule, {}, None)
         built = make_schedule(schedule, steps_per_epoch=steps_per_epoch, epochs=epochs, **vars(settings))
-        if momentum and hasattr(built, "momentum"):
-            built = type(built).from_config({**built.get_config(), **momentum})
         traits = SCHEDULE_TRAITS[schedule]
+        if momentum and traits.momentum:
+            built = type(built).from_config({**built.get_config(), **momentum})
         if traits.ends and start:
             built = Restarted(built, start)
         base_lr, max_lr = settings.bounds()

@@ -75,18 +75,18 @@ def limit_threads(n_threads: int | None) -> None:
 @contextlib.contextmanager
 def seeded_section(seed: int | None = None):
     """Run a seeded section of a fit alone in the process, with Python's, NumPy's and TensorFlow's
-    global seeds set to ``seed`` (when given) and put back afterwards.
+    global seeds set to ``seed`` and put back afterwards; with ``seed=None``, just run it.
 
     ``tf.random.set_seed`` would also clear TensorFlow's kernel cache (to restart stateful random
-    kernels, which Keras 3's layers do not use: their random ops are stateless, driven by seed
-    variables), and with it the compiled form of every traced function that outlives a fit, such
+    kernels, which Keras 3's own layers do not use: their random ops are stateless, driven by seed
+    variables; a custom layer with stateful TensorFlow random ops keeps its stream), and with it the compiled form of every traced function that outlives a fit, such
     as the range test's shared sweep: each seeded fit would compile it again. The global seed is
     set here the way ``set_seed`` sets it, without the clearing.
     """
+    if seed is None:  # an unseeded section touches no seed: nothing to wait for
+        yield
+        return
     with _seed_lock:
-        if seed is None:
-            yield
-            return
         import random
 
         import numpy as np

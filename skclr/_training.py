@@ -13,7 +13,6 @@ monitoring of the run, and the history.
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections import defaultdict
 
 import keras
@@ -37,14 +36,12 @@ class Training:
         self._fresh_model = True  # a builder's model may be compiled only later, by scikeras's _fit
         return X, y
 
-
-    def _prepare_optimizer(self, plan: TrainingPlan, X, y, sample_weight) -> None:
+    def _prepare_optimizer(self, plan: TrainingPlan, X, y, sample_weight, fresh: bool) -> None:
         """Give the optimizer this call's settings: at every ``fit`` and a first ``partial_fit``,
         the current parameters' clipping and schedule (after the range test, if asked); later
-        ``partial_fit`` calls go on with the running schedule."""
+        ``partial_fit`` calls go on with the running schedule. ``fresh``: the model was just built."""
         model = self.model_
         optimizer = model.optimizer
-        fresh, self._fresh_model = self._fresh_model, False
         if fresh:
             self._own_clipvalue = _optimizer.inner(optimizer).clipvalue  # what clipvalue=None leaves in place
             if not optimizer.built:  # built inside the first trace, it would cost a second trace
@@ -55,18 +52,16 @@ class Training:
         if self._call == "partial_fit" and not fresh:
             if self._schedule_plan.end is not None and iteration + plan.steps_per_epoch > self._schedule_plan.end:
                 final = _optimizer.rate_at(self.schedule_, self._schedule_plan.end - 1)
-                warnings.warn(
+                self._call_warnings.append(RuntimeWarning(
                     f"partial_fit runs past the end of the {self.schedule!r} schedule planned for "
                     f"epochs={self._configured_epochs()} calls; it trains at the final rate {final:.3g}. "
-                    "Raise epochs, or use a cyclical schedule.",
-                    RuntimeWarning,
-                    stacklevel=6,  # the caller of partial_fit
-                )
+                    "Raise epochs, or use a cyclical schedule."
+                ))  # fmt: skip
             return
         _optimizer.set_clipvalue(optimizer, self._own_clipvalue if self.clipvalue is None else self.clipvalue)
         epochs = plan.epochs if self._call == "fit" else self._configured_epochs()
         schedule_plan = SchedulePlan.build(
-            self.schedule, self._settings(**self._range_test_rates(plan, X, y, sample_weight)),
+            self.schedule, self._settings(**self._range_test_rates(plan, X, y, sample_weight, fresh)),
             steps_per_epoch=plan.steps_per_epoch, epochs=epochs, start=iteration, momentum=self._momentum_bounds(),
         )  # fmt: skip
         self.schedule_ = _optimizer.attach_rate(optimizer, schedule_plan.schedule, replaces_ours=not fresh)
@@ -77,16 +72,16 @@ class Training:
             if name in schedule_plan.rates:
                 setattr(self, f"{name}_", schedule_plan.rates[name])
 
-
-    def _range_test_rates(self, plan: TrainingPlan, X, y, sample_weight) -> dict:
-        """The rates the range test sets (run now, or kept from an earlier fit of this model); {} without one."""
+    def _range_test_rates(self, plan: TrainingPlan, X, y, sample_weight, fresh: bool) -> dict:
+        """The rates the range test sets: run now on a new model, kept by a warm-started fit of the
+        same model unless the finder's settings changed; {} without one."""
         if not self.lr_finder:
             vars(self).pop("lr_finder_", None)
             return {}
         finder = clone(self.lr_finder) if isinstance(self.lr_finder, LRFinder) else LRFinder()
         if finder.random_state is None and self._random_state is not None:
             finder.set_params(random_state=self._random_state)
-        earlier = getattr(self, "lr_finder_", None)
+        earlier = None if fresh else getattr(self, "lr_finder_", None)
         if earlier is None or earlier.get_params() != finder.get_params():
             with self._seeded():
                 finder.find(
@@ -97,7 +92,6 @@ class Training:
         base_lr, max_lr = earlier.clr_bounds()
         return dict(learning_rate=earlier.suggestion_, base_lr=base_lr, max_lr=max_lr)
 
-
     def _train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
         """The one call to ``keras.Model.fit``: arguments, plan, schedule, monitoring, history."""
         for key in ("batch_size", "validation_batch_size"):
@@ -106,12 +100,15 @@ class Training:
         callbacks = [*self._fit_callbacks, *(fit_args.pop("callbacks", None) or [])]
         fit_args["sample_weight"] = sample_weight
         plan = TrainingPlan.from_fit_args(num_rows(X), fit_args)
-        self._prepare_optimizer(plan, X, y, sample_weight)
+        fresh, self._fresh_model = self._fresh_model, False
+        self._prepare_optimizer(plan, X, y, sample_weight, fresh)
         if getattr(self, "_only_range_test", False):
             return
         model = self.model_
         rows = (first_rows(X, plan.n_train), y[: plan.n_train], sample_weight)  # what Keras trains on
-        monitor = EpochMonitor(start_loss(model, *rows))
+        if fresh:  # a warm start compares with where the model started, not with its trained loss
+            self._untrained_loss = start_loss(model, *rows)
+        monitor = EpochMonitor(getattr(self, "_untrained_loss", None))
         self._run_epochs_in_one_call(plan, callbacks)
         with self._seeded(), self._momentum_cycled():
             history = model.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, monitor]).history
@@ -127,12 +124,10 @@ class Training:
             constant_loss = None if constant is None else inference_loss(model, *rows, y_pred=constant)
             self._failure = monitor.failure(inference_loss(model, *rows), constant_loss, self._constant_name)
 
-
     def _constant_prediction(self, y, sample_weight) -> np.ndarray | None:
         """The best constant prediction of ``y`` (in the model's units) under the task's default loss;
         None under another loss."""
         raise NotImplementedError
-
 
     def _run_epochs_in_one_call(self, plan: TrainingPlan, callbacks: list) -> None:
         """Let Keras run each epoch's steps in one graph call, unless a callback wants every batch.

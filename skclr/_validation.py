@@ -58,6 +58,11 @@ class Validation:
             )
         if (self.base_momentum is not None or self.max_momentum is not None) and not self.cycle_momentum:
             raise ValueError("base_momentum and max_momentum bound the cycled momentum: set cycle_momentum=True.")
+        if (self.base_momentum is not None or self.max_momentum is not None) and not isinstance(self.schedule, str):
+            raise ValueError(
+                "base_momentum and max_momentum set the momentum of a named schedule; a schedule instance "
+                "cycles the momentum of its own momentum(step): set its bounds when you build it."
+            )
         bounds = self._momentum_bounds()
         if bounds and bounds.get("base_momentum", 0.0) > bounds.get("max_momentum", 1.0):
             raise ValueError(f"base_momentum must be <= max_momentum. Received: {bounds}")

@@ -210,9 +210,12 @@ class _CLRWrapper(Validation, NetworkChoice, Training):
             X, y, sample_weight, fit_kwargs, self._configured_epochs(), new_model
         )
         self._check_target(y, whole_training_set=False)
-        self._call = "partial_fit"
+        self._call, self._call_warnings = "partial_fit", []
         with fit_session(seeded=self.random_state is not None, new_model=new_model, n_threads=self.n_threads):
-            return super().partial_fit(X, y, sample_weight=sample_weight, **extra, **kwargs)
+            super().partial_fit(X, y, sample_weight=sample_weight, **extra, **kwargs)
+        for warning in self._call_warnings:  # said here, so that it points at the caller of partial_fit
+            warnings.warn(warning, stacklevel=3)
+        return self
 
     def find_lr(self, X, y, sample_weight=None, **kwargs) -> LRFinder:
         """Run the range test exactly as ``fit`` would, on a fresh model, without training.
@@ -233,7 +236,7 @@ class _CLRWrapper(Validation, NetworkChoice, Training):
         """
         trial = clone(self).set_params(lr_finder=self.lr_finder or True, warm_start=False)
         if not isinstance(self.schedule, str):
-            trial.set_params(schedule="constant", cycle_momentum=False)
+            trial.set_params(schedule="constant", cycle_momentum=False, base_momentum=None, max_momentum=None)
         trial._only_range_test = True
         trial.fit(X, y, sample_weight=sample_weight, **kwargs)
         return trial.lr_finder_

@@ -70,6 +70,7 @@ def test_compare_detects_a_continuous_target_and_reports_r2_and_rmse(mixed_csv, 
     )  # fmt: skip
     assert code == 0, err
     assert "continuous target" in err and "r2" in out and "rmse" in out and "accuracy" not in out
+    assert "seed:" not in out  # the seed's figures are accuracies, not R²
     summary = pd.read_csv(tmp_path / "results.csv", index_col=0)
     assert list(summary.index) == ["adam", "cosine"]
     assert (summary["rmse_mean"] > 0).all() and (summary["r2_mean"] < 1).all()

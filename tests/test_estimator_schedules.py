@@ -142,8 +142,9 @@ def test_partial_fit_past_the_end_of_an_ending_schedule_warns(binary_data):
     clf = CLRClassifier(**TINY, schedule="cosine")
     for _ in range(2):
         clf.partial_fit(X, y, classes=np.unique(y))
-    with pytest.warns(RuntimeWarning, match="past the end of the 'cosine' schedule.*epochs=2"):
+    with pytest.warns(RuntimeWarning, match="past the end of the 'cosine' schedule.*epochs=2") as caught:
         clf.partial_fit(X, y)
+    assert caught[0].filename == __file__  # it points at the caller of partial_fit
 
 
 def test_partial_fit_keeps_cycling_without_a_warning(binary_data):
@@ -412,3 +413,30 @@ def test_callbacks_given_to_fit_run(binary_data):
     counter = CountBatches()
     clf = CLRClassifier(**TINY).fit(X, y, callbacks=[counter])
     assert counter.batches == 2 * SPE and clf.model_.steps_per_execution == 1
+
+
+def test_a_new_fit_of_the_same_estimator_runs_its_own_range_test(binary_data, monkeypatch):
+    X, y = binary_data
+    runs = []
+    find = LRFinder.find
+    monkeypatch.setattr(LRFinder, "find", lambda self, *a, **k: runs.append(1) or find(self, *a, **k))
+    clf = CLRClassifier(**TINY, schedule="triangular", lr_finder=LRFinder(num_iter=10, n_sweeps=1), random_state=0)
+    first = clf.fit(X, y).lr_finder_
+    clf.fit(X * 100, y)  # not a warm start: a new model, new data, a new range test
+    assert len(runs) == 2 and clf.lr_finder_ is not first
+
+
+def test_a_warm_start_of_a_well_trained_model_is_not_taken_for_divergence():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=120, n_features=6, n_informative=4, class_sep=3, random_state=1)
+    clf = CLRClassifier(**{**TINY, "epochs": 20}, learning_rate=1e-2, warm_start=True, random_state=0).fit(X, y)
+    trained = clf.history_["loss"][-1]
+    clf.set_params(epochs=2, learning_rate=0.3).fit(X, y)  # a livelier rate: the loss rises, far below the start
+    assert max(clf.history_["loss"]) > 4 * trained  # divergence is judged against the untrained model
+
+
+def test_momentum_bounds_are_refused_for_a_schedule_instance(binary_data):
+    X, y = binary_data
+    with pytest.raises(ValueError, match="set its bounds when you build it"):
+        CLRClassifier(**TINY, schedule=OneCycle(1e-2, 16), cycle_momentum=True, base_momentum=0.6).fit(X, y)
