@@ -47,7 +47,7 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skclr import CLRRegressor
+from skclr import CLRRegressor, DivergenceError
 from skclr.experiment import make_preprocessor
 
 REFERENCE = (64, 128, 256, 128, 128)
@@ -103,7 +103,11 @@ def fit_fold(model, X_train, y_train, X_test, y_test) -> dict:
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(X_train, y_train)
+        try:
+            model.fit(X_train, y_train)
+        except DivergenceError as error:  # a failed fold counts, as R² NaN: it is never dropped
+            return {"r2": float("nan"), "rmse": float("nan"), "seconds": time.perf_counter() - start,
+                    "max_lr": None, "warnings": [f"DivergenceError: {str(error)[:160]}"]}  # fmt: skip
     seconds = time.perf_counter() - start
     predicted = model.predict(X_test)
     fitted = model.regressor_ if isinstance(model, TransformedTargetRegressor) else model
@@ -117,7 +121,6 @@ def fit_all(sets: list[str], rows: list[str], folds: int, epochs: int | None, ta
             cache: Path | None) -> list[dict]:
     """One entry per (set, row, fold), read from ``cache`` where it is already there."""
     settings = ("scaled target" if target_scaled else "raw target") + ("" if epochs is None else f", {epochs} epochs")
-    settings += f", skclr {code_version()}"  # fits of other code are not reused
     done = {}
     if cache is not None and cache.exists():
         for line in cache.read_text().splitlines():
@@ -129,11 +132,11 @@ def fit_all(sets: list[str], rows: list[str], folds: int, epochs: int | None, ta
         print(f"# {text}", flush=True)
         for fold, (train, test) in enumerate(KFold(folds, shuffle=True, random_state=0).split(X)):
             for row in rows:
-                key = (name, row, folds, fold, settings)
+                key = (name, row, folds, fold, _settings(row, settings))
                 if key in done:
                     continue
                 model = make_model(row, seed=fold, epochs=epochs, target_scaled=target_scaled)
-                entry = {"set": name, "row": row, "folds": folds, "fold": fold, "settings": settings,
+                entry = {"set": name, "row": row, "folds": folds, "fold": fold, "settings": key[-1],
                          **fit_fold(model, X.iloc[train], y[train], X.iloc[test], y[test])}  # fmt: skip
                 done[key] = entry
                 lr = "" if entry["max_lr"] is None else f"  max_lr_ {entry['max_lr']:.2e}"
@@ -143,7 +146,12 @@ def fit_all(sets: list[str], rows: list[str], folds: int, epochs: int | None, ta
                 if cache is not None:
                     with cache.open("a") as file:
                         file.write(json.dumps(entry) + "\n")
-    return [done[name, row, folds, fold, settings] for name in sets for row in rows for fold in range(folds)]
+    return [done[name, row, folds, fold, _settings(row, settings)] for name in sets for row in rows for fold in range(folds)]
+
+
+def _settings(row: str, settings: str) -> str:
+    """A cached fit's settings; skclr's rows are valid for the same skclr code only."""
+    return f"{settings}, skclr {code_version()}" if row in NEURAL and row not in MLP_ROWS else settings
 
 
 def _units(value: float) -> str:
@@ -156,8 +164,9 @@ def summarize(entries: list[dict]) -> list[dict]:
     for (name, row), part in frame.groupby(["set", "row"], sort=False):
         lrs = part.max_lr.dropna()
         warned = part.warnings.map(lambda found: any(not w.startswith(QUIET) for w in found))
-        table.append({"set": name, "row": row, "model": ROWS[row][0], "settings": part.settings.iloc[0],
-                      "R² mean": part.r2.mean(), "R² std": part.r2.std(ddof=0), "worst fold": part.r2.min(),
+        table.append({"set": name, "row": row, "model": ROWS[row][0], "settings": part.settings.iloc[0].split(", skclr")[0],
+                      "R² mean": part.r2.mean(skipna=False), "R² std": part.r2.std(ddof=0, skipna=False),
+                      "worst fold": part.r2.min(skipna=False), "diverged": int(part.r2.isna().sum()),
                       "RMSE": _units(part.rmse.mean()), "fit s": part.seconds.mean(),
                       "range test max_lr_": " ".join(f"{v:.1e}" for v in lrs) if len(lrs) else "-",
                       "folds warned": f"{int(warned.sum())}/{len(part)}"})  # fmt: skip
@@ -184,7 +193,7 @@ def verdicts(table: list[dict]) -> list[dict]:
         mlp = [row for row in MLP_ROWS if row in part.index]
         best_mlp = part.loc[mlp, "R² mean"].max() if mlp else np.nan
         vs_mlp = mine["R² mean"] - best_mlp
-        failed = mine["worst fold"] < mine["R² mean"] / 2
+        failed = not mine["worst fold"] >= mine["R² mean"] / 2  # a diverged fold (NaN) fails too
         vs_hgb = mine["R² mean"] - part.loc["hgb", "R² mean"] if "hgb" in part.index else np.nan
         counts["sets"] += 1
         counts["ge"] += bool(vs_mlp >= 0)

@@ -89,7 +89,7 @@ class Training:
                     sample_weight=None if sample_weight is None else sample_weight[: plan.n_train],
                 )  # fmt: skip
             self.lr_finder_ = earlier = finder
-        base_lr, max_lr = earlier.clr_bounds()
+        base_lr, max_lr = earlier.clr_bounds(max_div=self._range_test_max_div)
         return dict(learning_rate=earlier.suggestion_, base_lr=base_lr, max_lr=max_lr)
 
     def _train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
