@@ -13,7 +13,8 @@ Three rules, all measured against the untrained model's loss (``start_loss``):
   rows, and not :data:`MEANINGFUL_FALL` below the untrained model's: it learned nothing. A model
   still worse than the constant but far better than it started is short of epochs, not failed.
 
-The untrained and the returned model's losses are computed in inference mode (no dropout) on the
+A warm-started fit is judged against the larger of the untrained model's loss and the loss it starts
+from (new data may start higher). The untrained and the returned model's losses are computed in inference mode (no dropout) on the
 first :data:`START_ROWS` training rows, in one eager forward pass each; the best epoch's loss is the
 epoch's mean training loss, which dropout and the moving weights only raise, so the collapse rule
 errs towards silence.
@@ -122,8 +123,8 @@ class EpochMonitor(keras.callbacks.Callback):
             return
         epoch, rate, loss = self.diverged_at
         if math.isfinite(loss):
-            what = (f"the training loss reached {loss:.3g}, more than {DIVERGE_FACTOR:g} times the untrained "
-                    f"model's {self.start_loss:.3g},")  # fmt: skip
+            what = (f"the training loss reached {loss:.3g}, more than {DIVERGE_FACTOR:g} times the loss "
+                    f"before training, {self.start_loss:.3g},")  # fmt: skip
         else:
             what = "the loss (or the weights) became non-finite"
         raise DivergenceError(

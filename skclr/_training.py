@@ -106,9 +106,14 @@ class Training:
             return
         model = self.model_
         rows = (first_rows(X, plan.n_train), y[: plan.n_train], sample_weight)  # what Keras trains on
-        if fresh:  # a warm start compares with where the model started, not with its trained loss
-            self._untrained_loss = start_loss(model, *rows)
-        monitor = EpochMonitor(getattr(self, "_untrained_loss", None))
+        # Divergence is judged against the untrained model's loss. A warm start begins from a trained
+        # model, whose loss may be far lower (judged against it, a sane fit would be flagged), or, on
+        # new data, higher: it is judged against the larger of the two.
+        start = start_loss(model, *rows)
+        if fresh:
+            self._untrained_loss = start
+        losses = [loss for loss in (start, getattr(self, "_untrained_loss", None)) if loss is not None]
+        monitor = EpochMonitor(max(losses, default=None))
         self._run_epochs_in_one_call(plan, callbacks)
         with self._seeded(), self._momentum_cycled():
             history = model.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, monitor]).history
