@@ -234,7 +234,7 @@ def parameters(draw):
     return params, corrupted
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drawn=parameters())
 def test_any_parameters_fit_or_fail_clearly_before_training(drawn):
     params, corrupted = drawn
