@@ -83,11 +83,13 @@ def fit_fold(X_train, y_train, X_test, y_test, row: str, seed: int, epochs: int 
         estimator.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     proba = estimator.predict_proba(X_test)
+    finder = getattr(estimator, "lr_finder_", None)
+    # one-cycle trains without base_lr (it starts at max_lr / 25): the range test's own lower bound is reported
+    base_lr = finder.clr_bounds()[0] if finder is not None else getattr(estimator, "base_lr_", None)
     record = {"accuracy": accuracy_score(y_test, proba.argmax(axis=1)),
               "log_loss": log_loss(y_test, proba, labels=np.arange(proba.shape[1])),
-              "max_lr": estimator.max_lr_, "base_lr": estimator.base_lr_, "seconds": seconds,
+              "max_lr": estimator.max_lr_, "base_lr": base_lr, "seconds": seconds,
               "warnings": sorted({str(w.message)[:120] for w in caught})}  # fmt: skip
-    finder = getattr(estimator, "lr_finder_", None)
     if finder is not None:  # the curve, to study rules without refitting
         record["curve"] = {"lrs": finder.lrs_.tolist(), "losses": finder.losses_.tolist(),
                            "diverged": bool(finder.diverged_)}  # fmt: skip
