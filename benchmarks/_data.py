@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 
 
 class Source(NamedTuple):
@@ -65,3 +67,24 @@ def load(name: str) -> tuple[pd.DataFrame, pd.Series, str]:
     dropped = f", {unlabeled} rows without a target dropped" if unlabeled else ""
     text = f"{name} ({source.package}, {len(frame)} x {frame.shape[1]}, {kind}{dropped})"
     return frame, y, text
+
+
+#: scikit-learn's bundled classification sets, next to the real ones.
+SKLEARN_CLASSIFICATION = {"digits": load_digits, "breast_cancer": load_breast_cancer, "wine": load_wine}
+
+
+def load_labels(name: str, max_rows: int | None = None) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """A classification set (real, or scikit-learn's): features, labels coded 0..K-1, description.
+
+    ``max_rows`` draws that many rows (seeded) from a larger set, for smoke runs.
+    """
+    if name in SKLEARN_CLASSIFICATION:
+        bunch = SKLEARN_CLASSIFICATION[name](as_frame=True)
+        X, y, text = bunch.data, bunch.target, f"{name} (sklearn, {len(bunch.data)} x {bunch.data.shape[1]})"
+    else:
+        X, y, text = load(name)
+    y = np.unique(np.asarray(y), return_inverse=True)[1]
+    if max_rows and len(X) > max_rows:
+        keep = np.random.default_rng(0).choice(len(X), max_rows, replace=False)
+        X, y, text = X.iloc[keep], y[keep], f"{text}, {max_rows} rows drawn"
+    return X.reset_index(drop=True), y, text

@@ -35,18 +35,15 @@ from _common import code_version, markdown_table
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
 
-from _data import CLASSIFICATION
-from _data import load as load_real
+from _data import CLASSIFICATION, SKLEARN_CLASSIFICATION, load_labels
 
 from skclr import CLRClassifier
 from skclr.experiment import make_preprocessor
 
-SKLEARN_SETS = {"digits": load_digits, "breast_cancer": load_breast_cancer, "wine": load_wine}
-SETS = [*CLASSIFICATION, *SKLEARN_SETS]
+SETS = [*CLASSIFICATION, *SKLEARN_CLASSIFICATION]
 FIXED = {"fixed_3e-3": 3e-3, "fixed_1e-2": 1e-2, "fixed_3e-2": 3e-2}
 ROWS = ["adam_50", *FIXED, "finder"]
 BATCH = 38
@@ -54,16 +51,8 @@ QUICK = dict(sets=["spam7", "wine"], rows=["fixed_1e-2", "finder"], folds=3, max
 
 
 def load(name: str, max_rows: int | None) -> tuple[pd.DataFrame, np.ndarray, str]:
-    if name in SKLEARN_SETS:
-        bunch = SKLEARN_SETS[name](as_frame=True)
-        X, y, text = bunch.data, bunch.target, f"{name} ({len(bunch.data)} x {bunch.data.shape[1]})"
-    else:
-        X, y, text = load_real(name)
-    y = np.unique(np.asarray(y), return_inverse=True)[1]
-    if max_rows and len(X) > max_rows:
-        keep = np.random.default_rng(0).choice(len(X), max_rows, replace=False)
-        X, y, text = X.iloc[keep], y[keep], f"{text}, {max_rows} rows drawn"
-    return X.reset_index(drop=True), y, text
+    """Features, labels coded 0..K-1, description (``_data.load_labels``)."""
+    return load_labels(name, max_rows)
 
 
 def row_params(row: str, epochs: int | None = None) -> dict:

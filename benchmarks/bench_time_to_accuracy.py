@@ -62,13 +62,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _common import code_version, markdown_table
-from _data import CLASSIFICATION
-from _data import load as load_real
+from _data import CLASSIFICATION, load_labels
 
 import keras
 import numpy as np
 import pandas as pd
-from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -129,17 +127,8 @@ class EpochClock(keras.callbacks.Callback):
 
 
 def load(name: str, max_rows: int | None) -> tuple[pd.DataFrame, np.ndarray, str]:
-    """Features, labels coded 0..K-1 (so ``validation_data`` needs no encoder), description."""
-    if name == "digits":
-        bunch = load_digits(as_frame=True)
-        X, y, text = bunch.data, bunch.target, f"digits (sklearn, {len(bunch.data)} x {bunch.data.shape[1]})"
-    else:
-        X, y, text = load_real(name)
-    y = np.unique(np.asarray(y), return_inverse=True)[1]
-    if max_rows and len(X) > max_rows:
-        keep = np.random.default_rng(0).choice(len(X), max_rows, replace=False)
-        X, y, text = X.iloc[keep], y[keep], f"{text}, {max_rows} rows drawn"
-    return X.reset_index(drop=True), y, text
+    """Features, labels coded 0..K-1, description (``_data.load_labels``)."""
+    return load_labels(name, max_rows)
 
 
 def _prepare() -> object:
