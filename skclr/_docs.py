@@ -84,6 +84,11 @@ PARAMETERS = """    model : callable, keras Model or None, default=None
     clipvalue : float, default=None
         Clip each gradient element to ``[-clipvalue, clipvalue]``; None keeps the clipping of
         the model's own optimizer (none for the reference network).
+    weight_decay : float or None, default=None
+        Decoupled weight decay (AdamW's, Loshchilov & Hutter 2019): every step shrinks each
+        weight by ``rate * weight_decay``, with the schedule's rate; 0 turns it off. None
+        keeps the optimizer's own (``optimizer__weight_decay``, or a compiled model's),
+        except that ``CLRRegressor`` gives the reference network ``1.0`` (see its Notes).
     n_threads : int, default=None
         TensorFlow threads per process. ``None`` uses the first positive integer in
         ``OMP_NUM_THREADS`` when there is one (joblib and Dask workers set it) and

@@ -25,6 +25,7 @@ __all__ = [
     "momentum_name",
     "rate_at",
     "set_clipvalue",
+    "set_weight_decay",
     "swept_rate",
 ]
 
@@ -101,6 +102,11 @@ def set_clipvalue(optimizer: keras.optimizers.Optimizer, clipvalue: float | None
     if clipvalue is not None and (optimizer.clipnorm or optimizer.global_clipnorm):
         raise ValueError("clipvalue cannot be combined with the clipnorm/global_clipnorm of the model's optimizer.")
     optimizer.clipvalue = clipvalue  # read when the train step is traced
+
+
+def set_weight_decay(optimizer: keras.optimizers.Optimizer, weight_decay: float | None) -> None:
+    """Decoupled weight decay at ``weight_decay`` times the rate per step; None or 0: none."""
+    inner(optimizer).weight_decay = weight_decay or None  # read when the train step is traced
 
 
 def momentum_name(optimizer: keras.optimizers.Optimizer) -> str | None:

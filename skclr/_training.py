@@ -44,6 +44,7 @@ class Training:
         optimizer = model.optimizer
         if fresh:
             self._own_clipvalue = _optimizer.inner(optimizer).clipvalue  # what clipvalue=None leaves in place
+            self._own_weight_decay = _optimizer.inner(optimizer).weight_decay  # ... and weight_decay=None
             if not optimizer.built:  # built inside the first trace, it would cost a second trace
                 optimizer.build(model.trainable_variables)
         if self.cycle_momentum:  # refused before the range test, not after it
@@ -59,6 +60,7 @@ class Training:
                 ))  # fmt: skip
             return
         _optimizer.set_clipvalue(optimizer, self._own_clipvalue if self.clipvalue is None else self.clipvalue)
+        _optimizer.set_weight_decay(optimizer, self._weight_decay())
         epochs = plan.epochs if self._call == "fit" else self._configured_epochs()
         schedule_plan = SchedulePlan.build(
             self.schedule, self._settings(**self._range_test_rates(plan, X, y, sample_weight, fresh)),
@@ -71,6 +73,15 @@ class Training:
             vars(self).pop(f"{name}_", None)  # a warm start may have changed the schedule
             if name in schedule_plan.rates:
                 setattr(self, f"{name}_", schedule_plan.rates[name])
+
+    def _weight_decay(self) -> float | None:
+        """The weight decay this fit trains with: the parameter; else the task's default for the
+        reference network (``_reference_weight_decay``); else the optimizer's own."""
+        if self.weight_decay is not None:
+            return self.weight_decay
+        if self._uses_reference_network() and not hasattr(self, "optimizer__weight_decay"):
+            return self._reference_weight_decay
+        return self._own_weight_decay
 
     def _range_test_rates(self, plan: TrainingPlan, X, y, sample_weight, fresh: bool) -> dict:
         """The rates the range test sets: run now on a new model, kept by a warm-started fit of the

@@ -36,6 +36,11 @@ class Validation:
                 "optimizer__learning_rate would be overridden by the schedule; set learning_rate "
                 "(or base_lr/max_lr for the cyclical schedules) instead."
             )
+        if self.weight_decay is not None and hasattr(self, "optimizer__weight_decay"):
+            raise ValueError(
+                f"weight_decay={self.weight_decay!r} and optimizer__weight_decay="
+                f"{self.optimizer__weight_decay!r} set the same thing: give one of them."
+            )
         nested = [key for key in vars(self) if key.startswith("lr_finder__")]
         if nested:
             raise ValueError(LR_FINDER_NESTED.format(name=nested[0], value=self.lr_finder))

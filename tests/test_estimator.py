@@ -372,3 +372,10 @@ def test_a_builder_may_return_an_uncompiled_model(binary_data):
 
     clf = CLRClassifier(model=build, loss="sparse_categorical_crossentropy", clipvalue=0.5, epochs=1).fit(X, y)
     assert clf.model_.optimizer.clipvalue == 0.5 and clf.predict_proba(X).shape == (len(X), 2)
+
+
+def test_the_classifier_has_no_weight_decay_unless_asked(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**{**TINY, "epochs": 1}, random_state=0).fit(X, y)
+    assert clf.model_.optimizer.weight_decay is None
+    assert clf.set_params(weight_decay=0.1).fit(X, y).model_.optimizer.weight_decay == 0.1

@@ -201,3 +201,43 @@ def test_a_fit_that_learns_does_not_warn(regression_data):
         reg = CLRRegressor(hidden_layer_sizes=(32,), dropout=0.0, learning_rate=1e-2, epochs=5, batch_size=16,
                            random_state=0).fit(X, y)  # fmt: skip
     assert reg.score(X, y) > 0.5
+
+
+def _weight_norm(reg) -> float:
+    return float(sum(np.sum(np.square(w)) for w in reg.model_.get_weights()))
+
+
+def test_weight_decay_is_applied_in_the_train_step_and_defaults_to_one_for_the_reference_network(regression_data):
+    X, y = regression_data
+    fits = {wd: CLRRegressor(**TINY, weight_decay=wd, learning_rate=0.05, random_state=0).fit(X, y)
+            for wd in (None, 0, 5.0)}  # fmt: skip
+    assert fits[None].model_.optimizer.weight_decay == 1.0  # the reference network's default
+    assert fits[0].model_.optimizer.weight_decay is None
+    assert fits[5.0].model_.optimizer.weight_decay == 5.0
+    # the same seed and data: only the decay differs, and it shrinks the weights in that order
+    assert _weight_norm(fits[5.0]) < _weight_norm(fits[None]) < _weight_norm(fits[0])
+
+
+def test_weight_decay_none_keeps_a_routed_or_a_builders_own(regression_data):
+    import keras
+
+    X, y = regression_data
+    routed = CLRRegressor(**TINY, optimizer__weight_decay=0.25, random_state=0).fit(X, y)
+    assert routed.model_.optimizer.weight_decay == 0.25
+
+    def builder(meta, compile_kwargs):
+        model = keras.Sequential([keras.Input((meta["n_features_in_"],)), keras.layers.Dense(meta["n_outputs_"])])
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    own = CLRRegressor(builder, epochs=1, random_state=0).fit(X, y)
+    assert own.model_.optimizer.weight_decay is None  # no decay a scikeras user did not ask for
+    with pytest.raises(ValueError, match="weight_decay=0.5 and optimizer__weight_decay=0.25 set the same thing"):
+        CLRRegressor(**TINY, weight_decay=0.5, optimizer__weight_decay=0.25).fit(X, y)
+
+
+def test_a_warm_start_takes_a_changed_weight_decay(regression_data):
+    X, y = regression_data
+    reg = CLRRegressor(**TINY, weight_decay=0.5, warm_start=True, random_state=0).fit(X, y)
+    reg.set_params(weight_decay=0).fit(X, y)
+    assert reg.model_.optimizer.weight_decay is None
