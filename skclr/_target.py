@@ -67,8 +67,31 @@ class TargetScaling:
 
     @property
     def target_encoder(self) -> TargetScaler:
-        """What scikeras fits on the first ``fit``'s target: ``standardize_target``'s scaling."""
-        return TargetScaler(self.standardize_target, getattr(self, "_target_weights", None))
+        """What scikeras fits on the first ``fit``'s target: ``standardize_target``'s scaling (none
+        for ``initialize``)."""
+        standardize = self.standardize_target and not getattr(self, "_as_given", False)
+        return TargetScaler(standardize, getattr(self, "_target_weights", None))
+
+    def initialize(self, X, y=None):
+        """scikeras's ``initialize``: ``model_`` ready for inference without training.
+
+        The model is used as given (a pretrained one predicts the target in its own units), so no
+        scaling is fitted; ``partial_fit`` and ``warm_start`` fits go on on that scale.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._as_given = True
+        try:
+            return super().initialize(X, y)
+        finally:
+            del self._as_given
 
     def _fit(self, X, y, sample_weight, **kwargs) -> None:
         self._target_weights = sample_weight  # scikeras fits target_encoder on y alone

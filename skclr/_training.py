@@ -85,7 +85,8 @@ class Training:
         if earlier is None or earlier.get_params() != finder.get_params():
             with self._seeded():
                 finder.find(
-                    self.model_, first_rows(X, plan.n_train), first_rows(y, plan.n_train), batch_size=plan.batch_size,
+                    self.model_, first_rows(X, plan.n_train), first_rows(y, plan.n_train),
+                    batch_size=plan.batch_size,
                     sample_weight=None if sample_weight is None else sample_weight[: plan.n_train],
                 )  # fmt: skip
             self.lr_finder_ = earlier = finder
@@ -105,7 +106,7 @@ class Training:
         if getattr(self, "_only_range_test", False):
             return
         model = self.model_
-        rows = (first_rows(X, plan.n_train), first_rows(y, plan.n_train), sample_weight)  # what Keras trains on
+        rows = (first_rows(X, plan.n_train), first_rows(y, plan.n_train), sample_weight)  # what Keras fits
         # Divergence is judged against the untrained model's loss. A warm start begins from a trained
         # model, whose loss may be far lower (judged against it, a sane fit would be flagged), or, on
         # new data, higher: it is judged against the larger of the two.

@@ -275,7 +275,20 @@ def two_outputs(meta, compile_kwargs):
 def test_a_multi_output_model_trains_on_a_list_of_targets(binary, validation_split):
     X, _ = binary
     y = np.column_stack([X[:, 0], -X[:, 1]])
-    reg = TwoOutputRegressor(model=two_outputs, schedule="triangular", validation_split=validation_split, epochs=2)
-    reg.fit(X, y)  # the start loss and the constant-prediction check read the list's rows, not its items
+    reg = TwoOutputRegressor(two_outputs, schedule="triangular", validation_split=validation_split, epochs=2)
+    reg.fit(X, y)  # the start loss and the constant-prediction check take the list's rows, not its items
     assert len(reg.history_["loss"]) == 2
     assert reg.predict(X).shape == (len(X), 2)
+
+
+def test_initialize_uses_a_pretrained_regressor_as_given(binary):
+    X, _ = binary
+    y = 50 + 10 * X[:, 0]  # far from unit scale: a fitted standardization would move the predictions
+    inputs = keras.Input((X.shape[1],))
+    pretrained = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    pretrained.compile(loss="mse", optimizer="sgd")
+    expected = keras.ops.convert_to_numpy(pretrained(X)).ravel()
+    reg = CLRRegressor(pretrained).initialize(X, y)
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-6)
+    reg.partial_fit(X, y)  # continued training stays on the model's own scale
+    assert reg.target_mean_.tolist() == [0.0] and reg.target_scale_.tolist() == [1.0]
