@@ -46,7 +46,10 @@ class TargetScaler(TransformerMixin, BaseEstimator):
     def transform(self, y: np.ndarray) -> np.ndarray:
         n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
         if n_outputs != self.n_outputs_:
-            raise ValueError(f"y has {n_outputs} columns; the regressor was fitted on {self.n_outputs_}.")
+            raise ValueError(  # scikeras's words, which users' code may match
+                f"Detected ``y`` to have {n_outputs} outputs with ``y.shape = {np.shape(y)}``, but the "
+                f"regressor was fitted on {self.n_outputs_}."
+            )
         if np.ndim(y) == 1:
             return (np.asarray(y, dtype=np.float64) - self.mean_[0]) / self.scale_[0]
         return (np.asarray(y, dtype=np.float64) - self.mean_) / self.scale_

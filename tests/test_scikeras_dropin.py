@@ -292,3 +292,10 @@ def test_initialize_uses_a_pretrained_regressor_as_given(binary):
     np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-6)
     reg.partial_fit(X, y)  # continued training stays on the model's own scale
     assert reg.target_mean_.tolist() == [0.0] and reg.target_scale_.tolist() == [1.0]
+
+
+def test_a_target_with_other_columns_gets_scikeras_message(binary):
+    X, _ = binary
+    reg = CLRRegressor(hidden_layer_sizes=(4,), epochs=1).fit(X, X[:, :1])
+    with pytest.raises(ValueError, match=r"Detected ``y`` to have 2 outputs with ``y.shape = \(64, 2\)``"):
+        reg.partial_fit(X, X[:, :2])
