@@ -178,7 +178,8 @@ REGRESSOR_PARAMETERS = PARAMETERS.replace("    **kwargs\n", """    standardize_t
         target of about unit scale: a target in its own units (prices, 2-82...) makes the same
         rates too slow to move the output to the target's mean, or unstable. A column that is
         constant (its spread within rounding of its mean) is only centred: its scale is 1.
-        Continued training (``warm_start``, ``partial_fit``) keeps the first fit's scaling;
+        ``initialize`` (a pretrained model used as given) fits none. Continued training
+        (``warm_start``, ``partial_fit``) keeps the scaling already fitted;
         ``validation_data=(X_val, y_val)`` is scaled with it, so ``history_`` losses are on the
         training scale. False trains on ``y`` as given.
     **kwargs\n""")

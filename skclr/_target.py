@@ -46,7 +46,10 @@ class TargetScaler(TransformerMixin, BaseEstimator):
     def transform(self, y: np.ndarray) -> np.ndarray:
         n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
         if n_outputs != self.n_outputs_:
-            raise ValueError(f"y has {n_outputs} columns; the regressor was fitted on {self.n_outputs_}.")
+            raise ValueError(  # scikeras's words, which users' code may match
+                f"Detected ``y`` to have {n_outputs} outputs with ``y.shape = {np.shape(y)}``, but the "
+                f"regressor was fitted on {self.n_outputs_}."
+            )
         if np.ndim(y) == 1:
             return (np.asarray(y, dtype=np.float64) - self.mean_[0]) / self.scale_[0]
         return (np.asarray(y, dtype=np.float64) - self.mean_) / self.scale_
@@ -67,8 +70,31 @@ class TargetScaling:
 
     @property
     def target_encoder(self) -> TargetScaler:
-        """What scikeras fits on the first ``fit``'s target: ``standardize_target``'s scaling."""
-        return TargetScaler(self.standardize_target, getattr(self, "_target_weights", None))
+        """What scikeras fits on the first ``fit``'s target: ``standardize_target``'s scaling (none
+        for ``initialize``)."""
+        standardize = self.standardize_target and not getattr(self, "_as_given", False)
+        return TargetScaler(standardize, getattr(self, "_target_weights", None))
+
+    def initialize(self, X, y=None):
+        """scikeras's ``initialize``: ``model_`` ready for inference without training.
+
+        The model is used as given (a pretrained one predicts the target in its own units), so no
+        scaling is fitted; ``partial_fit`` and ``warm_start`` fits go on on that scale.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._as_given = True
+        try:
+            return super().initialize(X, y)
+        finally:
+            del self._as_given
 
     def _fit(self, X, y, sample_weight, **kwargs) -> None:
         self._target_weights = sample_weight  # scikeras fits target_encoder on y alone

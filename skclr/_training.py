@@ -96,7 +96,8 @@ class Training:
         if earlier is None or earlier.get_params() != finder.get_params():
             with self._seeded():
                 finder.find(
-                    self.model_, first_rows(X, plan.n_train), y[: plan.n_train], batch_size=plan.batch_size,
+                    self.model_, first_rows(X, plan.n_train), first_rows(y, plan.n_train),
+                    batch_size=plan.batch_size,
                     sample_weight=None if sample_weight is None else sample_weight[: plan.n_train],
                 )  # fmt: skip
             self.lr_finder_ = earlier = finder
@@ -116,7 +117,7 @@ class Training:
         if getattr(self, "_only_range_test", False):
             return
         model = self.model_
-        rows = (first_rows(X, plan.n_train), y[: plan.n_train], sample_weight)  # what Keras trains on
+        rows = (first_rows(X, plan.n_train), first_rows(y, plan.n_train), sample_weight)  # what Keras fits
         # Divergence is judged against the untrained model's loss. A warm start begins from a trained
         # model, whose loss may be far lower (judged against it, a sane fit would be flagged), or, on
         # new data, higher: it is judged against the larger of the two.
@@ -134,9 +135,11 @@ class Training:
             self.history_[history_key(key)] += values
         monitor.raise_if_diverged(len(self.history_["loss"]))
         if self._call == "fit":
-            measured = y[: min(plan.n_train, START_ROWS)]  # the rows inference_loss reads
-            weights = None if sample_weight is None else sample_weight[: len(measured)]
-            constant = self._constant_prediction(measured, weights)
+            constant = None
+            if isinstance(y, np.ndarray):  # a multi-output model's list or dict of targets: no one constant
+                measured = y[: min(plan.n_train, START_ROWS)]  # the rows inference_loss reads
+                weights = None if sample_weight is None else sample_weight[: len(measured)]
+                constant = self._constant_prediction(measured, weights)
             constant_loss = None if constant is None else inference_loss(model, *rows, y_pred=constant)
             self._failure = monitor.failure(inference_loss(model, *rows), constant_loss, self._constant_name)
 

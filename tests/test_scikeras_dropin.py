@@ -254,3 +254,48 @@ def test_a_multi_input_model_trains_with_the_range_test_and_a_held_out_split(bin
     assert len(clf.history_["val_loss"]) == 2
     assert clf.max_lr_ == clf.lr_finder_.clr_bounds()[1]
     assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+class TwoOutputRegressor(CLRRegressor):
+    """scikeras's multi-output route: a target encoder splits y into the model's outputs."""
+
+    @property
+    def target_encoder(self):
+        return FunctionTransformer(lambda y: [y[:, 0], y[:, 1]], inverse_func=np.column_stack)
+
+
+def two_outputs(meta, compile_kwargs):
+    inputs = keras.Input((meta["n_features_in_"],))
+    model = keras.Model(inputs, [keras.layers.Dense(1)(inputs), keras.layers.Dense(1)(inputs)])
+    model.compile(loss="mse", optimizer=compile_kwargs["optimizer"])
+    return model
+
+
+@pytest.mark.parametrize("validation_split", [0.0, 0.25])
+def test_a_multi_output_model_trains_on_a_list_of_targets(binary, validation_split):
+    X, _ = binary
+    y = np.column_stack([X[:, 0], -X[:, 1]])
+    reg = TwoOutputRegressor(two_outputs, schedule="triangular", validation_split=validation_split, epochs=2)
+    reg.fit(X, y)  # the start loss and the constant-prediction check take the list's rows, not its items
+    assert len(reg.history_["loss"]) == 2
+    assert reg.predict(X).shape == (len(X), 2)
+
+
+def test_initialize_uses_a_pretrained_regressor_as_given(binary):
+    X, _ = binary
+    y = 50 + 10 * X[:, 0]  # far from unit scale: a fitted standardization would move the predictions
+    inputs = keras.Input((X.shape[1],))
+    pretrained = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    pretrained.compile(loss="mse", optimizer="sgd")
+    expected = keras.ops.convert_to_numpy(pretrained(X)).ravel()
+    reg = CLRRegressor(pretrained).initialize(X, y)
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-6)
+    reg.partial_fit(X, y)  # continued training stays on the model's own scale
+    assert reg.target_mean_.tolist() == [0.0] and reg.target_scale_.tolist() == [1.0]
+
+
+def test_a_target_with_other_columns_gets_scikeras_message(binary):
+    X, _ = binary
+    reg = CLRRegressor(hidden_layer_sizes=(4,), epochs=1).fit(X, X[:, :1])
+    with pytest.raises(ValueError, match=r"Detected ``y`` to have 2 outputs with ``y.shape = \(64, 2\)``"):
+        reg.partial_fit(X, X[:, :2])
