@@ -20,7 +20,7 @@ def main(quick: bool = False) -> dict[str, float]:
     if quick:
         X, y = X[:400], y[:400]
     epochs = 2 if quick else 20
-    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    folds = StratifiedKFold(n_splits=2 if quick else 3, shuffle=True, random_state=0)
     models = {
         "MLPClassifier (sklearn)": MLPClassifier(max_iter=epochs * 5, random_state=0),
         "CLRClassifier constant": CLRClassifier(epochs=epochs, random_state=0),

@@ -7,7 +7,7 @@ import matplotlib
 import numpy as np
 import pytest
 from conftest import TINY
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, StratifiedShuffleSplit
 
 from skclr import CLRClassifier, LRFinder
 from skclr.schedules import SCHEDULES, CyclicalLearningRate, OneCycle, schedule_values
@@ -23,7 +23,7 @@ def test_grid_search_over_every_schedule(binary_data):
     grid = GridSearchCV(
         CLRClassifier(**TINY, random_state=0),
         {"schedule": list(SCHEDULES)},
-        cv=2,
+        cv=StratifiedShuffleSplit(n_splits=1, test_size=0.5, random_state=0),  # one fit per schedule
         error_score="raise",
     ).fit(X, y)
     assert [p["schedule"] for p in grid.cv_results_["params"]] == list(SCHEDULES)
