@@ -85,10 +85,11 @@ PARAMETERS = """    model : callable, keras Model or None, default=None
         Clip each gradient element to ``[-clipvalue, clipvalue]``; None keeps the clipping of
         the model's own optimizer (none for the reference network).
     weight_decay : float or None, default=None
-        Decoupled weight decay (AdamW's, Loshchilov & Hutter 2019): every step shrinks each
-        weight by ``rate * weight_decay``, with the schedule's rate; 0 turns it off. None
-        keeps the optimizer's own (``optimizer__weight_decay``, or a compiled model's),
-        except that ``CLRRegressor`` gives the reference network ``1.0`` (see its Notes).
+        Decoupled weight decay (AdamW's, Loshchilov & Hutter 2019): every step multiplies each
+        weight (biases too) by ``1 - rate * weight_decay``, with the schedule's rate; 0 turns
+        it off. None keeps the optimizer's own (``optimizer__weight_decay``, ``"adamw"``, a
+        compiled model's); when it has none, ``CLRRegressor`` gives the reference network
+        ``1.0`` (see its Notes).
     n_threads : int, default=None
         TensorFlow threads per process. ``None`` uses the first positive integer in
         ``OMP_NUM_THREADS`` when there is one (joblib and Dask workers set it) and
@@ -149,13 +150,13 @@ ATTRIBUTES = """    model_ : keras.Model
 
 NOTES = """    Continuing training: each ``fit`` with ``warm_start=True`` keeps the weights and the
     optimizer's state and builds the optimizer's settings (schedule, rates, clipping,
-    momentum) from the current parameters, as scikit-learn's ``MLPClassifier`` does. The
+    weight decay, momentum) from the current parameters, as scikit-learn's ``MLPClassifier`` does. The
     schedules that end (``linear``, ``polynomial``, ``cosine``, ``one_cycle``) are planned
     for that fit's data and epochs from its first iteration; the others (``constant``,
     ``time``, ``step``, ``exponential``, ``cosine_restarts``, the cyclical ones, a schedule
     instance) go on from the optimizer's iteration. The range test runs again only if
     ``lr_finder`` asks for it and no earlier fit ran the same one. ``partial_fit`` keeps the
-    schedule of its first call, planned for ``epochs`` calls; a call past that end trains at
+    schedule and the other optimizer settings of its first call, planned for ``epochs`` calls; a call past that end trains at
     the final rate and warns.
 
     Divergence: ``fit`` raises ``DivergenceError`` when an epoch's mean training loss is not

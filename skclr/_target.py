@@ -105,7 +105,8 @@ class TargetScaling:
 
     def _train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
         validation = fit_args.get("validation_data")
-        if validation is not None and self.target_encoder_.standardize:  # Keras compares it with the output
+        # Keras compares y_val with the output; a user's own target_encoder (scikeras's route) has no scaling
+        if validation is not None and getattr(self.target_encoder_, "standardize", False):
             if not isinstance(validation, (tuple, list)) or len(validation) not in (2, 3):
                 raise TypeError(
                     "CLRRegressor scales the target of validation_data as it scales y: give it as "

@@ -75,11 +75,12 @@ class Training:
                 setattr(self, f"{name}_", schedule_plan.rates[name])
 
     def _weight_decay(self) -> float | None:
-        """The weight decay this fit trains with: the parameter; else the task's default for the
-        reference network (``_reference_weight_decay``); else the optimizer's own."""
+        """The weight decay this fit trains with: the parameter; else the optimizer's own (routed
+        ``optimizer__weight_decay``, an ``AdamW``, a compiled model's); else, for the reference
+        network, the task's default (``_reference_weight_decay``)."""
         if self.weight_decay is not None:
             return self.weight_decay
-        if self._uses_reference_network() and not hasattr(self, "optimizer__weight_decay"):
+        if self._own_weight_decay is None and self._uses_reference_network():
             return self._reference_weight_decay
         return self._own_weight_decay
 

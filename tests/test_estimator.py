@@ -387,3 +387,5 @@ def test_the_classifier_has_no_weight_decay_unless_asked(binary_data):
     clf = CLRClassifier(**{**TINY, "epochs": 1}, random_state=0).fit(X, y)
     assert clf.model_.optimizer.weight_decay is None
     assert clf.set_params(weight_decay=0.1).fit(X, y).model_.optimizer.weight_decay == 0.1
+    adamw = CLRClassifier(**{**TINY, "epochs": 1}, optimizer="adamw", random_state=0).fit(X, y)
+    assert adamw.model_.optimizer.weight_decay == 0.004  # AdamW's own default is kept

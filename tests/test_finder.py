@@ -286,6 +286,8 @@ class TestSharedSweep:
         assert architecture_key(self.model(seed=1)) == base  # the sweep loads weights and seed states
         clipped = self.model()
         clipped.optimizer.clipvalue = 1.0  # set after compile, as CLRClassifier's clipvalue is
+        decayed = self.model()
+        decayed.optimizer.weight_decay = 1.0  # ... and weight_decay
         changed = [
             self.model(rate=0.3),
             self.model(units=17),
@@ -293,6 +295,7 @@ class TestSharedSweep:
             self.model(optimizer=keras.optimizers.SGD()),
             self.model(loss=keras.losses.SparseCategoricalCrossentropy()),
             clipped,
+            decayed,
         ]
         assert len({base, *map(architecture_key, changed)}) == len(changed) + 1
 

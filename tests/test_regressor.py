@@ -227,11 +227,13 @@ def test_weight_decay_none_keeps_a_routed_or_a_builders_own(regression_data):
 
     def builder(meta, compile_kwargs):
         model = keras.Sequential([keras.Input((meta["n_features_in_"],)), keras.layers.Dense(meta["n_outputs_"])])
-        model.compile(optimizer="sgd", loss="mse")
+        model.compile(optimizer=keras.optimizers.SGD(weight_decay=0.01), loss="mse")
         return model
 
     own = CLRRegressor(builder, epochs=1, random_state=0).fit(X, y)
-    assert own.model_.optimizer.weight_decay is None  # no decay a scikeras user did not ask for
+    assert own.model_.optimizer.weight_decay == 0.01  # the builder's own, not the reference network's 1.0
+    adamw = CLRRegressor(**TINY, optimizer="adamw", random_state=0).fit(X, y)
+    assert adamw.model_.optimizer.weight_decay == 0.004  # AdamW's own default
     with pytest.raises(ValueError, match="weight_decay=0.5 and optimizer__weight_decay=0.25 set the same thing"):
         CLRRegressor(**TINY, weight_decay=0.5, optimizer__weight_decay=0.25).fit(X, y)
 
