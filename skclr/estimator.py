@@ -404,8 +404,9 @@ class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
     Notes
     -----
 {_docs.NOTES}
-    The reference network trains with weight decay 1.0 unless ``weight_decay`` (or
-    ``optimizer__weight_decay``) says otherwise: over fifty epochs it otherwise fits the noise
+    The reference network trains with weight decay 1.0 unless ``weight_decay`` (or its
+    optimizer's own decay: ``optimizer__weight_decay``, ``"adamw"``) says otherwise: over fifty
+    epochs it otherwise fits the noise
     of a noisy target (measured in ``benchmarks/bench_regression.py``). Set ``weight_decay=0``
     for none; a builder's model keeps its optimizer's own.
 
