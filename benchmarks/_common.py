@@ -1,15 +1,35 @@
-"""Helpers shared by the benchmark scripts: alternating timed runs and markdown tables."""
+"""Helpers shared by the benchmark scripts: alternating timed runs, markdown tables, caches of finished fits."""
 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def read_cache(cache: Path | None, key: Sequence[str]) -> dict[tuple, dict]:
+    """The finished fits a JSON-lines cache holds, keyed by the values of its ``key`` fields
+    (``settings`` defaults to "full", what entries without it were run with)."""
+    done = {}
+    if cache is not None and cache.exists():
+        for line in cache.read_text().splitlines():
+            entry = json.loads(line)
+            done[tuple(entry.get(field, "full") if field == "settings" else entry[field] for field in key)] = entry
+    return done
+
+
+def append_cache(cache: Path | None, entry: dict) -> None:
+    """Add a finished fit to the cache, so that a rerun does not fit it again."""
+    if cache is not None:
+        with cache.open("a") as file:
+            file.write(json.dumps(entry) + "\n")
 
 
 def alternate(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:

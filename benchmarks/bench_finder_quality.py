@@ -25,12 +25,11 @@ appended to ``--cache`` (JSON lines) and read back from it, so a rerun only fits
 from __future__ import annotations
 
 import argparse
-import json
 import time
 import warnings
 from pathlib import Path
 
-from _common import code_version, markdown_table
+from _common import append_cache, code_version, markdown_table, read_cache
 
 import numpy as np
 import pandas as pd
@@ -90,11 +89,7 @@ def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, 
     """One entry per (set, fold, row): scores, bounds, seconds; read from ``cache`` where already there."""
     settings = "full" if epochs is None and max_rows is None else f"{max_rows} rows, {epochs} epochs"
     settings += f", skclr {code_version()}"  # fits of other code are not reused
-    done = {}
-    if cache is not None and cache.exists():
-        for line in cache.read_text().splitlines():
-            entry = json.loads(line)
-            done[entry["set"], entry["fold"], entry["row"], entry.get("settings", "full")] = entry
+    done = read_cache(cache, ("set", "fold", "row", "settings"))
     names = {row: (label if row == "finder" else row) for row in rows}
     for name in sets:
         X, y, text = load(name, max_rows)
@@ -112,9 +107,7 @@ def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, 
                 done[name, fold, names[row], settings] = entry
                 print(f"  fold {fold} {names[row]:<16} acc {entry['accuracy']:.4f} max_lr {entry['max_lr']:.2e} "
                       f"{entry['seconds']:.1f} s", flush=True)  # fmt: skip
-                if cache is not None:
-                    with cache.open("a") as file:
-                        file.write(json.dumps(entry) + "\n")
+                append_cache(cache, entry)
     wanted = set(names.values())
     return [entry for key, entry in done.items()
             if key[0] in sets and key[1] < folds and key[2] in wanted and key[3] == settings]  # fmt: skip

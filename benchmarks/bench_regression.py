@@ -29,14 +29,13 @@ each finished fold to a JSON-lines file and reads it back, so a rerun fits only 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import code_version, markdown_table
+from _common import append_cache, code_version, markdown_table, read_cache
 from _data import REGRESSION, load
 
 import numpy as np
@@ -128,11 +127,7 @@ def fit_all(sets: list[str], rows: list[str], folds: int, epochs: int | None, ta
             cache: Path | None) -> list[dict]:
     """One entry per (set, row, fold), read from ``cache`` where it is already there."""
     settings = ("scaled target" if target_scaled else "raw target") + ("" if epochs is None else f", {epochs} epochs")
-    done = {}
-    if cache is not None and cache.exists():
-        for line in cache.read_text().splitlines():
-            entry = json.loads(line)
-            done[entry["set"], entry["row"], entry["folds"], entry["fold"], entry["settings"]] = entry
+    done = read_cache(cache, ("set", "row", "folds", "fold", "settings"))
     for name in sets:
         X, y, text = load(name)
         y = y.to_numpy(dtype=float)
@@ -150,9 +145,7 @@ def fit_all(sets: list[str], rows: list[str], folds: int, epochs: int | None, ta
                 print(f"  fold {fold} {row:<14} R2 {entry['r2']:7.4f}  {entry['seconds']:6.1f} s{lr}", flush=True)
                 for message in entry["warnings"]:
                     print(f"    {message}", flush=True)
-                if cache is not None:
-                    with cache.open("a") as file:
-                        file.write(json.dumps(entry) + "\n")
+                append_cache(cache, entry)
     return [done[name, row, folds, fold, _settings(row, settings)] for name in sets for row in rows for fold in range(folds)]
 
 

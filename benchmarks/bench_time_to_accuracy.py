@@ -54,14 +54,13 @@ to a JSON-lines file and reads it back, so a rerun fits only what is missing.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import code_version, markdown_table
+from _common import append_cache, code_version, markdown_table, read_cache
 from _data import CLASSIFICATION, load_labels
 
 import keras
@@ -181,11 +180,7 @@ def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, 
     """One entry per (set, row, fold), read from ``cache`` where it is already there."""
     settings = "full" if epochs is None and max_rows is None else f"{max_rows} rows, {epochs} epochs"
     settings += f", skclr {code_version()}"  # fits of other code are not reused
-    done = {}
-    if cache is not None and cache.exists():
-        for line in cache.read_text().splitlines():
-            entry = json.loads(line)
-            done[entry["set"], entry["row"], entry["folds"], entry["fold"], entry["settings"]] = entry
+    done = read_cache(cache, ("set", "row", "folds", "fold", "settings"))
     for name in sets:
         X, y, text = load(name, max_rows)
         print(f"# {text}", flush=True)
@@ -205,9 +200,7 @@ def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, 
                       + (f"  (plain {entry['plain']['seconds']:.1f} s)" if "plain" in entry else ""), flush=True)
                 for message in (entry.get("validated") or entry)["warnings"]:
                     print(f"    {message}", flush=True)
-                if cache is not None:
-                    with cache.open("a") as file:
-                        file.write(json.dumps(entry) + "\n")
+                append_cache(cache, entry)
     return [done[name, row, folds, fold, settings] for name in sets for row in rows for fold in range(folds)]
 
 
