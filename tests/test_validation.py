@@ -75,6 +75,7 @@ BAD_PARAMS = {
     "hidden_layer_sizes=(0,)": (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"),
     "dropout per layer mismatch": (dict(hidden_layer_sizes=(4, 4), dropout=(0.1,)), "dropout"),
     "clipvalue=0": (dict(clipvalue=0.0), "clipvalue"),
+    "weight_decay<0": (dict(weight_decay=-0.1), "weight_decay"),
     "schedule instance with lr_finder": (
         dict(schedule=keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.9), lr_finder=True),
         "lr_finder cannot set the rates of a schedule instance",
@@ -218,6 +219,7 @@ INVALID = {
     "epochs": [0, -1],
     "batch_size": [0, -2],
     "clipvalue": [0.0, -1.0],
+    "weight_decay": [-1.0, float("nan")],
     "lr_finder": ["yes", 1.5],
 }
 
