@@ -46,6 +46,8 @@ def current_rate(optimizer: keras.optimizers.Optimizer) -> float:
     """The rate applied by the optimizer's most recent step (its first, before any step)."""
     optimizer = inner(optimizer)
     rate = optimizer._learning_rate
+    if getattr(rate, "source", None) is not None:  # a shared train step's rate table: the schedule it holds
+        rate = rate.source
     if isinstance(rate, LearningRateSchedule):
         return rate_at(rate, max(int(optimizer.iterations) - 1, 0))
     return float(rate)  # a Variable: float() reads it without numpy's copy-keyword deprecation

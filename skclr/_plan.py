@@ -58,6 +58,11 @@ class TrainingPlan:
         epochs = fit_args["epochs"] - fit_args.get("initial_epoch", 0)
         return cls(n_train=n_train, batch_size=batch_size, steps_per_epoch=steps, epochs=epochs)
 
+    @property
+    def steps(self) -> int:
+        """Optimizer iterations this call runs."""
+        return self.steps_per_epoch * self.epochs
+
 
 @dataclass(frozen=True)
 class SchedulePlan:

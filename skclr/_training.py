@@ -22,6 +22,7 @@ from sklearn.base import clone
 from skclr import _optimizer
 from skclr._monitor import START_ROWS, EpochMonitor, inference_loss, start_loss
 from skclr._plan import SchedulePlan, TrainingPlan
+from skclr._runner import training_copy
 from skclr._scikeras import first_rows, history_key, num_rows
 from skclr.finder import LRFinder
 
@@ -128,8 +129,11 @@ class Training:
         losses = [loss for loss in (start, getattr(self, "_untrained_loss", None)) if loss is not None]
         monitor = EpochMonitor(max(losses, default=None))
         self._run_epochs_in_one_call(plan, callbacks)
-        with self._seeded(), self._momentum_cycled():
-            history = model.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, monitor]).history
+        # Keras's traced steps are shared across fits unless a user's callback would see the copy
+        shareable = self._call == "fit" and fresh and not callbacks and not self.cycle_momentum
+        data = (X, y, sample_weight, fit_args.get("validation_data"), fit_args.get("class_weight") is not None)
+        with self._seeded(), self._momentum_cycled(), training_copy(model, plan.steps, data, shareable) as trained:
+            history = trained.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, monitor]).history
         if not warm_start or not hasattr(self, "history_") or fit_args["initial_epoch"] == 0:
             self.history_ = defaultdict(list)
         for key, values in history.items():

@@ -1,0 +1,199 @@
+"""Keras's traced train step, shared by the fits of one architecture in a process.
+
+Tracing Keras's train (and test) step costs about a second per fit on two cores: more than
+several epochs of the reference network on a tabular set, and a grid search or cross-validation
+pays it at every fit of the same architecture. A ``Sequential`` of Keras's own parts therefore
+trains on a *runner*: a copy of its architecture that the process keeps per training key, loaded
+with the model's whole state (weights, seed-generator states, optimizer variables) before
+``keras.Model.fit`` and emptied back into the model after it. The model the estimator returns is
+its own; it was just not the object Keras's loop ran on.
+
+The runner's rate is a per-step table (``RateTable``) filled from the fit's schedule, so a new
+schedule, new bounds from the range test or another fold's length need no new trace. Every fit
+that may use a runner does, the first one included: a fit's result never depends on what the
+process ran before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import keras
+import numpy as np
+from keras.optimizers.schedules import LearningRateSchedule
+
+from skclr._optimizer import inner
+from skclr._sweep import _state_variables, architecture_key
+
+__all__ = ["RateTable", "Runner", "training_copy"]
+
+#: Training keys whose runner the process keeps (each holds a model and its traced steps).
+KEPT = 4
+
+
+class RateTable(LearningRateSchedule):
+    """The rate at each step read from a table: the runner's schedule, refilled at every fit.
+
+    Steps past the table's end keep its last rate. ``source``, the schedule it was filled from, is
+    what the history reports (``skclr._optimizer.current_rate``), as for a fit on the model itself.
+    Never saved: the model the estimator returns carries the real schedule.
+    """
+
+    def __init__(self, capacity: int):
+        self.values = keras.Variable(np.zeros(capacity, "float32"), trainable=False, name="rate_table")
+        self.source = None
+
+    @property
+    def capacity(self) -> int:
+        return int(self.values.shape[0])
+
+    def fill(self, source, rates: np.ndarray) -> None:
+        self.source = source
+        padded = np.full(self.capacity, rates[-1], dtype="float32")
+        padded[: len(rates)] = rates
+        self.values.assign(padded)
+
+    def __call__(self, step):
+        index = keras.ops.minimum(keras.ops.cast(step, "int32"), self.capacity - 1)
+        return keras.ops.take(self.values, index)
+
+    def get_config(self) -> dict:
+        return {"capacity": self.capacity}
+
+
+def schedule_rates(schedule, steps: int) -> np.ndarray:
+    """The schedule's rate at steps ``0 .. steps - 1``, computed as the train step computes it.
+
+    Each rate comes from the same graph ops on a scalar int64 step as inside Keras's train step,
+    so a fit on a runner trains bit for bit as the same fit on its own model would.
+    """
+    if not isinstance(schedule, LearningRateSchedule):
+        return np.full(steps, float(schedule), dtype="float32")
+    import tensorflow as tf
+
+    @tf.function(autograph=False)
+    def rates(n):
+        def step(i, values):
+            return i + 1, values.write(tf.cast(i, tf.int32), tf.cast(schedule(i), tf.float32))
+
+        empty = tf.TensorArray(tf.float32, size=tf.cast(n, tf.int32))
+        return tf.while_loop(lambda i, _: i < n, step, (tf.constant(0, tf.int64), empty))[1].stack()
+
+    return rates(tf.constant(steps, tf.int64)).numpy()
+
+
+def training_key(model: keras.Model, data: tuple) -> str | None:
+    """What Keras's train and test steps compute for ``model`` on ``data``, when its configuration
+    says all of it.
+
+    The sweep's architecture key (layers, optimizer and loss without names, seeds or rate), what
+    the train step adds to the sweep's (the metrics, ``jit_compile``, the steps per call), and
+    each array's dtype and shape past the rows: a trace made for one target shape and relaxed to
+    another would lose the rank that Keras's loss code needs.
+    """
+    architecture = architecture_key(model)
+    if architecture is None or model.run_eagerly:
+        return None
+    compiled = model.get_compile_config()
+    extra = {key: compiled.get(key) for key in ("metrics", "weighted_metrics", "jit_compile", "auto_scale_loss")}
+    try:
+        return json.dumps([architecture, extra, model.steps_per_execution, _signature(data)], sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+
+
+def _signature(data) -> list:
+    """Dtype and shape past the rows of every array in ``data`` (None for a missing part)."""
+    def describe(leaf):
+        return None if leaf is None else [str(getattr(leaf, "dtype", type(leaf).__name__)), list(np.shape(leaf)[1:])]
+
+    return keras.tree.map_structure(describe, data)
+
+
+class Runner:
+    """A copy of a compiled model's architecture whose traced steps serve every fit with its key.
+
+    A fit takes it off the shelf while it trains; two threads fitting the same architecture
+    each get their own.
+    """
+
+    _shelf: OrderedDict[str, list[Runner]] = OrderedDict()  # most recently used last
+    _lock = threading.Lock()
+
+    def __init__(self, key: str, model: keras.Model):
+        self.key = key
+        self.model = keras.models.clone_model(model)
+        self.model.compile_from_config(model.get_compile_config())
+        self.model.steps_per_execution = model.steps_per_execution
+        optimizer = self.model.optimizer
+        if not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
+        self.table: RateTable | None = None
+
+    @classmethod
+    def take(cls, model: keras.Model, data: tuple) -> Runner | None:
+        """A shelved runner for ``model``'s training key on ``data``, a new one, or None if it cannot be shared."""
+        key = training_key(model, data)
+        if key is None:
+            return None
+        with cls._lock:
+            runners = cls._shelf.get(key)
+            runner = runners.pop() if runners else None
+        if runner is None:
+            try:
+                runner = cls(key, model)
+            except Exception:  # noqa: BLE001 -- not rebuilt from its configuration: train the model itself
+                return None
+        mine, its = _state_variables(model), _state_variables(runner.model)
+        if [(v.shape, v.dtype) for v in mine] != [(v.shape, v.dtype) for v in its]:
+            return None  # not the same variables after all
+        return runner
+
+    def load(self, model: keras.Model, steps: int) -> None:
+        """Give the runner ``model``'s whole state and its schedule's rate for each of ``steps`` steps."""
+        schedule = inner(model.optimizer)._learning_rate
+        rates = schedule_rates(schedule, steps)
+        for mine, its in zip(_state_variables(self.model), _state_variables(model)):
+            mine.assign(its)
+        if self.table is None or self.table.capacity < len(rates):
+            # a longer table is a new variable: the steps are traced again, once per doubling
+            self.table = RateTable(1 << max(len(rates) - 1, 1).bit_length())
+            # untracked, as the range test's rate: the optimizer's variable list stays the model's
+            object.__setattr__(inner(self.model.optimizer), "_learning_rate", self.table)
+            self.model.train_function = self.model.test_function = None
+        self.table.fill(schedule, rates)
+        self.model.reset_metrics()
+
+    def unload(self, model: keras.Model) -> None:
+        """Give ``model`` the runner's state after training."""
+        for mine, its in zip(_state_variables(model), _state_variables(self.model)):
+            mine.assign(its)
+
+    def give_back(self) -> None:
+        with self._lock:
+            self._shelf.setdefault(self.key, []).append(self)
+            self._shelf.move_to_end(self.key)
+            while len(self._shelf) > KEPT:
+                self._shelf.popitem(last=False)
+
+
+@contextlib.contextmanager
+def training_copy(model: keras.Model, steps: int, data: tuple, shareable: bool) -> Iterator[keras.Model]:
+    """Yield the model Keras should train for ``steps`` steps on ``data`` (every array Keras gets:
+    x, y, sample weights, validation data): a runner loaded with ``model``'s state and schedule (put
+    back into ``model`` on exit), or, when ``shareable`` is False or the model's configuration does
+    not say all it computes, ``model`` itself."""
+    runner = Runner.take(model, data) if shareable else None
+    if runner is None:
+        yield model
+        return
+    runner.load(model, steps)
+    try:
+        yield runner.model
+    finally:
+        runner.unload(model)
+    runner.give_back()  # a failed run's runner may hold half a trace: dropped

@@ -1,0 +1,100 @@
+"""The shared train step (``skclr._runner``): fits of one architecture reuse one trace, and a fit on the
+shared copy trains, reports and returns exactly what a fit on the estimator's own model would."""
+
+import keras
+import numpy as np
+import pytest
+
+from skclr import CLRClassifier, CLRRegressor
+from skclr._runner import Runner, RateTable, schedule_rates
+
+SMALL = dict(hidden_layer_sizes=(8,), dropout=0.1, epochs=3, batch_size=16, random_state=3)
+
+
+class NoOp(keras.callbacks.Callback):
+    """A user callback: the fit then trains the estimator's own model, not a shared copy."""
+
+
+def weights(estimator) -> list:
+    return [np.array(w) for w in estimator.model_.get_weights()]
+
+
+@pytest.mark.parametrize("params", [
+    dict(schedule="triangular", base_lr=1e-3, max_lr=1e-2, step_size=0.5),
+    dict(schedule="cosine", warmup=1.0),  # a branch on the step
+    dict(schedule="one_cycle", lr_finder=True),
+    dict(schedule=keras.optimizers.schedules.CosineDecay(1e-3, 40, warmup_target=1e-2, warmup_steps=5)),
+])  # fmt: skip
+def test_a_shared_fit_trains_and_reports_bit_for_bit_as_a_fit_on_its_own_model(binary_data, params):
+    X, y = binary_data
+    shared = CLRClassifier(**SMALL, **params).fit(X, y)
+    own = CLRClassifier(**SMALL, **params, callbacks=[NoOp()]).fit(X, y)
+    for a, b in zip(weights(shared), weights(own)):
+        np.testing.assert_array_equal(a, b)
+    assert shared.history_ == own.history_  # losses and the rate of each epoch
+    optimizer, steps = shared.model_.optimizer, 3 * int(np.ceil(len(X) / 16))
+    assert int(optimizer.iterations) == int(own.model_.optimizer.iterations) == steps
+    for a, b in zip(optimizer.variables, own.model_.optimizer.variables):  # Adam's moments too
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+
+
+def test_fits_of_one_architecture_reuse_one_trace_and_do_not_depend_on_what_ran_before(binary_data, monkeypatch):
+    X, y = binary_data
+    taken, take = [], Runner.take.__func__
+    monkeypatch.setattr(Runner, "take", classmethod(lambda cls, *args: taken.append(take(cls, *args)) or taken[-1]))
+    first = CLRClassifier(**SMALL, schedule="triangular").fit(X, y)
+    traced = taken[0].model.train_function
+    CLRClassifier(**{**SMALL, "random_state": 8}, schedule="exp_range", lr_finder=True).fit(X, y)
+    again = CLRClassifier(**SMALL, schedule="triangular").fit(X, y)
+    assert len(taken) == 3 and taken[1] is taken[2] is taken[0]  # one copy served all three fits...
+    assert taken[0].model.train_function is traced  # ...with one trace
+    assert first.model_ is not taken[0].model and again.model_ is not first.model_
+    for a, b in zip(weights(first), weights(again)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_returned_model_is_the_estimators_own(binary_data, tmp_path):
+    X, y = binary_data
+    first = CLRClassifier(**SMALL, schedule="triangular").fit(X, y)
+    before, proba = weights(first), first.predict_proba(X)
+    CLRClassifier(**{**SMALL, "random_state": 4}, schedule="triangular").fit(X, y)  # same architecture
+    for a, b in zip(before, weights(first)):
+        np.testing.assert_array_equal(a, b)  # the next fit's copy did not write into this model
+    np.testing.assert_array_equal(first.predict_proba(X), proba)
+    assert first.model_.optimizer.learning_rate is not None
+    assert first.schedule_ is first.model_.optimizer._learning_rate  # the real schedule, not a rate table
+    assert not isinstance(first.model_.optimizer._learning_rate, RateTable)
+    path = tmp_path / "model.keras"
+    first.model_.save(path)
+    reloaded = keras.models.load_model(path)
+    np.testing.assert_allclose(reloaded.predict(X, verbose=0), proba, rtol=1e-6)
+
+
+def test_targets_of_other_shapes_get_their_own_trace():
+    # A trace relaxed from a 1-D to a 2-D target would lose the rank Keras's loss code needs.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4)).astype("float32")
+    y = X @ np.arange(1.0, 5.0)
+    params = dict(hidden_layer_sizes=(8,), dropout=0.0, epochs=1, batch_size=16, random_state=0)
+    flat = CLRRegressor(**params).fit(X, y)
+    column = CLRRegressor(**params).fit(X, y[:, None])
+    np.testing.assert_allclose(flat.predict(X), column.predict(X).ravel(), rtol=1e-5)
+
+
+def test_a_warm_start_continues_from_a_shared_fits_optimizer_state(binary_data):
+    X, y = binary_data
+    shared = CLRClassifier(**SMALL, schedule="triangular", warm_start=True).fit(X, y)
+    own = CLRClassifier(**SMALL, schedule="triangular", warm_start=True, callbacks=[NoOp()]).fit(X, y)
+    shared.fit(X, y)
+    own.fit(X, y)
+    for a, b in zip(weights(shared), weights(own)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_schedule_rates_are_the_schedules_own_values():
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([3, 7], [1.0, 0.5, 0.25])
+    np.testing.assert_array_equal(schedule_rates(schedule, 10), [1.0] * 4 + [0.5] * 4 + [0.25] * 2)
+    np.testing.assert_array_equal(schedule_rates(0.01, 3), np.float32([0.01] * 3))
+    table = RateTable(8)
+    table.fill(schedule, schedule_rates(schedule, 5))
+    assert [float(table(step)) for step in (0, 4, 5, 100)] == [1.0, 0.5, 0.5, 0.5]  # past the end: the last rate
