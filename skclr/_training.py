@@ -22,7 +22,7 @@ from sklearn.base import clone
 from skclr import _optimizer
 from skclr._monitor import START_ROWS, EpochMonitor, inference_loss, start_loss
 from skclr._plan import SchedulePlan, TrainingPlan
-from skclr._runner import training_copy
+from skclr._runner import training_copy, validation_batches
 from skclr._scikeras import first_rows, history_key, num_rows
 from skclr.finder import LRFinder
 
@@ -132,6 +132,9 @@ class Training:
         # Keras's traced steps are shared across fits unless a user's callback would see the copy
         shareable = self._call == "fit" and fresh and not callbacks and not self.cycle_momentum
         data = (X, y, sample_weight, fit_args.get("validation_data"), fit_args.get("class_weight") is not None)
+        if fit_args.get("validation_data") is not None:  # the batches Keras would cut, cheaper to iterate
+            batch_size = fit_args.get("validation_batch_size") or plan.batch_size
+            fit_args["validation_data"] = validation_batches(fit_args["validation_data"], batch_size)
         with self._seeded(), self._momentum_cycled(), training_copy(model, plan.steps, data, shareable) as trained:
             history = trained.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, monitor]).history
         if not warm_start or not hasattr(self, "history_") or fit_args["initial_epoch"] == 0:
