@@ -42,35 +42,39 @@ KEPT = 4
 class RateTable(LearningRateSchedule):
     """The rate at each step read from a table: the runner's schedule, refilled at every fit.
 
-    Steps past the table's end keep its last rate. ``source``, the schedule it was filled from, is
-    what the history reports (``skclr._optimizer.current_rate``), as for a fit on the model itself.
-    Never saved: the model the estimator returns carries the real schedule.
+    The table holds the rates of steps ``start`` onwards (a fit goes on from the optimizer's
+    iterations, which a model trained before it has moved on). Steps past the table's end keep
+    its last rate. ``source``, the schedule it was filled from, is what the history reports
+    (``skclr._optimizer.current_rate``), as for a fit on the model itself. Never saved: the model
+    the estimator returns carries the real schedule.
     """
 
     def __init__(self, capacity: int):
         self.values = keras.Variable(np.zeros(capacity, "float32"), trainable=False, name="rate_table")
+        self.start = keras.Variable(0, dtype="int64", trainable=False, name="rate_table_start")
         self.source = None
 
     @property
     def capacity(self) -> int:
         return int(self.values.shape[0])
 
-    def fill(self, source, rates: np.ndarray) -> None:
+    def fill(self, source, rates: np.ndarray, start: int = 0) -> None:
         self.source = source
         padded = np.full(self.capacity, rates[-1], dtype="float32")
         padded[: len(rates)] = rates
         self.values.assign(padded)
+        self.start.assign(start)
 
     def __call__(self, step):
-        index = keras.ops.minimum(keras.ops.cast(step, "int32"), self.capacity - 1)
-        return keras.ops.take(self.values, index)
+        index = keras.ops.clip(keras.ops.cast(step, "int64") - self.start, 0, self.capacity - 1)
+        return keras.ops.take(self.values, keras.ops.cast(index, "int32"))
 
     def get_config(self) -> dict:
         return {"capacity": self.capacity}
 
 
-def schedule_rates(schedule, steps: int) -> np.ndarray:
-    """The schedule's rate at steps ``0 .. steps - 1``, computed as the train step computes it.
+def schedule_rates(schedule, steps: int, start: int = 0) -> np.ndarray:
+    """The schedule's rate at steps ``start .. start + steps - 1``, computed as the train step computes it.
 
     Each rate comes from the same graph ops on a scalar int64 step as inside Keras's train step,
     so a fit on a runner trains bit for bit as the same fit on its own model would.
@@ -80,14 +84,14 @@ def schedule_rates(schedule, steps: int) -> np.ndarray:
     import tensorflow as tf
 
     @tf.function(autograph=False)
-    def rates(n):
+    def rates(first, n):
         def step(i, values):
-            return i + 1, values.write(tf.cast(i, tf.int32), tf.cast(schedule(i), tf.float32))
+            return i + 1, values.write(tf.cast(i - first, tf.int32), tf.cast(schedule(i), tf.float32))
 
         empty = tf.TensorArray(tf.float32, size=tf.cast(n, tf.int32))
-        return tf.while_loop(lambda i, _: i < n, step, (tf.constant(0, tf.int64), empty))[1].stack()
+        return tf.while_loop(lambda i, _: i < first + n, step, (first, empty))[1].stack()
 
-    return rates(tf.constant(steps, tf.int64)).numpy()
+    return rates(tf.constant(start, tf.int64), tf.constant(steps, tf.int64)).numpy()
 
 
 def training_key(model: keras.Model, data: tuple) -> str | None:
@@ -159,8 +163,9 @@ class Runner:
 
     def load(self, model: keras.Model, steps: int) -> None:
         """Give the runner ``model``'s whole state and its schedule's rate for each of ``steps`` steps."""
-        schedule = inner(model.optimizer)._learning_rate
-        rates = schedule_rates(schedule, steps)
+        optimizer = inner(model.optimizer)
+        schedule, start = optimizer._learning_rate, int(optimizer.iterations)
+        rates = schedule_rates(schedule, steps, start)
         for mine, its in zip(_state_variables(self.model), _state_variables(model)):
             mine.assign(its)
         if self.table is None or self.table.capacity < len(rates):
@@ -169,7 +174,7 @@ class Runner:
             # untracked, as the range test's rate: the optimizer's variable list stays the model's
             object.__setattr__(inner(self.model.optimizer), "_learning_rate", self.table)
             self.model.train_function = self.model.test_function = None
-        self.table.fill(schedule, rates)
+        self.table.fill(schedule, rates, start)
         self.model.reset_metrics()
 
     def unload(self, model: keras.Model) -> None:

@@ -111,3 +111,24 @@ def test_validation_arrays_give_the_validation_keras_computes_from_them(binary_d
     monkeypatch.setattr(skclr._training, "validation_batches", lambda data, batch_size: data)  # Keras's own pipeline
     keras_own = CLRClassifier(**SMALL).fit(X, y, validation_data=validation, **fit_kwargs).history_
     assert ours == keras_own and len(ours["val_loss"]) == 3
+
+
+def _trained_before(meta=None, compile_kwargs=None):
+    """A model whose optimizer has run 37 steps, as a model given as ``model=`` keeps between fits."""
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.optimizer.build(model.trainable_variables)
+    model.optimizer.iterations.assign(37)
+    return model
+
+
+def test_a_model_whose_optimizer_has_run_trains_at_the_rates_of_its_own_steps(binary_data):
+    # A cyclical schedule goes on from the optimizer's iterations: steps 37.. of the cycle, not 0..
+    X, y = binary_data
+    params = dict(model=_trained_before, epochs=2, batch_size=16, random_state=3, schedule="triangular",
+                  base_lr=1e-3, max_lr=1e-1, step_size=0.75)  # fmt: skip
+    shared = CLRClassifier(**params).fit(X, y)
+    own = CLRClassifier(**params, callbacks=[NoOp()]).fit(X, y)
+    for a, b in zip(weights(shared), weights(own)):
+        np.testing.assert_array_equal(a, b)
