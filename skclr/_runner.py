@@ -31,7 +31,7 @@ import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 
 from skclr._optimizer import inner
-from skclr._sweep import _state_variables, architecture_key
+from skclr._sweep import _state_variables, architecture_key, config_says_all
 
 __all__ = ["RateTable", "Runner", "training_copy", "validation_batches"]
 
@@ -104,7 +104,7 @@ def training_key(model: keras.Model, data: tuple) -> str | None:
     another would lose the rank that Keras's loss code needs.
     """
     architecture = architecture_key(model)
-    if architecture is None or model.run_eagerly:
+    if architecture is None or model.run_eagerly or not _metrics_config_says_all(model):
         return None
     compiled = model.get_compile_config()
     extra = {key: compiled.get(key) for key in ("metrics", "weighted_metrics", "jit_compile", "auto_scale_loss")}
@@ -112,6 +112,21 @@ def training_key(model: keras.Model, data: tuple) -> str | None:
         return json.dumps([architecture, extra, model.steps_per_execution, _signature(data)], sort_keys=True)
     except (TypeError, ValueError):
         return None
+
+
+def _metrics_config_says_all(model: keras.Model) -> bool:
+    """Whether each metric is a name or a Keras metric whose configuration says all it computes (the
+    runner compiles its metrics from the configuration: a custom one may leave out a setting, or
+    be redefined under the same name)."""
+    compiled = getattr(getattr(model, "_compile_config", None), "config", None)
+    if compiled is None:
+        return False
+    metrics = [m for key in ("metrics", "weighted_metrics") for m in keras.tree.flatten(compiled.get(key))]
+    return all(
+        m is None or isinstance(m, str)
+        or ((getattr(m, "__module__", None) or "").startswith("keras.") and config_says_all(m))
+        for m in metrics
+    )  # fmt: skip
 
 
 def _signature(data) -> list:

@@ -323,6 +323,8 @@ def architecture_key(model: keras.Model) -> str | None:
         return None  # custom code may compute with more than its configuration says
     if hasattr(inner(optimizer), "_exclude_from_weight_decay"):
         return None  # set by exclude_from_weight_decay(), which the configuration does not record
+    if not isinstance(loss, str) and not config_says_all(loss):
+        return None  # a copy compiled from the configuration would compute another loss
     try:
         layers = _without_seeds(model.get_config())
         compiled = model.get_compile_config()
@@ -339,6 +341,28 @@ def architecture_key(model: keras.Model) -> str | None:
         )
     except (TypeError, ValueError, KeyError, AttributeError):  # not serializable as plain data
         return None
+
+
+def config_says_all(part) -> bool:
+    """Whether a copy made from ``part``'s configuration has all its settings.
+
+    Not every Keras object's configuration does: ``keras.losses.Huber`` leaves out its ``delta``,
+    so a copy compiled from it would train with ``delta=1``. The settings compared are the plain
+    attributes and, for a wrapped function (``LossFunctionWrapper``, ``MeanMetricWrapper``), the
+    keyword arguments it is called with.
+    """
+    try:
+        copy = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(part))
+        return bool(_settings(copy) == _settings(part))
+    except Exception:  # noqa: BLE001 -- not rebuilt from its configuration (or not comparable): not shared
+        return False
+
+
+def _settings(part) -> dict:
+    plain = (bool, int, float, str, type(None))
+    settings = {key: value for key, value in vars(part).items() if key != "name" and isinstance(value, plain)}
+    settings.update({f"fn_kwargs.{key}": value for key, value in (getattr(part, "_fn_kwargs", None) or {}).items()})
+    return settings
 
 
 class Scratch:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skclr import CLRClassifier, CLRRegressor
-from skclr._runner import Runner, RateTable, schedule_rates
+from skclr._runner import Runner, RateTable, schedule_rates, training_key
 
 SMALL = dict(hidden_layer_sizes=(8,), dropout=0.1, epochs=3, batch_size=16, random_state=3)
 
@@ -132,3 +132,55 @@ def test_a_model_whose_optimizer_has_run_trains_at_the_rates_of_its_own_steps(bi
     own = CLRClassifier(**params, callbacks=[NoOp()]).fit(X, y)
     for a, b in zip(weights(shared), weights(own)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_loss_whose_configuration_leaves_out_a_setting_trains_as_given():
+    # keras.losses.Huber's configuration has no delta: a copy compiled from it would use delta=1
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4)).astype("float32")
+    y = X @ np.arange(1.0, 5.0)
+    params = dict(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, batch_size=16, random_state=0,
+                  loss=keras.losses.Huber(delta=0.1))  # fmt: skip
+    shared = CLRRegressor(**params).fit(X, y)
+    own = CLRRegressor(**params, callbacks=[NoOp()]).fit(X, y)
+    for a, b in zip(weights(shared), weights(own)):
+        np.testing.assert_array_equal(a, b)
+    assert shared.history_ == own.history_
+
+
+@keras.saving.register_keras_serializable(package="skclr_tests")
+class Above(keras.metrics.Metric):
+    """The share of predicted probabilities above ``threshold``, which its configuration leaves out."""
+
+    def __init__(self, threshold=0.5, name="above", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.threshold = threshold
+        self.above = self.add_variable(shape=(), initializer="zeros", name="above")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.above.assign_add(keras.ops.sum(keras.ops.cast(y_pred > self.threshold, "float32")))
+        self.count.assign_add(keras.ops.cast(keras.ops.size(y_pred), "float32"))
+
+    def result(self):
+        return self.above / self.count
+
+
+def test_a_custom_metric_is_reported_as_given(binary_data):
+    X, y = binary_data
+    shared = CLRClassifier(**SMALL, metrics=[Above(0.9)]).fit(X, y)
+    own = CLRClassifier(**SMALL, metrics=[Above(0.9)], callbacks=[NoOp()]).fit(X, y)
+    assert shared.history_["above"] == own.history_["above"]
+
+
+@pytest.mark.parametrize("compiled, shared", [
+    (dict(loss="huber", metrics=["mae", keras.metrics.R2Score()]), True),
+    (dict(loss=keras.losses.Huber(), weighted_metrics=[keras.metrics.mean_absolute_error]), True),
+    (dict(loss=keras.losses.Huber(delta=0.1)), False),  # not in its configuration
+    (dict(loss="mse", metrics=[Above(0.9)]), False),  # not Keras's own
+])  # fmt: skip
+def test_only_what_a_copy_compiled_from_the_configuration_computes_alike_is_shared(compiled, shared):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", **compiled)
+    data = (np.zeros((8, 4), "float32"), np.zeros(8, "float32"), None, None, False)
+    assert (training_key(model, data) is not None) is shared
