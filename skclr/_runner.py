@@ -99,8 +99,8 @@ def training_key(model: keras.Model, data: tuple) -> str | None:
     says all of it.
 
     The sweep's architecture key (layers, optimizer and loss without names, seeds or rate), what
-    the train step adds to the sweep's (the metrics, ``jit_compile``, the steps per call), and
-    each array's dtype and shape past the rows: a trace made for one target shape and relaxed to
+    the train step adds to the sweep's (the metrics, ``jit_compile``, the steps per call), the
+    shapes and dtypes of the state a runner is loaded with, and each array's dtype and shape past the rows: a trace made for one target shape and relaxed to
     another would lose the rank that Keras's loss code needs.
     """
     architecture = architecture_key(model)
@@ -108,8 +108,10 @@ def training_key(model: keras.Model, data: tuple) -> str | None:
         return None
     compiled = model.get_compile_config()
     extra = {key: compiled.get(key) for key in ("metrics", "weighted_metrics", "jit_compile", "auto_scale_loss")}
+    # a constant rate keeps the optimizer's rate variable, a schedule drops it: same settings, other variables
+    variables = [[list(v.shape), str(v.dtype)] for v in _state_variables(model)]
     try:
-        return json.dumps([architecture, extra, model.steps_per_execution, _signature(data)], sort_keys=True)
+        return json.dumps([architecture, extra, model.steps_per_execution, variables, _signature(data)], sort_keys=True)
     except (TypeError, ValueError):
         return None
 

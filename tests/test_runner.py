@@ -184,3 +184,13 @@ def test_only_what_a_copy_compiled_from_the_configuration_computes_alike_is_shar
     model.compile(optimizer="adam", **compiled)
     data = (np.zeros((8, 4), "float32"), np.zeros(8, "float32"), None, None, False)
     assert (training_key(model, data) is not None) is shared
+
+
+def test_fits_at_a_constant_rate_and_on_a_schedule_keep_their_own_runners(binary_data, monkeypatch):
+    # a constant rate leaves the optimizer its rate variable, a schedule does not: other state, other runner
+    X, y = binary_data
+    taken, take = [], Runner.take.__func__
+    monkeypatch.setattr(Runner, "take", classmethod(lambda cls, *args: taken.append(take(cls, *args)) or taken[-1]))
+    for schedule in ("constant", "cosine", "constant", "cosine"):
+        CLRClassifier(**{**SMALL, "epochs": 1}, schedule=schedule).fit(X, y)
+    assert None not in taken and taken[2] is taken[0] and taken[3] is taken[1]
