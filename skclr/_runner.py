@@ -198,6 +198,10 @@ class Runner:
         """Give ``model`` the runner's state after training."""
         for mine, its in zip(_state_variables(model), _state_variables(self.model)):
             mine.assign(its)
+        history = vars(self.model).pop("history", None)  # set by Keras's History on the model it trains
+        if history is not None:
+            history.set_model(model)
+            model.history = history
 
     def give_back(self) -> None:
         with self._lock:

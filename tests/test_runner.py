@@ -65,6 +65,7 @@ def test_the_returned_model_is_the_estimators_own(binary_data, tmp_path):
     assert first.schedule_ is first.model_.optimizer._learning_rate  # the real schedule, not a rate table
     assert not isinstance(first.model_.optimizer._learning_rate, RateTable)
     path = tmp_path / "model.keras"
+    assert first.model_.history.history["loss"] == first.history_["loss"] and first.model_.history.model is first.model_
     first.model_.save(path)
     reloaded = keras.models.load_model(path)
     np.testing.assert_allclose(reloaded.predict(X, verbose=0), proba, rtol=1e-6)
