@@ -5,7 +5,8 @@ monitoring of the run, and the history.
 - ``_prepare_optimizer``: at every ``fit`` (and the first ``partial_fit``), the current parameters'
   clipping and a ``SchedulePlan`` (``skclr._plan``), after the range test if asked; later
   ``partial_fit`` calls go on with the running schedule.
-- ``_train``: the call itself, with ``EpochMonitor`` (``skclr._monitor``) reporting the rate per
+- ``_train``: the call itself, on the model or on a shared copy with its traced steps
+  (``skclr._runner``), with ``EpochMonitor`` (``skclr._monitor``) reporting the rate per
   epoch, stopping at divergence and, after ``fit``, judging whether the returned model collapsed
   or learned less than a constant prediction.
 """
@@ -130,7 +131,7 @@ class Training:
         monitor = EpochMonitor(max(losses, default=None))
         self._run_epochs_in_one_call(plan, callbacks)
         # Keras's traced steps are shared across fits unless a user's callback would see the copy
-        shareable = self._call == "fit" and fresh and not callbacks and not self.cycle_momentum
+        shareable = self._call == "fit" and not callbacks and not self.cycle_momentum
         data = (X, y, sample_weight, fit_args.get("validation_data"), fit_args.get("class_weight") is not None)
         if fit_args.get("validation_data") is not None:  # the batches Keras would cut, cheaper to iterate
             batch_size = fit_args.get("validation_batch_size") or plan.batch_size

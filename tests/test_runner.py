@@ -82,14 +82,16 @@ def test_targets_of_other_shapes_get_their_own_trace():
     np.testing.assert_allclose(flat.predict(X), column.predict(X).ravel(), rtol=1e-5)
 
 
-def test_a_warm_start_continues_from_a_shared_fits_optimizer_state(binary_data):
+@pytest.mark.parametrize("second", [dict(), dict(schedule="one_cycle", epochs=2)])  # an ending schedule restarts
+def test_a_warm_start_continues_from_a_shared_fits_optimizer_state(binary_data, second):
     X, y = binary_data
     shared = CLRClassifier(**SMALL, schedule="triangular", warm_start=True).fit(X, y)
     own = CLRClassifier(**SMALL, schedule="triangular", warm_start=True, callbacks=[NoOp()]).fit(X, y)
-    shared.fit(X, y)
-    own.fit(X, y)
+    shared.set_params(**second).fit(X, y)
+    own.set_params(**second).fit(X, y)
     for a, b in zip(weights(shared), weights(own)):
         np.testing.assert_array_equal(a, b)
+    assert shared.history_ == own.history_
 
 
 def test_schedule_rates_are_the_schedules_own_values():
