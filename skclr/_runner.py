@@ -91,7 +91,10 @@ def schedule_rates(schedule, steps: int, start: int = 0) -> np.ndarray:
         empty = tf.TensorArray(tf.float32, size=tf.cast(n, tf.int32))
         return tf.while_loop(lambda i, _: i < first + n, step, (first, empty))[1].stack()
 
-    return rates(tf.constant(start, tf.int64), tf.constant(steps, tf.int64)).numpy()
+    # traced through get_concrete_function: a new function per fit, called once, is what it is
+    # meant to be here, not the retracing that tf.function's __call__ warns about
+    scalar = tf.TensorSpec([], tf.int64)
+    return rates.get_concrete_function(scalar, scalar)(tf.constant(start, tf.int64), tf.constant(steps, tf.int64)).numpy()
 
 
 def training_key(model: keras.Model, data: tuple) -> str | None:

@@ -197,3 +197,14 @@ def test_fits_at_a_constant_rate_and_on_a_schedule_keep_their_own_runners(binary
     for schedule in ("constant", "cosine", "constant", "cosine"):
         CLRClassifier(**{**SMALL, "epochs": 1}, schedule=schedule).fit(X, y)
     assert None not in taken and taken[2] is taken[0] and taken[3] is taken[1]
+
+
+def test_a_new_schedule_at_every_fit_does_not_warn_about_retracing(caplog):
+    import logging
+
+    from skclr.schedules import OneCycle
+
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for peak in np.linspace(1e-3, 1e-2, 7):  # as a grid search's folds and candidates do
+            schedule_rates(OneCycle(float(peak), 40), 40)
+    assert not [record for record in caplog.records if "retracing" in record.getMessage()]
