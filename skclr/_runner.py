@@ -1,4 +1,4 @@
-"""Keras's traced train step, shared by the fits of one architecture in a process.
+"""Keras's traced train and test steps, shared by the fits of one architecture in a process.
 
 Tracing Keras's train (and test) step costs about a second per fit on two cores: more than
 several epochs of the reference network on a tabular set, and a grid search or cross-validation
@@ -103,8 +103,9 @@ def training_key(model: keras.Model, data: tuple) -> str | None:
 
     The sweep's architecture key (layers, optimizer and loss without names, seeds or rate), what
     the train step adds to the sweep's (the metrics, ``jit_compile``, the steps per call), the
-    shapes and dtypes of the state a runner is loaded with, and each array's dtype and shape past the rows: a trace made for one target shape and relaxed to
-    another would lose the rank that Keras's loss code needs.
+    shapes and dtypes of the state a runner is loaded with, and each array's dtype and shape past
+    the rows: a trace made for one target shape and relaxed to another would lose the rank that
+    Keras's loss code needs.
     """
     architecture = architecture_key(model)
     if architecture is None or model.run_eagerly or not _metrics_config_says_all(model):

@@ -14,7 +14,8 @@
   ends, the registry entries added meanwhile go. The kernel cache is cleared once every
   ``KERNEL_CACHE_FITS`` fits that built a new model (a ``partial_fit`` on the same model reuses its
   kernels): it stays bounded, and the functions that outlive a fit (the range test's shared sweep
-  steps) are not compiled again at every fit, which would cost 0.2-0.3 s each.
+  steps, the shared train and test steps of ``skclr._runner``) are not compiled again at every
+  fit, which would cost 0.2-0.3 s each.
 """
 
 from __future__ import annotations
