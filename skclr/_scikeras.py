@@ -98,17 +98,23 @@ class _Hooks:
 
     def _predict_raw(self, X, **kwargs):
         # A direct call of the model gives Model.predict's answer only for Keras's own predict_step,
-        # without routed predict arguments (batch size...) or callbacks.
+        # without predict arguments of the user's (predict__batch_size...), callbacks or progress
+        # bars. scikeras also routes the training batch_size to predict, where it only sizes chunks.
         model = getattr(self, "model_", None)
         own_step = model is not None and type(model).predict_step is keras.Model.predict_step
-        if kwargs or self._routed("predict") or self._predict_callbacks or self.verbose or not own_step:
+        for_predict = [name for name in vars(self) if name.startswith("predict__")]
+        if kwargs or for_predict or self._predict_callbacks or self.verbose or not own_step:
             return super()._predict_raw(X, **kwargs)
-        X, _ = self._validate_data(X=X, y=None)
-        X = self.feature_encoder_.transform(X)
-        if not isinstance(X, np.ndarray):
+        encoded = self.feature_encoder_.transform(self._validate_data(X=X, y=None)[0])
+        if not isinstance(encoded, np.ndarray):  # a multi-input model's list or dict: Keras's predict
             return super()._predict_raw(X)
-        outputs = [model(X[i : i + PREDICT_CHUNK], training=False) for i in range(0, len(X), PREDICT_CHUNK)]
-        return np.concatenate([keras.ops.convert_to_numpy(output) for output in outputs])
+        outputs = []
+        for start in range(0, len(encoded), PREDICT_CHUNK):
+            output = model(encoded[start : start + PREDICT_CHUNK], training=False)
+            if keras.tree.is_nested(output):  # a multi-output model: Keras's predict assembles the outputs
+                return super()._predict_raw(X)
+            outputs.append(keras.ops.convert_to_numpy(output))
+        return np.concatenate(outputs)
 
 
 class ScikerasClassifier(_Hooks, KerasClassifier):

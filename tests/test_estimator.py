@@ -317,6 +317,19 @@ def test_predict_goes_through_a_builders_own_predict_step_and_routed_batch_size(
     assert seen == [50]
 
 
+def test_predict_calls_the_model_directly_unless_told_otherwise(binary_data, monkeypatch):
+    # Keras's predict traces a function for every new model (about 0.6 s, more than a fold's scoring)
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, random_state=0).fit(X, y)
+    seen, predict = [], keras.Model.predict
+    monkeypatch.setattr(keras.Model, "predict", lambda self, *a, **k: seen.append(k) or predict(self, *a, **k))
+    proba = clf.predict_proba(X)
+    assert clf.score(X, y) >= 0 and not seen  # the constructor's batch_size only sizes the chunks
+    np.testing.assert_allclose(proba, predict(clf.model_, X, verbose=0), rtol=1e-6, atol=1e-7)
+    clf.set_params(verbose=1).predict_proba(X[:5])
+    assert len(seen) == 1  # a progress bar asked for: Keras's predict
+
+
 def test_a_one_column_target_works_throughout(binary_data):
     X, y = binary_data
     column = y.reshape(-1, 1)

@@ -278,7 +278,18 @@ def test_a_multi_output_model_trains_on_a_list_of_targets(binary, validation_spl
     reg = TwoOutputRegressor(two_outputs, schedule="triangular", validation_split=validation_split, epochs=2)
     reg.fit(X, y)  # the start loss and the constant-prediction check take the list's rows, not its items
     assert len(reg.history_["loss"]) == 2
-    assert reg.predict(X).shape == (len(X), 2)
+    outputs = reg.model_.predict(X, verbose=0)
+    np.testing.assert_allclose(reg.predict(X), np.column_stack(outputs), rtol=1e-5)  # the user's encoder: no scaling
+
+
+def test_a_multi_output_model_predicts_each_output_in_chunks(binary, monkeypatch):
+    from skclr import _scikeras
+
+    X, _ = binary
+    reg = TwoOutputRegressor(two_outputs, epochs=1).fit(X, np.column_stack([X[:, 0], -X[:, 1]]))
+    whole = reg.predict(X)
+    monkeypatch.setattr(_scikeras, "PREDICT_CHUNK", 7)
+    np.testing.assert_allclose(reg.predict(X), whole, rtol=1e-6)
 
 
 def test_initialize_uses_a_pretrained_regressor_as_given(binary):
