@@ -76,7 +76,9 @@ def fit_fold(X_train, y_train, X_test, y_test, row: str, seed: int, epochs: int 
     base_lr = finder.clr_bounds()[0] if finder is not None else getattr(estimator, "base_lr_", None)
     record = {"accuracy": accuracy_score(y_test, proba.argmax(axis=1)),
               "log_loss": log_loss(y_test, proba, labels=np.arange(proba.shape[1])),
-              "max_lr": estimator.max_lr_, "base_lr": base_lr, "seconds": seconds,
+              # a constant rate has no max_lr_ (fitted rates are only those the schedule uses): its rate
+              "max_lr": getattr(estimator, "max_lr_", None) or estimator.learning_rate_, "base_lr": base_lr,
+              "seconds": seconds,
               "warnings": sorted({str(w.message)[:120] for w in caught})}  # fmt: skip
     if finder is not None:  # the curve, to study rules without refitting
         record["curve"] = {"lrs": finder.lrs_.tolist(), "losses": finder.losses_.tolist(),
