@@ -43,7 +43,7 @@ from skclr._training import Training
 from skclr._validation import LR_FINDER_NESTED, Validation
 from skclr._rules import MAX_DIV
 from skclr.finder import LRFinder
-from skclr.schedules import SCHEDULES, SETTING_CONSTRAINTS, ScheduleSettings
+from skclr._catalogue import SCHEDULES, SETTING_CONSTRAINTS, ScheduleSettings
 
 __all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError"]
 

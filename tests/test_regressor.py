@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skclr import CLRRegressor, LRFinder
-from skclr.schedules import schedule_values
+from skclr._catalogue import schedule_values
 
 
 @pytest.fixture(scope="module")
