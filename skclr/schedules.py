@@ -27,7 +27,7 @@ def _require(condition: bool, message: str) -> None:
 
 
 def _is_whole(value, minimum: int) -> bool:
-    """``value`` is a finite whole number >= ``minimum`` (``int(nan)`` and ``int(inf)`` would raise their own errors)."""
+    """``value`` is a finite whole number >= ``minimum``; ``int()`` of NaN or inf would raise its own error."""
     return isinstance(value, Real) and math.isfinite(value) and float(value).is_integer() and value >= minimum
 
 

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 
 import skclr
-from skclr._catalogue import _BUILDERS, ENDING_SCHEDULES, SCHEDULE_TRAITS, SCHEDULES, make_schedule, schedule_values
+from skclr._catalogue import (
+    _BUILDERS,
+    ENDING_SCHEDULES,
+    SCHEDULE_TRAITS,
+    SCHEDULES,
+    make_schedule,
+    schedule_values,
+)
 from skclr.schedules import CyclicalLearningRate, OneCycle, Restarted
 
 
@@ -495,7 +502,8 @@ def test_the_schedule_classes_import_no_scikit_learn():
         "float(s.CyclicalLearningRate(0.1, 1.0, step_size=2)(3))\n"
     )
     root = str(Path(skclr.__file__).parents[1])  # this checkout's skclr, not an installed one
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": path}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
 
