@@ -36,7 +36,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 import skclr
 from skclr import CLRClassifier, reference_dnn
-from skclr.schedules import make_schedule
+from skclr._catalogue import make_schedule
 
 GRID = ["constant", "cosine", "triangular", "one_cycle"]
 

@@ -31,7 +31,7 @@ PARAMETERS = """    model : callable, keras Model or None, default=None
     schedule : str or keras LearningRateSchedule, default="constant"
         One of ``"constant"``, ``"time"``, ``"step"``, ``"linear"``, ``"polynomial"``,
         ``"exponential"``, ``"cosine"``, ``"cosine_restarts"``, ``"triangular"``, ``"triangular2"``,
-        ``"exp_range"``, ``"one_cycle"`` (see :func:`skclr.schedules.make_schedule`),
+        ``"exp_range"``, ``"one_cycle"`` (see :func:`skclr._catalogue.make_schedule`),
         or a schedule instance used as is (it cannot be combined with ``lr_finder``,
         whose result only the named schedules can use).
     learning_rate : float, default=1e-3

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from keras.optimizers.schedules import LearningRateSchedule
 
-from skclr.schedules import SCHEDULE_TRAITS, Restarted, ScheduleSettings, make_schedule
+from skclr._catalogue import SCHEDULE_TRAITS, ScheduleSettings, make_schedule
+from skclr.schedules import Restarted
 
 __all__ = ["SchedulePlan", "TrainingPlan"]
 

@@ -12,7 +12,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from skclr._plan import TrainingPlan
 from skclr.finder import LRFinder
-from skclr.schedules import MOMENTUM_SCHEDULES
+from skclr._catalogue import MOMENTUM_SCHEDULES
 
 __all__ = ["LR_FINDER_NESTED", "Validation"]
 

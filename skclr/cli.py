@@ -190,7 +190,7 @@ def cmd_find_lr(args) -> int:
 
 
 def cmd_schedules(args) -> int:
-    from skclr.schedules import SCHEDULES
+    from skclr._catalogue import SCHEDULES
 
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,6 @@ the shared docstring sections are ``skclr._docs``.
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from dataclasses import fields, replace
 from numbers import Integral, Real
@@ -43,7 +42,7 @@ from skclr._training import Training
 from skclr._validation import LR_FINDER_NESTED, Validation
 from skclr._rules import MAX_DIV
 from skclr.finder import LRFinder
-from skclr.schedules import SCHEDULES, SETTING_CONSTRAINTS, ScheduleSettings
+from skclr._catalogue import SCHEDULES, SETTING_CONSTRAINTS, ScheduleSettings
 
 __all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError"]
 
@@ -438,8 +437,97 @@ class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
     _target_checks: dict = {"y_numeric": True, "multi_output": True}
     _constant_name = "the target's mean"
 
-    def __init__(self, *args: Any, standardize_target: bool = True, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        model: Any = None,
+        *,
+        hidden_layer_sizes: int | tuple[int, ...] | None = None,
+        dropout: float | tuple[float, ...] | None = None,
+        negative_slope: float | None = None,
+        schedule: str | LearningRateSchedule = "constant",
+        learning_rate: float = _DEFAULT.learning_rate,
+        base_lr: float | None = _DEFAULT.base_lr,
+        max_lr: float | None = _DEFAULT.max_lr,
+        step_size: float = _DEFAULT.step_size,
+        gamma: float = _DEFAULT.gamma,
+        power: float = _DEFAULT.power,
+        decay: float | None = _DEFAULT.decay,
+        drop: float = _DEFAULT.drop,
+        drop_every: float = _DEFAULT.drop_every,
+        pct_start: float = _DEFAULT.pct_start,
+        warmup: float = _DEFAULT.warmup,
+        end_lr: float = _DEFAULT.end_lr,
+        restart_every: float = _DEFAULT.restart_every,
+        restart_mult: float = _DEFAULT.restart_mult,
+        lr_finder: bool | LRFinder = False,
+        cycle_momentum: bool = False,
+        base_momentum: float | None = None,
+        max_momentum: float | None = None,
+        clipvalue: float | None = None,
+        weight_decay: float | None = None,
+        n_threads: int | None = None,
+        optimizer: Any = "adam",
+        loss: Any = None,
+        metrics: list | None = None,
+        batch_size: int | None = 32,
+        epochs: int = 20,
+        validation_split: float = 0.0,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        shuffle: bool = True,
+        run_eagerly: bool = False,
+        callbacks: list | None = None,
+        class_weight: dict | str | None = None,
+        validation_batch_size: int | None = None,
+        standardize_target: bool = True,
+        **kwargs: Any,
+    ):
+        # Every parameter written out, as MLPRegressor does: scikit-learn reads the parameters and
+        # their defaults from this signature (get_params, clone, repr), and refuses *args.
+        super().__init__(
+            model,
+            hidden_layer_sizes=hidden_layer_sizes,
+            dropout=dropout,
+            negative_slope=negative_slope,
+            schedule=schedule,
+            learning_rate=learning_rate,
+            base_lr=base_lr,
+            max_lr=max_lr,
+            step_size=step_size,
+            gamma=gamma,
+            power=power,
+            decay=decay,
+            drop=drop,
+            drop_every=drop_every,
+            pct_start=pct_start,
+            warmup=warmup,
+            end_lr=end_lr,
+            restart_every=restart_every,
+            restart_mult=restart_mult,
+            lr_finder=lr_finder,
+            cycle_momentum=cycle_momentum,
+            base_momentum=base_momentum,
+            max_momentum=max_momentum,
+            clipvalue=clipvalue,
+            weight_decay=weight_decay,
+            n_threads=n_threads,
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            epochs=epochs,
+            validation_split=validation_split,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            shuffle=shuffle,
+            run_eagerly=run_eagerly,
+            callbacks=callbacks,
+            class_weight=class_weight,
+            validation_batch_size=validation_batch_size,
+            **kwargs,
+        )
         self.standardize_target = standardize_target
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs) -> CLRRegressor:
@@ -477,17 +565,3 @@ class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
             return None  # the mean is the best constant under the squared error only
         weights = sample_weight if sample_weight is not None and np.sum(sample_weight) > 0 else None
         return np.average(np.reshape(y, (len(y), -1)), axis=0, weights=weights)
-
-
-def _with_standardize_target(init):
-    """The shared signature plus ``standardize_target``: scikit-learn reads every parameter's default
-    from the signature of ``__init__`` (repr, estimator checks)."""
-    shared = inspect.signature(_CLRWrapper.__init__)
-    *named, var_keyword = shared.parameters.values()
-    extra = inspect.Parameter("standardize_target", inspect.Parameter.KEYWORD_ONLY, default=True,
-                              annotation="bool")  # fmt: skip
-    init.__signature__ = shared.replace(parameters=[*named, extra, var_keyword])
-    return init
-
-
-CLRRegressor.__init__ = _with_standardize_target(CLRRegressor.__init__)

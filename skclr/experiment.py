@@ -26,7 +26,7 @@ from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
 from skclr._monitor import FailedTrainingWarning
 from skclr.estimator import CLRClassifier, CLRRegressor, DivergenceError
-from skclr.schedules import SCHEDULES
+from skclr._catalogue import SCHEDULES
 
 __all__ = [
     "SEED_CONFIGS",

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from skclr.schedules import schedule_values
+from skclr._catalogue import schedule_values
 
 __all__ = ["plot_schedule", "plot_all_schedules", "plot_lr_finder", "plot_history", "plot_comparison"]
 
@@ -72,7 +72,7 @@ def plot_all_schedules(epochs: int = 40, steps_per_epoch: int = 10):
     -------
     matplotlib.figure.Figure
     """
-    from skclr.schedules import SCHEDULES, make_schedule
+    from skclr._catalogue import SCHEDULES, make_schedule
 
     columns = 4
     fig, axes = _pyplot().subplots(-(-len(SCHEDULES) // columns), columns, figsize=(16, 9), sharex=True)

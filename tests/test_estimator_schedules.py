@@ -10,7 +10,8 @@ from conftest import TINY
 from sklearn.model_selection import GridSearchCV, StratifiedShuffleSplit
 
 from skclr import CLRClassifier, LRFinder
-from skclr.schedules import SCHEDULES, CyclicalLearningRate, OneCycle, schedule_values
+from skclr._catalogue import SCHEDULES, schedule_values
+from skclr.schedules import CyclicalLearningRate, OneCycle
 
 matplotlib.use("Agg")
 

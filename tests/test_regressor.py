@@ -1,5 +1,6 @@
 """CLRRegressor: the classifier's machinery for continuous, also 2-D, targets."""
 
+import inspect
 import pickle
 import warnings
 
@@ -7,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import TINY
-from sklearn.base import is_regressor
+from sklearn.base import BaseEstimator, clone, is_regressor
 from sklearn.datasets import make_regression
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit, check_cv, cross_val_score
@@ -15,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skclr import CLRRegressor, LRFinder
-from skclr.schedules import schedule_values
+from skclr._catalogue import schedule_values
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,41 @@ def regression_data():
 def test_is_a_regressor_with_plain_kfold():
     assert is_regressor(CLRRegressor())
     assert isinstance(check_cv(5, np.arange(10.0), classifier=False), KFold)
+
+
+def test_the_signature_is_written_out_as_the_shared_one_plus_standardize_target():
+    """scikit-learn reads parameters and defaults from ``__init__``'s own signature (it refuses
+    ``*args``); a parameter added to the shared ``__init__`` must be added here too."""
+    from skclr.estimator import _CLRWrapper
+
+    shared = list(inspect.signature(_CLRWrapper.__init__).parameters.values())
+    own = list(inspect.signature(CLRRegressor.__init__).parameters.values())
+    assert "__signature__" not in vars(CLRRegressor.__init__)  # the real signature, not a patched one
+    assert own == [*shared[:-1], own[-2], shared[-1]]  # same names, kinds and defaults, in order
+    assert (own[-2].name, own[-2].default) == ("standardize_target", True)
+    # scikit-learn's own reading of the signature (scikeras overrides it per instance), which raises on *args
+    sklearn_names = vars(BaseEstimator)["_get_param_names"].__func__(CLRRegressor)
+    # shared[1:-1]: less self and **kwargs
+    assert sklearn_names == sorted([p.name for p in shared[1:-1]] + ["standardize_target"])
+
+
+def test_every_parameter_reaches_get_params_clone_and_repr():
+    reg = CLRRegressor(None, schedule="triangular", step_size=3.0, standardize_target=False, epochs=3,
+                       warm_start=True, optimizer__beta_1=0.8)  # fmt: skip
+    params = reg.get_params()
+    assert params["standardize_target"] is False and params["step_size"] == 3.0
+    assert params["optimizer__beta_1"] == 0.8  # routed parameters kept, as the shared __init__ keeps them
+    defaults = CLRRegressor().get_params()
+    assert {name: value for name, value in params.items() if defaults.get(name, object()) != value} == {
+        "schedule": "triangular", "step_size": 3.0, "standardize_target": False, "epochs": 3,
+        "warm_start": True, "optimizer__beta_1": 0.8,
+    }  # fmt: skip
+    twin = clone(reg)
+    assert twin.get_params() == params and twin is not reg
+    assert " ".join(repr(reg).split()) == (
+        "CLRRegressor(epochs=3, optimizer__beta_1=0.8, schedule='triangular', standardize_target=False, "
+        "step_size=3.0, warm_start=True)"
+    )
 
 
 def test_learns_a_linear_target_and_scores_r2(regression_data):

@@ -3,23 +3,25 @@
 import csv
 import importlib.util
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
-from skclr.schedules import (
+import skclr
+from skclr._catalogue import (
     _BUILDERS,
     ENDING_SCHEDULES,
     SCHEDULE_TRAITS,
     SCHEDULES,
-    CyclicalLearningRate,
-    OneCycle,
-    Restarted,
     make_schedule,
     schedule_values,
 )
+from skclr.schedules import CyclicalLearningRate, OneCycle, Restarted
 
 
 # -- closed-form references, written from the papers / PyTorch docs --------------------------
@@ -430,6 +432,80 @@ def test_impossible_decay_settings(name, kwargs, match):
 def test_schedule_classes_fail_early_with_the_received_value(make, match):
     with pytest.raises(ValueError, match=f"{match}.*Received"):
         make()
+
+
+ONE_CYCLE = OneCycle(0.1, total_steps=10)
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, argument",
+    [
+        (CyclicalLearningRate, dict(base_lr=-0.1, max_lr=1.0, step_size=2), "base_lr"),
+        (CyclicalLearningRate, dict(base_lr=0.1, max_lr=0.1, step_size=2), "max_lr"),
+        (CyclicalLearningRate, dict(base_lr=0.1, max_lr=1.0, step_size=0), "step_size"),
+        (CyclicalLearningRate, dict(base_lr=0.1, max_lr=1.0, step_size=-4.0), "step_size"),
+        (CyclicalLearningRate, dict(base_lr=0.1, max_lr=1.0, step_size=float("nan")), "step_size"),
+        (CyclicalLearningRate, dict(base_lr=0.1, max_lr=1.0, step_size=2, gamma=0.0), "gamma"),
+        (CyclicalLearningRate, dict(base_lr=0.1, max_lr=1.0, step_size=2, gamma=1.5), "gamma"),
+        (CyclicalLearningRate, dict(base_lr=0.1, max_lr=1.0, step_size=2, base_momentum=-0.1), "base_momentum"),
+        (OneCycle, dict(max_lr=0.0, total_steps=10), "max_lr"),
+        (OneCycle, dict(max_lr=0.1, total_steps=0), "total_steps"),
+        (OneCycle, dict(max_lr=0.1, total_steps=10.5), "total_steps"),
+        (OneCycle, dict(max_lr=0.1, total_steps=float("nan")), "total_steps"),
+        (OneCycle, dict(max_lr=0.1, total_steps=float("inf")), "total_steps"),
+        (OneCycle, dict(max_lr=0.1, total_steps=10, pct_start=0.0), "pct_start"),
+        (OneCycle, dict(max_lr=0.1, total_steps=10, div_factor=0.0), "div_factor"),
+        (OneCycle, dict(max_lr=0.1, total_steps=10, final_div_factor=-1.0), "final_div_factor"),
+        (Restarted, dict(schedule=0.01, start=0), "schedule"),
+        (Restarted, dict(schedule=ONE_CYCLE, start=-1), "start"),
+        (Restarted, dict(schedule=ONE_CYCLE, start=2.5), "start"),
+        (Restarted, dict(schedule=ONE_CYCLE, start=float("nan")), "start"),
+    ],
+)
+def test_each_schedule_class_refuses_a_bad_argument_by_name(cls, kwargs, argument):
+    """As Keras's schedules do: a ValueError on construction that names the argument and its value."""
+    with pytest.raises(ValueError, match=rf"Arguments? (`\w+` and )?`{argument}`.*Received: .*{argument}="):
+        cls(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, argument, valid",
+    [
+        (CyclicalLearningRate, dict(base_lr=0.1, max_lr=1.0, step_size=2, mode="sine"), "mode",
+         ("triangular", "triangular2", "exp_range")),
+        (OneCycle, dict(max_lr=0.1, total_steps=10, anneal="cubic"), "anneal", ("cos", "linear")),
+    ],
+)
+def test_a_bad_mode_lists_the_valid_ones(cls, kwargs, argument, valid):
+    with pytest.raises(ValueError, match=argument) as error:
+        cls(**kwargs)
+    assert all(repr(name) in str(error.value) for name in valid)
+
+
+def test_the_schedule_classes_import_no_scikit_learn():
+    """``skclr.schedules`` works on a plain Keras model, with scikit-learn absent.
+
+    Keras itself imports scikit-learn when it can (``keras/src/wrappers/fixes.py``, inside a
+    ``try``), so the child process makes it unimportable, as if not installed, and then imports
+    and uses the schedules.
+    """
+    code = (
+        "import sys\n"
+        "class NoScikitLearn:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('sklearn', 'scikeras'):\n"
+        "            raise ImportError(f'{name} is blocked by the test')\n"
+        "sys.meta_path.insert(0, NoScikitLearn())\n"
+        "import skclr.schedules as s\n"
+        "assert 'sklearn' not in sys.modules and 'scikeras' not in sys.modules\n"
+        "float(s.Restarted(s.OneCycle(0.1, total_steps=10), start=2).momentum(5))\n"
+        "float(s.CyclicalLearningRate(0.1, 1.0, step_size=2)(3))\n"
+    )
+    root = str(Path(skclr.__file__).parents[1])  # this checkout's skclr, not an installed one
+    path = os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": path}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_one_cycle_ignores_base_lr():

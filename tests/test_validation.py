@@ -15,7 +15,7 @@ from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 
 from skclr import CLRClassifier, DivergenceError, LRFinder
-from skclr.schedules import SCHEDULES, schedule_values
+from skclr._catalogue import SCHEDULES, schedule_values
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 3)).astype("float32")
