@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from skclr import CLRClassifier, LRFinder
 from skclr._optimizer import inner
 from skclr._rules import MAX_DIV
+from skclr import _shelf
 from skclr._sweep import Scratch, architecture_key
 
 matplotlib.use("Agg")
@@ -269,9 +270,9 @@ class TestSharedSweep:
         # (dropout rate, seed): the seeds choose the initial weights and dropout masks, which the
         # sweep loads from the model, so models that differ only in them share one copy.
         settings = [(0.2, 0), (0.6, 0), (0.2, 5)]
-        Scratch._shelf.clear()
+        _shelf.clear()
         shared = [self.sweep(self.model(rate, seed=seed)) for rate, seed in settings]
-        assert len(Scratch._shelf) == 2  # seed 5 found the copy that seed 0 traced
+        assert len(_shelf.keys("sweep")) == 2  # seed 5 found the copy that seed 0 traced
         sweep_in_place(monkeypatch)
         own = [self.sweep(self.model(rate, seed=seed)) for rate, seed in settings]
         assert not np.array_equal(own[0], own[1])  # the dropout rate shows in the losses
@@ -326,11 +327,13 @@ class TestSharedSweep:
         for mine, Xy in zip(shared, data):
             np.testing.assert_array_equal(mine, self.sweep(self.model(), *Xy))
 
-    def test_the_shelf_keeps_the_most_recently_swept_architectures(self):
-        models = [self.model(units=units) for units in range(1, Scratch.size + 2)]
+    def test_the_shelf_keeps_the_most_recently_swept_architectures(self, monkeypatch):
+        monkeypatch.setattr(_shelf, "KEPT", 2)  # the size is one number for the whole shelf
+        _shelf.clear()
+        models = [self.model(units=units) for units in range(1, _shelf.KEPT + 2)]
         for model in models:
             self.sweep(model)
-        assert list(Scratch._shelf) == [architecture_key(model) for model in models[-Scratch.size :]]
+        assert _shelf.keys("sweep") == [architecture_key(model) for model in models[-_shelf.KEPT :]]
 
 
 class TestEdgeCases:
