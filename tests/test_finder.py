@@ -498,23 +498,35 @@ class TestEstimatorPath:
         np.testing.assert_array_equal(by_class.lr_finder_.losses_, by_sample.lr_finder_.losses_)
         assert not np.array_equal(by_class.lr_finder_.losses_, plain.lr_finder_.losses_)
 
-    def test_dropout_randomness_is_restored_after_the_range_test(self, binary_data):
-        # The sweep draws dropout masks; training must draw the same ones as without a sweep.
+    @pytest.mark.parametrize("path", ["shared copy", "in place"])
+    def test_dropout_randomness_is_restored_after_the_range_test(self, binary_data, path, monkeypatch):
+        # The sweep draws dropout masks; training must draw the same ones as without a sweep. In
+        # place, the sweep moves the model's own seed-generator states, which it must put back.
+        if path == "in place":
+            sweep_in_place(monkeypatch)
+        paths = spy_on_paths(monkeypatch)
         X, y = binary_data
         settings = dict(hidden_layer_sizes=(16,), dropout=0.5, epochs=2, batch_size=16, random_state=3, shuffle=False)
         with_finder = CLRClassifier(**settings, lr_finder=LRFinder(min_lr=1e-4, max_lr=1.0, num_iter=30)).fit(X, y)
+        assert paths == [path == "shared copy"]
         plain = CLRClassifier(**settings, learning_rate=with_finder.learning_rate_).fit(X, y)
-        np.testing.assert_allclose(with_finder.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+        np.testing.assert_array_equal(with_finder.predict_proba(X), plain.predict_proba(X))
 
-    def test_training_starts_from_the_pre_test_weights(self, binary_data):
+    @pytest.mark.parametrize("path", ["shared copy", "in place"])
+    def test_training_starts_from_the_pre_test_weights(self, binary_data, path, monkeypatch):
         # Same seed with and without the range test: training from the restored state must match a
-        # run whose constant rate equals the finder's suggestion.
+        # run whose constant rate equals the finder's suggestion. In place, the sweep trains the
+        # model's own weights and optimizer state, which it must put back.
+        if path == "in place":
+            sweep_in_place(monkeypatch)
+        paths = spy_on_paths(monkeypatch)
         X, y = binary_data
         with_finder = CLRClassifier(**TINY, lr_finder=LRFinder(num_iter=20), random_state=3, shuffle=False)
         with_finder.fit(X, y)
+        assert paths == [path == "shared copy"]
         plain = CLRClassifier(**TINY, learning_rate=with_finder.learning_rate_, random_state=3, shuffle=False)
         plain.fit(X, y)
-        np.testing.assert_allclose(with_finder.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+        np.testing.assert_array_equal(with_finder.predict_proba(X), plain.predict_proba(X))
 
 
 class TestScikitLearnObject:
