@@ -186,7 +186,8 @@ def config_says_all(part) -> bool:
 def _settings(part) -> dict:
     plain = (bool, int, float, str, type(None))
     settings = {key: value for key, value in vars(part).items() if key != "name" and isinstance(value, plain)}
-    settings.update({f"fn_kwargs.{key}": value for key, value in (getattr(part, "_fn_kwargs", None) or {}).items()})
+    keywords = getattr(part, "_fn_kwargs", None) or {}
+    settings.update({f"fn_kwargs.{key}": value for key, value in keywords.items()})
     return settings
 
 

@@ -47,7 +47,8 @@ def compiled(model: keras.Model) -> keras.Model:
 
 
 def sequential(*layers) -> keras.Model:
-    return compiled(keras.Sequential([keras.Input((4,)), *layers, keras.layers.Dense(2, activation="softmax")]))
+    output = keras.layers.Dense(2, activation="softmax")
+    return compiled(keras.Sequential([keras.Input((4,)), *layers, output]))
 
 
 def reference_style(meta):
@@ -87,7 +88,7 @@ def lambda_layer(meta):
 
 
 def jit_after_compile():
-    """A model given as ``model=``, its ``jit_compile`` set after compile (not in its compile configuration)."""
+    """A model given as ``model=``, its ``jit_compile`` set after compile (not in its compile config)."""
     seeded = [keras.initializers.GlorotUniform(seed) for seed in (1, 2)]
     model = sequential(keras.layers.Dense(8, kernel_initializer=seeded[0]), keras.layers.LeakyReLU(0.1),
                        keras.layers.Dropout(0.2, seed=3))  # fmt: skip
@@ -123,7 +124,8 @@ SETTINGS = dict(epochs=2, batch_size=16, random_state=0)
 
 
 def spy_on_paths(monkeypatch) -> dict:
-    """Record, for each runner and sweep copy asked for, whether one was given (True) or the model ran itself."""
+    """Record, for each runner and sweep copy asked for, whether one was given (True) or the model ran
+    itself (False)."""
     paths = {"train": [], "sweep": []}
     take_runner, take_scratch = Runner.take.__func__, Scratch.take.__func__
 
@@ -166,7 +168,7 @@ def test_a_fit_with_its_range_test_equals_the_fit_of_the_model_itself(kind, monk
     assert paths == {"train": [shared_path], "sweep": [shared_path, False]}  # the path each fit took
 
 
-def test_an_adapted_normalization_trains_with_its_adapted_statistics(monkeypatch):
+def test_an_adapted_normalization_trains_with_its_adapted_statistics():
     # The issue's reproduction: shared, it trained a copy without the adapted mean and variance
     # (accuracy 0.72 against 0.99 on 256 rows).
     rows = np.random.default_rng(0)
@@ -196,12 +198,12 @@ def test_an_adapted_normalization_trains_with_its_adapted_statistics(monkeypatch
         (nested_custom_layer, False),
         (lambda_layer, False),
         (functional_two_inputs, False),
-        (lambda meta: sequential(keras.layers.Dense(8, activation=lambda x: 2 * x)), False),  # custom activation
+        (lambda meta: sequential(keras.layers.Dense(8, activation=lambda x: 2 * x)), False),
         (lambda meta: sequential(keras.layers.Dense(8, kernel_regularizer="l2")), True),
-        (lambda meta: sequential(keras.layers.Dense(8, kernel_constraint=lambda w: w)), False),  # custom constraint
+        (lambda meta: sequential(keras.layers.Dense(8, kernel_constraint=lambda w: w)), False),
     ],
-    ids=["reference", "nested Keras", "BatchNormalization", "Normalization", "Discretization", "nested custom",
-         "Lambda", "functional", "custom activation", "l2", "custom constraint"],
+    ids=["reference", "nested Keras", "BatchNormalization", "Normalization", "Discretization",
+         "nested custom", "Lambda", "functional", "custom activation", "l2", "custom constraint"],
 )  # fmt: skip
 def test_only_models_described_by_their_configuration_and_variables_are_shareable(build, expected):
     assert _shelf.shareable(build(None)) is expected
@@ -238,7 +240,8 @@ def test_multi_input_validation_data_gives_the_validation_keras_computes(monkeyp
     params = dict(model=functional_two_inputs, **SETTINGS)
     fit_args = dict(validation_data=two_input_validation(), validation_batch_size=7)  # a short last batch
     ours = TwoInputClassifier(**params).fit(X, y, **fit_args).history_
-    monkeypatch.setattr(skclr._training, "validation_batches", lambda data, batch_size: data)  # Keras's own pipeline
+    # Keras's own pipeline
+    monkeypatch.setattr(skclr._training, "validation_batches", lambda data, batch_size: data)
     keras_own = TwoInputClassifier(**params).fit(X, y, **fit_args).history_
     assert len(ours["val_loss"]) == 2 and ours == keras_own
 
