@@ -4,10 +4,9 @@ Tracing Keras's train (and test) step costs about a second per fit on two cores:
 several epochs of the reference network on a tabular set, and a grid search or cross-validation
 pays it at every fit of the same architecture. A model that ``skclr._shelf.shareable`` accepts
 therefore trains on a *runner*: a copy of its architecture kept on the process's shelf
-(``skclr._shelf``) per training key, loaded
-with the model's whole state (weights, seed-generator states, optimizer variables) before
-``keras.Model.fit`` and emptied back into the model after it. The model the estimator returns is
-its own; it was just not the object Keras's loop ran on.
+(``skclr._shelf``) per training key, loaded with the model's whole state (weights, seed-generator
+states, optimizer variables) before ``keras.Model.fit`` and emptied back into the model after it.
+The model the estimator returns is its own; it was just not the object Keras's loop ran on.
 
 Validation arrays reach Keras as a plain ``tf.data`` pipeline of the batches Keras would cut
 (``validation_batches``): Keras's own array pipeline costs a new, heavier iterator at every
