@@ -21,8 +21,7 @@ import keras
 import numpy as np
 from sklearn.datasets import make_classification
 
-from skclr import LRFinder, reference_dnn
-from skclr._sweep import Scratch
+from skclr import LRFinder, _shelf, reference_dnn
 
 
 class CallbackFinder(keras.callbacks.Callback):
@@ -61,7 +60,7 @@ def run(quick: bool = False) -> list[dict]:
         assert len(finder.losses_) == steps
 
     def first_sweep():
-        Scratch._shelf.clear()  # as in a fresh process: the sweep is traced again
+        _shelf.clear()  # as in a fresh process: the sweep is traced again
         sweep()
 
     def plain_steps():

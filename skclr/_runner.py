@@ -2,11 +2,11 @@
 
 Tracing Keras's train (and test) step costs about a second per fit on two cores: more than
 several epochs of the reference network on a tabular set, and a grid search or cross-validation
-pays it at every fit of the same architecture. A ``Sequential`` of Keras's own parts therefore
-trains on a *runner*: a copy of its architecture that the process keeps per training key, loaded
-with the model's whole state (weights, seed-generator states, optimizer variables) before
-``keras.Model.fit`` and emptied back into the model after it. The model the estimator returns is
-its own; it was just not the object Keras's loop ran on.
+pays it at every fit of the same architecture. A model that ``skclr._shelf.shareable`` accepts
+therefore trains on a *runner*: a copy of its architecture kept on the process's shelf
+(``skclr._shelf``) per training key, loaded with the model's whole state (weights, seed-generator
+states, optimizer variables) before ``keras.Model.fit`` and emptied back into the model after it.
+The model the estimator returns is its own; it was just not the object Keras's loop ran on.
 
 Validation arrays reach Keras as a plain ``tf.data`` pipeline of the batches Keras would cut
 (``validation_batches``): Keras's own array pipeline costs a new, heavier iterator at every
@@ -22,21 +22,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 
 import keras
 import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 
+from skclr import _shelf
 from skclr._optimizer import inner
-from skclr._sweep import _state_variables, architecture_key, config_says_all
+from skclr._shelf import architecture_key, compiled_copy, config_says_all, state_variables
 
-__all__ = ["RateTable", "Runner", "training_copy", "validation_batches"]
-
-#: Training keys whose runner the process keeps (each holds a model and its traced steps).
-KEPT = 4
+__all__ = ["RateTable", "Runner", "training_copy", "training_key", "validation_batches"]
 
 
 class RateTable(LearningRateSchedule):
@@ -102,7 +98,8 @@ def training_key(model: keras.Model, data: tuple) -> str | None:
     says all of it.
 
     The sweep's architecture key (layers, optimizer and loss without names, seeds or rate), what
-    the train step adds to the sweep's (the metrics, ``jit_compile``, the steps per call), the
+    the train step adds to the sweep's (the metrics, ``jit_compile`` as the model has it now, which
+    may have been set after compile, the steps per call), the
     shapes and dtypes of the state a runner is loaded with, and each array's dtype and shape past
     the rows: a trace made for one target shape and relaxed to another would lose the rank that
     Keras's loss code needs.
@@ -111,9 +108,10 @@ def training_key(model: keras.Model, data: tuple) -> str | None:
     if architecture is None or model.run_eagerly or not _metrics_config_says_all(model):
         return None
     compiled = model.get_compile_config()
-    extra = {key: compiled.get(key) for key in ("metrics", "weighted_metrics", "jit_compile", "auto_scale_loss")}
+    extra = {key: compiled.get(key) for key in ("metrics", "weighted_metrics", "auto_scale_loss")}
+    extra["jit_compile"] = model.jit_compile  # the compile configuration keeps the value given to compile
     # a constant rate keeps the optimizer's rate variable, a schedule drops it: same settings, other variables
-    variables = [[list(v.shape), str(v.dtype)] for v in _state_variables(model)]
+    variables = [[list(v.shape), str(v.dtype)] for v in state_variables(model)]
     try:
         return json.dumps([architecture, extra, model.steps_per_execution, variables, _signature(data)], sort_keys=True)
     except (TypeError, ValueError):
@@ -146,48 +144,27 @@ def _signature(data) -> list:
 class Runner:
     """A copy of a compiled model's architecture whose traced steps serve every fit with its key.
 
-    A fit takes it off the shelf while it trains; two threads fitting the same architecture
-    each get their own.
+    A fit takes it off the shelf (``skclr._shelf``) while it trains; two threads fitting the same
+    architecture each get their own.
     """
-
-    _shelf: OrderedDict[str, list[Runner]] = OrderedDict()  # most recently used last
-    _lock = threading.Lock()
 
     def __init__(self, key: str, model: keras.Model):
         self.key = key
-        self.model = keras.models.clone_model(model)
-        self.model.compile_from_config(model.get_compile_config())
-        self.model.steps_per_execution = model.steps_per_execution
-        optimizer = self.model.optimizer
-        if not optimizer.built:
-            optimizer.build(self.model.trainable_variables)
+        self.model = compiled_copy(model)
         self.table: RateTable | None = None
 
     @classmethod
     def take(cls, model: keras.Model, data: tuple) -> Runner | None:
         """A shelved runner for ``model``'s training key on ``data``, a new one, or None if it cannot be shared."""
         key = training_key(model, data)
-        if key is None:
-            return None
-        with cls._lock:
-            runners = cls._shelf.get(key)
-            runner = runners.pop() if runners else None
-        if runner is None:
-            try:
-                runner = cls(key, model)
-            except Exception:  # noqa: BLE001 -- not rebuilt from its configuration: train the model itself
-                return None
-        mine, its = _state_variables(model), _state_variables(runner.model)
-        if [(v.shape, v.dtype) for v in mine] != [(v.shape, v.dtype) for v in its]:
-            return None  # not the same variables after all
-        return runner
+        return _shelf.take("train", key, model, lambda: cls(key, model))
 
     def load(self, model: keras.Model, steps: int) -> None:
         """Give the runner ``model``'s whole state and its schedule's rate for each of ``steps`` steps."""
         optimizer = inner(model.optimizer)
         schedule, start = optimizer._learning_rate, int(optimizer.iterations)
         rates = schedule_rates(schedule, steps, start)
-        for mine, its in zip(_state_variables(self.model), _state_variables(model)):
+        for mine, its in zip(state_variables(self.model), state_variables(model)):
             mine.assign(its)
         if self.table is None or self.table.capacity < len(rates):
             # a longer table is a new variable: the steps are traced again, once per doubling
@@ -200,7 +177,7 @@ class Runner:
 
     def unload(self, model: keras.Model) -> None:
         """Give ``model`` the runner's state after training."""
-        for mine, its in zip(_state_variables(model), _state_variables(self.model)):
+        for mine, its in zip(state_variables(model), state_variables(self.model)):
             mine.assign(its)
         history = vars(self.model).pop("history", None)  # set by Keras's History on the model it trains
         if history is not None:
@@ -208,11 +185,7 @@ class Runner:
             model.history = history
 
     def give_back(self) -> None:
-        with self._lock:
-            self._shelf.setdefault(self.key, []).append(self)
-            self._shelf.move_to_end(self.key)
-            while len(self._shelf) > KEPT:
-                self._shelf.popitem(last=False)
+        _shelf.give_back("train", self.key, self)
 
 
 @contextlib.contextmanager
@@ -234,9 +207,13 @@ def training_copy(model: keras.Model, steps: int, data: tuple, shareable: bool) 
 
 
 def validation_batches(validation_data, batch_size: int):
-    """``validation_data`` (``(x, y)`` or ``(x, y, sample_weight)`` of NumPy arrays) as a ``tf.data``
-    pipeline of the batches Keras would cut from it, in order, floats as ``floatx``; anything else
-    as given."""
+    """``validation_data`` (``(x, y)`` or ``(x, y, sample_weight)`` of NumPy arrays, or of dicts,
+    lists and tuples of them for several inputs or outputs) as a ``tf.data`` pipeline of the
+    batches Keras would cut from it, in order, floats as ``floatx``; anything else as given.
+
+    A list of arrays is several inputs (or outputs), as in Keras's own array pipeline, which turns
+    lists into tuples: ``tf.data`` would stack a list into one tensor.
+    """
     if not isinstance(validation_data, tuple) or not 2 <= len(validation_data) <= 3:
         return validation_data
     leaves = keras.tree.flatten(validation_data)
@@ -247,4 +224,5 @@ def validation_batches(validation_data, batch_size: int):
     def as_keras_does(array):
         return array.astype(keras.config.floatx()) if array.dtype.kind == "f" else array
 
-    return tf.data.Dataset.from_tensor_slices(keras.tree.map_structure(as_keras_does, validation_data)).batch(batch_size)
+    arrays = keras.tree.lists_to_tuples(keras.tree.map_structure(as_keras_does, validation_data))
+    return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size)

@@ -2,8 +2,8 @@
 
 A sweep step is Keras's ``train_step`` without the metrics, at a rate set inside the graph.
 The steps run on the model itself (its state snapshotted and put back afterwards) or, for a
-``Sequential`` of Keras's own parts, on a copy of its architecture that the process keeps, so
-that the folds and candidates of a grid search reuse one trace.
+model that ``skclr._shelf.shareable`` accepts, on a copy of its architecture that the process
+keeps on its shelf, so that the folds and candidates of a grid search reuse one trace.
 """
 
 from __future__ import annotations
@@ -11,17 +11,25 @@ from __future__ import annotations
 import collections.abc
 import contextlib
 import itertools
-import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 import keras
 import numpy as np
 
-from skclr._optimizer import inner, swept_rate
+from skclr import _shelf
+from skclr._optimizer import swept_rate
+from skclr._shelf import architecture_key, compiled_copy, config_says_all, state_variables
 
-__all__ = ["Batches", "Scratch", "SweepSteps", "architecture_key", "build", "chunked", "sweep_model"]
+__all__ = [
+    "Batches",
+    "Scratch",
+    "SweepSteps",
+    "architecture_key",  # the rule and the key live in skclr._shelf; named here for the sweep's users
+    "build",
+    "chunked",
+    "config_says_all",
+    "sweep_model",
+]
 
 #: Sweep steps per graph call. Divergence is checked after each call, so at most this many
 #: steps minus one run past it (their results are dropped, and the model is restored anyway).
@@ -260,18 +268,18 @@ def _stack(parts: list):
 def sweep_model(model: keras.Model) -> Iterator[tuple[SweepSteps, Callable[[], None]]]:
     """Yield the sweep's steps and a function that puts the swept model back in ``model``'s state.
 
-    A ``Sequential`` of Keras's own layers is swept on a scratch copy of its architecture,
-    kept for the process: its traced steps serve every later model of the same architecture
-    and settings (the folds and candidates of a grid search), so only the first range test
-    pays the trace. ``model`` itself is then never changed. Any other model is swept in
-    place and put back on exit, its optimizer's variable list untouched.
+    A model that ``skclr._shelf.shareable`` accepts is swept on a scratch copy of its
+    architecture, kept on the process's shelf: its traced steps serve every later model of the
+    same architecture and settings (the folds and candidates of a grid search), so only the first
+    range test pays the trace. ``model`` itself is then never changed. Any other model is swept
+    in place and put back on exit, its optimizer's variable list untouched.
     """
     scratch = Scratch.take(model)
     swept = model if scratch is None else scratch.model
-    state = [variable.numpy() for variable in _state_variables(model)]
+    state = [variable.numpy() for variable in state_variables(model)]
 
     def reset() -> None:
-        for variable, value in zip(_state_variables(swept), state):
+        for variable, value in zip(state_variables(swept), state):
             variable.assign(value)
 
     if scratch is None:
@@ -289,123 +297,24 @@ def sweep_model(model: keras.Model) -> Iterator[tuple[SweepSteps, Callable[[], N
         scratch.give_back()
 
 
-def _state_variables(model: keras.Model) -> list:
-    """Everything a training step reads and changes: weights, seed-generator states, optimizer state and rate.
-
-    The optimizer is built before the sweep, so the list is the same before and after it.
-    """
-    return [*model.variables, *model.optimizer.variables]
-
-
-def _without_seeds(config):
-    """``config`` without its ``seed`` entries (initializers, Dropout and other random layers)."""
-    if isinstance(config, dict):
-        return {key: _without_seeds(value) for key, value in config.items() if key != "seed"}
-    if isinstance(config, list):
-        return [_without_seeds(value) for value in config]
-    return config
-
-
-def architecture_key(model: keras.Model) -> str | None:
-    """What a sweep step computes, for a model whose configuration says all of it; else None.
-
-    That is a ``Sequential`` of Keras's own layers with Keras's own optimizer and loss: the
-    layers' and the optimizer's configurations, the loss, and the process-wide settings traced
-    into the step. Left out: names, which change with every model; the swept rate; and seeds,
-    which only choose the initial weights and seed-generator states, and the sweep loads those
-    from the model before it runs.
-    """
-    from tensorflow.python.framework import config as tf_config
-
-    optimizer, loss = model.optimizer, getattr(model, "loss", None)
-    keras_made = [*model.layers, optimizer, inner(optimizer), *([] if isinstance(loss, str) else [loss])]
-    if type(model) is not keras.Sequential or not all(type(part).__module__.startswith("keras.") for part in keras_made):
-        return None  # custom code may compute with more than its configuration says
-    if hasattr(inner(optimizer), "_exclude_from_weight_decay"):
-        return None  # set by exclude_from_weight_decay(), which the configuration does not record
-    if not isinstance(loss, str) and not config_says_all(loss):
-        return None  # a copy compiled from the configuration would compute another loss
-    try:
-        layers = _without_seeds(model.get_config())
-        compiled = model.get_compile_config()
-        layers.pop("name", None)
-        for layer in layers["layers"]:
-            layer["config"].pop("name", None)
-        settings = {key: compiled[key] for key in ("optimizer", "loss", "loss_weights")}
-        settings["optimizer"]["config"].pop("name", None)
-        settings["optimizer"]["config"].pop("learning_rate", None)
-        wrapper = type(optimizer).__name__  # a LossScaleOptimizer under a mixed-precision policy
-        return json.dumps(
-            [layers, settings, wrapper, keras.config.floatx(), tf_config.is_op_determinism_enabled()],
-            sort_keys=True,
-        )
-    except (TypeError, ValueError, KeyError, AttributeError):  # not serializable as plain data
-        return None
-
-
-def config_says_all(part) -> bool:
-    """Whether a copy made from ``part``'s configuration has all its settings.
-
-    Not every Keras object's configuration does: ``keras.losses.Huber`` leaves out its ``delta``,
-    so a copy compiled from it would train with ``delta=1``. The settings compared are the plain
-    attributes and, for a wrapped function (``LossFunctionWrapper``, ``MeanMetricWrapper``), the
-    keyword arguments it is called with.
-    """
-    try:
-        copy = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(part))
-        return bool(_settings(copy) == _settings(part))
-    except Exception:  # noqa: BLE001 -- not rebuilt from its configuration (or not comparable): not shared
-        return False
-
-
-def _settings(part) -> dict:
-    plain = (bool, int, float, str, type(None))
-    settings = {key: value for key, value in vars(part).items() if key != "name" and isinstance(value, plain)}
-    settings.update({f"fn_kwargs.{key}": value for key, value in (getattr(part, "_fn_kwargs", None) or {}).items()})
-    return settings
-
-
 class Scratch:
-    """A copy of a compiled model's architecture, with its sweep steps, shared by the models that
-    have the same architecture key. A thread takes it out of the shelf while it sweeps."""
-
-    _shelf: OrderedDict[str, Scratch] = OrderedDict()  # most recently used last
-    _lock = threading.Lock()
-    size = 4  # architectures kept per process
+    """A copy of a compiled model's architecture, with its sweep steps, shared (through
+    ``skclr._shelf``) by the models that have the same architecture key. A thread has it to
+    itself while it sweeps."""
 
     def __init__(self, key: str, model: keras.Model):
         self.key = key
-        self.model = keras.models.clone_model(model)
-        self.model.compile_from_config(model.get_compile_config())
-        optimizer = self.model.optimizer
-        if not optimizer.built:
-            optimizer.build(self.model.trainable_variables)
+        self.model = compiled_copy(model)
         # The copy is swept for life: it keeps the rate variable (untracked, so its variable
         # list stays the one of the models it serves) until the process drops it.
         self._rate = contextlib.ExitStack()
-        self.steps = SweepSteps(self.model, self._rate.enter_context(swept_rate(optimizer)))
+        self.steps = SweepSteps(self.model, self._rate.enter_context(swept_rate(self.model.optimizer)))
 
     @classmethod
     def take(cls, model: keras.Model) -> Scratch | None:
         """The shelved copy for ``model``'s architecture, a new one, or None if it cannot be shared."""
         key = architecture_key(model)
-        if key is None:
-            return None
-        with cls._lock:
-            scratch = cls._shelf.pop(key, None)
-        if scratch is None:
-            try:
-                scratch = cls(key, model)
-            except Exception:  # noqa: BLE001 -- not rebuilt from its configuration: sweep the model itself
-                return None
-        mine, its = _state_variables(model), _state_variables(scratch.model)
-        if [(v.shape, v.dtype) for v in mine] != [(v.shape, v.dtype) for v in its]:
-            return None  # not the same variables after all
-        return scratch
+        return _shelf.take("sweep", key, model, lambda: cls(key, model))
 
     def give_back(self) -> None:
-        with self._lock:
-            self._shelf.setdefault(self.key, self)  # another thread's copy may be back first
-            self._shelf.move_to_end(self.key)
-            while len(self._shelf) > self.size:
-                self._shelf.popitem(last=False)
+        _shelf.give_back("sweep", self.key, self)

@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from skclr import CLRClassifier, LRFinder
 from skclr._optimizer import inner
 from skclr._rules import MAX_DIV
+from skclr import _shelf
 from skclr._sweep import Scratch, architecture_key
 
 matplotlib.use("Agg")
@@ -269,9 +270,9 @@ class TestSharedSweep:
         # (dropout rate, seed): the seeds choose the initial weights and dropout masks, which the
         # sweep loads from the model, so models that differ only in them share one copy.
         settings = [(0.2, 0), (0.6, 0), (0.2, 5)]
-        Scratch._shelf.clear()
+        _shelf.clear()
         shared = [self.sweep(self.model(rate, seed=seed)) for rate, seed in settings]
-        assert len(Scratch._shelf) == 2  # seed 5 found the copy that seed 0 traced
+        assert len(_shelf.keys("sweep")) == 2  # seed 5 found the copy that seed 0 traced
         sweep_in_place(monkeypatch)
         own = [self.sweep(self.model(rate, seed=seed)) for rate, seed in settings]
         assert not np.array_equal(own[0], own[1])  # the dropout rate shows in the losses
@@ -326,11 +327,13 @@ class TestSharedSweep:
         for mine, Xy in zip(shared, data):
             np.testing.assert_array_equal(mine, self.sweep(self.model(), *Xy))
 
-    def test_the_shelf_keeps_the_most_recently_swept_architectures(self):
-        models = [self.model(units=units) for units in range(1, Scratch.size + 2)]
+    def test_the_shelf_keeps_the_most_recently_swept_architectures(self, monkeypatch):
+        monkeypatch.setattr(_shelf, "KEPT", 2)  # the size is one number for the whole shelf
+        _shelf.clear()
+        models = [self.model(units=units) for units in range(1, _shelf.KEPT + 2)]
         for model in models:
             self.sweep(model)
-        assert list(Scratch._shelf) == [architecture_key(model) for model in models[-Scratch.size :]]
+        assert _shelf.keys("sweep") == [architecture_key(model) for model in models[-_shelf.KEPT :]]
 
 
 class TestEdgeCases:
@@ -495,23 +498,35 @@ class TestEstimatorPath:
         np.testing.assert_array_equal(by_class.lr_finder_.losses_, by_sample.lr_finder_.losses_)
         assert not np.array_equal(by_class.lr_finder_.losses_, plain.lr_finder_.losses_)
 
-    def test_dropout_randomness_is_restored_after_the_range_test(self, binary_data):
-        # The sweep draws dropout masks; training must draw the same ones as without a sweep.
+    @pytest.mark.parametrize("path", ["shared copy", "in place"])
+    def test_dropout_randomness_is_restored_after_the_range_test(self, binary_data, path, monkeypatch):
+        # The sweep draws dropout masks; training must draw the same ones as without a sweep. In
+        # place, the sweep moves the model's own seed-generator states, which it must put back.
+        if path == "in place":
+            sweep_in_place(monkeypatch)
+        paths = spy_on_paths(monkeypatch)
         X, y = binary_data
         settings = dict(hidden_layer_sizes=(16,), dropout=0.5, epochs=2, batch_size=16, random_state=3, shuffle=False)
         with_finder = CLRClassifier(**settings, lr_finder=LRFinder(min_lr=1e-4, max_lr=1.0, num_iter=30)).fit(X, y)
+        assert paths == [path == "shared copy"]
         plain = CLRClassifier(**settings, learning_rate=with_finder.learning_rate_).fit(X, y)
-        np.testing.assert_allclose(with_finder.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+        np.testing.assert_array_equal(with_finder.predict_proba(X), plain.predict_proba(X))
 
-    def test_training_starts_from_the_pre_test_weights(self, binary_data):
+    @pytest.mark.parametrize("path", ["shared copy", "in place"])
+    def test_training_starts_from_the_pre_test_weights(self, binary_data, path, monkeypatch):
         # Same seed with and without the range test: training from the restored state must match a
-        # run whose constant rate equals the finder's suggestion.
+        # run whose constant rate equals the finder's suggestion. In place, the sweep trains the
+        # model's own weights and optimizer state, which it must put back.
+        if path == "in place":
+            sweep_in_place(monkeypatch)
+        paths = spy_on_paths(monkeypatch)
         X, y = binary_data
         with_finder = CLRClassifier(**TINY, lr_finder=LRFinder(num_iter=20), random_state=3, shuffle=False)
         with_finder.fit(X, y)
+        assert paths == [path == "shared copy"]
         plain = CLRClassifier(**TINY, learning_rate=with_finder.learning_rate_, random_state=3, shuffle=False)
         plain.fit(X, y)
-        np.testing.assert_allclose(with_finder.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+        np.testing.assert_array_equal(with_finder.predict_proba(X), plain.predict_proba(X))
 
 
 class TestScikitLearnObject:

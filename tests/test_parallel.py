@@ -91,9 +91,27 @@ def _alive_train_graphs():
     return sum(isinstance(o, func_graph.FuncGraph) for o in gc.get_objects())
 
 
+def _functional(meta):
+    """A functional model: never trained on a shared copy, so each fit traces its own train step."""
+    import keras
+
+    inputs = keras.Input((meta["n_features_in_"],))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(meta["n_classes_"], activation="softmax")(hidden))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
 def test_traced_graphs_are_released_after_each_fit():
-    # TensorFlow's gradient registry kept every traced train step alive (~4 MB per fit).
-    fit = lambda: CLRClassifier(hidden_layer_sizes=(8,), epochs=1).fit(X[:100], y[:100]).predict(X[:10])  # noqa: E731
+    # TensorFlow's gradient registry kept every traced train step alive (~4 MB per fit). Fits on a
+    # shared copy reuse one trace, so these fits train models that trace their own steps.
+    from skclr import _shelf
+
+    def fit():
+        estimator = CLRClassifier(model=_functional, epochs=1).fit(X[:100], y[:100])
+        estimator.predict(X[:10])
+        assert not _shelf.shareable(estimator.model_)  # its own train step, traced in this fit
+
     fit()
     before = _alive_train_graphs()
     for _ in range(3):
