@@ -150,6 +150,34 @@ def cross_validate_rows(
     return [done[key_of(name, row, fold)] for name in sets for row in rows for fold in range(folds)]
 
 
+#: The rows :func:`mlp_rows` makes: scikit-learn's MLP, the yardstick of a comparison.
+MLP_ROWS = ("mlp_default", "mlp_reference")
+
+
+def mlp_rows(mlp: type) -> dict[str, tuple[str, Callable[[int, int | None], object]]]:
+    """scikit-learn's ``mlp`` (``MLPClassifier`` or ``MLPRegressor``) as a comparison's rows.
+
+    ``mlp_default`` is its defaults; ``mlp_reference`` has the hidden layers of skclr's reference
+    network. Each is ``(label, factory(seed, epochs))``: ``epochs`` is None for the MLP's own stopping
+    rule; smoke runs pass a small number, and the MLP then gets at most 10 iterations per epoch.
+    """
+    from skclr.models import DEFAULT_HIDDEN
+
+    def iterations(epochs: int | None) -> dict:
+        return {} if epochs is None else {"max_iter": 10 * epochs}
+
+    return {
+        "mlp_default": (
+            f"{mlp.__name__}()",
+            lambda seed, epochs: mlp(random_state=seed, **iterations(epochs)),
+        ),
+        "mlp_reference": (
+            f"{mlp.__name__}(hidden_layer_sizes={DEFAULT_HIDDEN})",
+            lambda seed, epochs: mlp(hidden_layer_sizes=DEFAULT_HIDDEN, random_state=seed, **iterations(epochs)),
+        ),
+    }
+
+
 def alternate(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
     """Time each callable ``repeats`` times, interleaved so drift hits all alike.
 

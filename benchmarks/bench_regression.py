@@ -35,7 +35,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import Fold, code_version, cross_validate_rows, markdown_table
+from _common import MLP_ROWS, Fold, code_version, cross_validate_rows, markdown_table, mlp_rows
 from _data import REGRESSION, load
 
 import numpy as np
@@ -50,19 +50,10 @@ from sklearn.preprocessing import StandardScaler
 from skclr import CLRRegressor, DivergenceError
 from skclr.experiment import make_preprocessor
 
-REFERENCE = (64, 128, 256, 128, 128)
-
 # Row id -> (label, factory(seed, epochs)). ``epochs`` is None for a row's own length; smoke runs
-# pass a small number (MLPRegressor then gets 10 iterations per epoch).
+# pass a small number.
 ROWS: dict[str, tuple[str, Callable[[int, int | None], object]]] = {
-    "mlp_default": (
-        "MLPRegressor()",
-        lambda seed, epochs: MLPRegressor(random_state=seed, **_iterations(epochs)),
-    ),
-    "mlp_reference": (
-        f"MLPRegressor(hidden_layer_sizes={REFERENCE})",
-        lambda seed, epochs: MLPRegressor(hidden_layer_sizes=REFERENCE, random_state=seed, **_iterations(epochs)),
-    ),
+    **mlp_rows(MLPRegressor),
     "clr_default": (
         "CLRRegressor()",
         lambda seed, epochs: CLRRegressor(random_state=seed, **({} if epochs is None else {"epochs": epochs})),
@@ -83,15 +74,10 @@ ROWS: dict[str, tuple[str, Callable[[int, int | None], object]]] = {
     "hgb": ("HistGradientBoostingRegressor()", lambda seed, epochs: HistGradientBoostingRegressor(random_state=seed)),
 }
 NEURAL = {"mlp_default", "mlp_reference", "clr_default", "one_cycle_20", "one_cycle_50", "one_cycle_50_wd0"}
-MLP_ROWS = ("mlp_default", "mlp_reference")
 CHECKED = "one_cycle_50"
 QUICK = dict(sets=["Boston", "biomass"], rows=["mlp_default", "clr_default", "one_cycle_50", "hgb"], folds=3, epochs=3)
 # sklearn's own notices about the MLP's iteration budget are not what "folds warned" counts
 QUIET = ("ConvergenceWarning", "DeprecationWarning", "FutureWarning")
-
-
-def _iterations(epochs: int | None) -> dict:
-    return {} if epochs is None else {"max_iter": 10 * epochs}
 
 
 def make_model(row: str, seed: int, epochs: int | None = None, target_scaled: bool = False):

@@ -60,7 +60,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import Fold, code_version, cross_validate_rows, markdown_table
+from _common import MLP_ROWS, Fold, code_version, cross_validate_rows, markdown_table, mlp_rows
 from _data import CLASSIFICATION, load_labels
 
 import keras
@@ -73,7 +73,6 @@ from sklearn.preprocessing import StandardScaler
 from skclr import CLRClassifier
 from skclr.experiment import make_preprocessor
 
-REFERENCE = (64, 128, 256, 128, 128)
 BATCH = 38  # the seed's batch size, as in issue 20's yardstick
 SETS = ["digits", *CLASSIFICATION]
 TOLERANCE = 1e-6  # Keras's accuracies are float32
@@ -81,16 +80,9 @@ TARGET_RATIO = 1.5
 TARGET_SETS = 5
 
 # Row id -> (label, factory(seed, epochs)). ``epochs`` is None for a row's own length; smoke runs
-# pass a small number (MLPClassifier then gets at most 10 iterations per epoch).
+# pass a small number.
 ROWS: dict[str, tuple[str, Callable[[int, int | None], object]]] = {
-    "mlp_default": (
-        "MLPClassifier()",
-        lambda seed, epochs: MLPClassifier(random_state=seed, **_iterations(epochs)),
-    ),
-    "mlp_reference": (
-        f"MLPClassifier(hidden_layer_sizes={REFERENCE})",
-        lambda seed, epochs: MLPClassifier(hidden_layer_sizes=REFERENCE, random_state=seed, **_iterations(epochs)),
-    ),
+    **mlp_rows(MLPClassifier),
     "clr_default": (
         "CLRClassifier()",
         lambda seed, epochs: CLRClassifier(random_state=seed, **_epochs(epochs)),
@@ -101,12 +93,7 @@ ROWS: dict[str, tuple[str, Callable[[int, int | None], object]]] = {
                                            random_state=seed, **_epochs(epochs)),  # fmt: skip
     ),
 }
-MLP_ROWS = ("mlp_default", "mlp_reference")
 QUICK = dict(sets=["digits", "spam7"], folds=3, max_rows=600, epochs=3)
-
-
-def _iterations(epochs: int | None) -> dict:
-    return {} if epochs is None else {"max_iter": 10 * epochs}
 
 
 def _epochs(epochs: int | None) -> dict:
