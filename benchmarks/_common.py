@@ -1,7 +1,8 @@
-"""Helpers shared by the benchmark scripts: alternating timed runs, markdown tables, caches of finished fits."""
+"""Helpers shared by the benchmark scripts: timed runs, markdown tables, cached cross-validation."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -10,8 +11,15 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+#: The fields a cache key may name; an entry starts with its key's fields, in the key's order.
+KEY_FIELDS = ("set", "row", "folds", "fold", "settings")
 
 
 def read_cache(cache: Path | None, key: Sequence[str]) -> dict[tuple, dict]:
@@ -30,6 +38,144 @@ def append_cache(cache: Path | None, entry: dict) -> None:
     if cache is not None:
         with cache.open("a") as file:
             file.write(json.dumps(entry) + "\n")
+
+
+class Fold(NamedTuple):
+    """One fold of one set: its number (every model of the fold is seeded with it) and its two parts."""
+
+    index: int
+    X_train: Any
+    y_train: np.ndarray
+    X_test: Any
+    y_test: np.ndarray
+
+
+def cross_validate_rows(
+    sets: Sequence[str],
+    rows: Sequence[str],
+    folds: int,
+    fit: Callable[[str, Fold], dict],
+    *,
+    load: Callable[[str], tuple[Any, np.ndarray, str]],
+    stratified: bool,
+    settings: str | Callable[[str], str],
+    progress: Callable[[dict], str],
+    cache: Path | None = None,
+    key: Sequence[str] = KEY_FIELDS,
+    label: Callable[[str], str] = str,
+    prepare: Callable[[Fold], Fold] | None = None,
+    complete: Callable[[dict], bool] | None = None,
+    messages: Callable[[dict], Sequence[str]] = lambda entry: entry.get("warnings", ()),
+) -> list[dict]:
+    """Fit every row on every fold of every set, or read the fit from ``cache``; one entry per fit.
+
+    The loop the cross-validation benchmarks share: for each set, ``folds`` shuffled splits
+    (``random_state=0``, so every row and every run sees the same folds); for each fold, the rows
+    whose entry the cache lacks are fitted, printed and appended to the cache at once, so an
+    interrupted run resumes where it stopped.
+
+    Parameters
+    ----------
+    sets, rows : sequence of str
+        The data sets (names ``load`` knows) and the rows (names ``fit`` knows).
+    folds : int
+        Number of folds per set.
+    fit : callable
+        ``fit(row, fold)`` fits the row on ``fold.X_train, fold.y_train``, scores it on the test
+        part and returns the record to cache (JSON-serializable).
+    load : callable
+        ``load(set)`` returns the set's features (a DataFrame), its target (an array) and a
+        one-line description, printed before the set's fits.
+    stratified : bool
+        Split with ``StratifiedKFold`` (classification) rather than ``KFold``.
+    settings : str or callable
+        What else a cached fit is valid for (epochs, row limits, the skclr code), or
+        ``settings(row)`` where it differs by row.
+    progress : callable
+        ``progress(entry)`` is the text printed after a fit's fold and row label.
+    cache : path, optional
+        JSON-lines file of finished fits (:func:`read_cache`, :func:`append_cache`).
+    key : sequence of str, default=KEY_FIELDS
+        The fields of :data:`KEY_FIELDS` that identify a cached fit; each entry starts with them, in
+        this order, then holds the record ``fit`` returned.
+    label : callable, default=str
+        ``label(row)`` is the name under which a row's fits are cached and reported.
+    prepare : callable, optional
+        ``prepare(fold)`` returns the fold its rows are fitted on (a preprocessing they share);
+        called once per fold, and only when a row of the fold must be fitted.
+    complete : callable, optional
+        ``complete(entry)`` is False for a cached entry that lacks a part this run asks for: the
+        fit is done again and its new entry replaces the old.
+    messages : callable
+        ``messages(entry)`` are the warnings printed under a fit's line (default: its ``warnings``).
+
+    Returns
+    -------
+    list of dict
+        One entry per (set, row, fold), in that order.
+    """
+    unknown = [field for field in key if field not in KEY_FIELDS]
+    if unknown:
+        raise ValueError(f"key names {unknown}; a cache key is made of {KEY_FIELDS}")
+    settings_of = settings if callable(settings) else lambda row: settings
+
+    def key_of(name: str, row: str, fold: int) -> tuple:
+        fields = {"set": name, "row": label(row), "folds": folds, "fold": fold, "settings": settings_of(row)}
+        return tuple(fields[field] for field in key)
+
+    def finished(found: dict | None) -> bool:
+        return found is not None and (complete is None or complete(found))
+
+    done = read_cache(cache, key)
+    splitter = (StratifiedKFold if stratified else KFold)(n_splits=folds, shuffle=True, random_state=0)
+    width = max((len(label(row)) for row in rows), default=0)
+    for name in sets:
+        X, y, text = load(name)
+        print(f"# {text}", flush=True)
+        for index, (train, test) in enumerate(splitter.split(X, y)):
+            todo = [row for row in rows if not finished(done.get(key_of(name, row, index)))]
+            if not todo:
+                continue
+            fold = Fold(index, X.iloc[train], y[train], X.iloc[test], y[test])
+            if prepare is not None:
+                fold = prepare(fold)
+            for row in todo:
+                entry_key = key_of(name, row, index)
+                entry = {**dict(zip(key, entry_key)), **fit(row, fold)}
+                done[entry_key] = entry
+                print(f"  fold {index} {label(row):<{width}}  {progress(entry)}", flush=True)
+                for message in messages(entry):
+                    print(f"    {message}", flush=True)
+                append_cache(cache, entry)
+    return [done[key_of(name, row, fold)] for name in sets for row in rows for fold in range(folds)]
+
+
+#: The rows :func:`mlp_rows` makes: scikit-learn's MLP, the yardstick of a comparison.
+MLP_ROWS = ("mlp_default", "mlp_reference")
+
+
+def mlp_rows(mlp: type) -> dict[str, tuple[str, Callable[[int, int | None], object]]]:
+    """scikit-learn's ``mlp`` (``MLPClassifier`` or ``MLPRegressor``) as a comparison's rows.
+
+    ``mlp_default`` is its defaults; ``mlp_reference`` has the hidden layers of skclr's reference
+    network. Each is ``(label, factory(seed, epochs))``: ``epochs`` is None for the MLP's own stopping
+    rule; smoke runs pass a small number, and the MLP then gets at most 10 iterations per epoch.
+    """
+    from skclr.models import DEFAULT_HIDDEN
+
+    def iterations(epochs: int | None) -> dict:
+        return {} if epochs is None else {"max_iter": 10 * epochs}
+
+    return {
+        "mlp_default": (
+            f"{mlp.__name__}()",
+            lambda seed, epochs: mlp(random_state=seed, **iterations(epochs)),
+        ),
+        "mlp_reference": (
+            f"{mlp.__name__}(hidden_layer_sizes={DEFAULT_HIDDEN})",
+            lambda seed, epochs: mlp(hidden_layer_sizes=DEFAULT_HIDDEN, random_state=seed, **iterations(epochs)),
+        ),
+    }
 
 
 def alternate(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
@@ -74,8 +220,12 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+@functools.cache
 def code_version() -> str:
-    """A digest of the installed skclr's source: a cache of finished fits is valid for this code only."""
+    """A digest of the installed skclr's source: a cache of finished fits is valid for this code only.
+
+    Computed once per process (a script asks for it at every fit it looks up).
+    """
     import hashlib
     from pathlib import Path
 

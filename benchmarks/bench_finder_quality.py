@@ -29,13 +29,12 @@ import time
 import warnings
 from pathlib import Path
 
-from _common import append_cache, code_version, markdown_table, read_cache
+from _common import Fold, code_version, cross_validate_rows, markdown_table
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, log_loss
-from sklearn.model_selection import StratifiedKFold
 
 from _data import CLASSIFICATION, SKLEARN_CLASSIFICATION, load_labels
 
@@ -63,19 +62,20 @@ def row_params(row: str, epochs: int | None = None) -> dict:
     return dict(schedule="one_cycle", lr_finder=True, epochs=epochs or 20)
 
 
-def fit_fold(X_train, y_train, X_test, y_test, row: str, seed: int, epochs: int | None = None) -> dict:
-    estimator = CLRClassifier(batch_size=BATCH, random_state=seed, **row_params(row, epochs))
+def fit_fold(row: str, fold: Fold, epochs: int | None = None) -> dict:
+    """The row fitted on the fold's preprocessed training part, seeded with the fold's number, and scored."""
+    estimator = CLRClassifier(batch_size=BATCH, random_state=fold.index, **row_params(row, epochs))
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        estimator.fit(X_train, y_train)
+        estimator.fit(fold.X_train, fold.y_train)
     seconds = time.perf_counter() - start
-    proba = estimator.predict_proba(X_test)
+    proba = estimator.predict_proba(fold.X_test)
     finder = getattr(estimator, "lr_finder_", None)
     # one-cycle trains without base_lr (it starts at max_lr / 25): the range test's own lower bound is reported
     base_lr = finder.clr_bounds()[0] if finder is not None else getattr(estimator, "base_lr_", None)
-    record = {"accuracy": accuracy_score(y_test, proba.argmax(axis=1)),
-              "log_loss": log_loss(y_test, proba, labels=np.arange(proba.shape[1])),
+    record = {"accuracy": accuracy_score(fold.y_test, proba.argmax(axis=1)),
+              "log_loss": log_loss(fold.y_test, proba, labels=np.arange(proba.shape[1])),
               # a constant rate has no max_lr_ (fitted rates are only those the schedule uses): its rate
               "max_lr": getattr(estimator, "max_lr_", None) or estimator.learning_rate_, "base_lr": base_lr,
               "seconds": seconds,
@@ -88,31 +88,23 @@ def fit_fold(X_train, y_train, X_test, y_test, row: str, seed: int, epochs: int 
 
 def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, epochs: int | None,
             cache: Path | None, label: str) -> list[dict]:
-    """One entry per (set, fold, row): scores, bounds, seconds; read from ``cache`` where already there."""
+    """One entry per (set, row, fold): scores, bounds, seconds; read from ``cache`` where already there."""
     settings = "full" if epochs is None and max_rows is None else f"{max_rows} rows, {epochs} epochs"
     settings += f", skclr {code_version()}"  # fits of other code are not reused
-    done = read_cache(cache, ("set", "fold", "row", "settings"))
-    names = {row: (label if row == "finder" else row) for row in rows}
-    for name in sets:
-        X, y, text = load(name, max_rows)
-        print(f"# {text}", flush=True)
-        splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(X, y)
-        for fold, (train, test) in enumerate(splits):
-            todo = [row for row in rows if (name, fold, names[row], settings) not in done]
-            if not todo:
-                continue
-            preprocessor = clone(make_preprocessor()).fit(X.iloc[train])
-            X_train, X_test = (preprocessor.transform(X.iloc[part]).astype("float32") for part in (train, test))
-            for row in todo:
-                entry = {"set": name, "fold": fold, "row": names[row], "settings": settings,
-                         **fit_fold(X_train, y[train], X_test, y[test], row, seed=fold, epochs=epochs)}  # fmt: skip
-                done[name, fold, names[row], settings] = entry
-                print(f"  fold {fold} {names[row]:<16} acc {entry['accuracy']:.4f} max_lr {entry['max_lr']:.2e} "
-                      f"{entry['seconds']:.1f} s", flush=True)  # fmt: skip
-                append_cache(cache, entry)
-    wanted = set(names.values())
-    return [entry for key, entry in done.items()
-            if key[0] in sets and key[1] < folds and key[2] in wanted and key[3] == settings]  # fmt: skip
+    # this script's caches have never keyed on the number of folds (the settings imply it: 5, or 3 when quick)
+    return cross_validate_rows(
+        sets, rows, folds, lambda row, fold: fit_fold(row, fold, epochs),
+        load=lambda name: load(name, max_rows), stratified=True, key=("set", "fold", "row", "settings"),
+        settings=settings, cache=cache, label=lambda row: label if row == "finder" else row, prepare=preprocess,
+        progress=lambda e: f"acc {e['accuracy']:.4f} max_lr {e['max_lr']:.2e} {e['seconds']:.1f} s",
+    )
+
+
+def preprocess(fold: Fold) -> Fold:
+    """The fold as ``compare --data`` prepares it: preprocessing fitted on the training part, float32."""
+    preprocessor = clone(make_preprocessor()).fit(fold.X_train)
+    X_train, X_test = (preprocessor.transform(part).astype("float32") for part in (fold.X_train, fold.X_test))
+    return fold._replace(X_train=X_train, X_test=X_test)
 
 
 def run(quick: bool = False, sets: list[str] | None = None, rows: list[str] | None = None,

@@ -35,7 +35,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import append_cache, code_version, markdown_table, read_cache
+from _common import MLP_ROWS, Fold, code_version, cross_validate_rows, markdown_table, mlp_rows
 from _data import REGRESSION, load
 
 import numpy as np
@@ -43,7 +43,6 @@ import pandas as pd
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import r2_score, root_mean_squared_error
-from sklearn.model_selection import KFold
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -51,19 +50,10 @@ from sklearn.preprocessing import StandardScaler
 from skclr import CLRRegressor, DivergenceError
 from skclr.experiment import make_preprocessor
 
-REFERENCE = (64, 128, 256, 128, 128)
-
 # Row id -> (label, factory(seed, epochs)). ``epochs`` is None for a row's own length; smoke runs
-# pass a small number (MLPRegressor then gets 10 iterations per epoch).
+# pass a small number.
 ROWS: dict[str, tuple[str, Callable[[int, int | None], object]]] = {
-    "mlp_default": (
-        "MLPRegressor()",
-        lambda seed, epochs: MLPRegressor(random_state=seed, **_iterations(epochs)),
-    ),
-    "mlp_reference": (
-        f"MLPRegressor(hidden_layer_sizes={REFERENCE})",
-        lambda seed, epochs: MLPRegressor(hidden_layer_sizes=REFERENCE, random_state=seed, **_iterations(epochs)),
-    ),
+    **mlp_rows(MLPRegressor),
     "clr_default": (
         "CLRRegressor()",
         lambda seed, epochs: CLRRegressor(random_state=seed, **({} if epochs is None else {"epochs": epochs})),
@@ -84,15 +74,10 @@ ROWS: dict[str, tuple[str, Callable[[int, int | None], object]]] = {
     "hgb": ("HistGradientBoostingRegressor()", lambda seed, epochs: HistGradientBoostingRegressor(random_state=seed)),
 }
 NEURAL = {"mlp_default", "mlp_reference", "clr_default", "one_cycle_20", "one_cycle_50", "one_cycle_50_wd0"}
-MLP_ROWS = ("mlp_default", "mlp_reference")
 CHECKED = "one_cycle_50"
 QUICK = dict(sets=["Boston", "biomass"], rows=["mlp_default", "clr_default", "one_cycle_50", "hgb"], folds=3, epochs=3)
 # sklearn's own notices about the MLP's iteration budget are not what "folds warned" counts
 QUIET = ("ConvergenceWarning", "DeprecationWarning", "FutureWarning")
-
-
-def _iterations(epochs: int | None) -> dict:
-    return {} if epochs is None else {"max_iter": 10 * epochs}
 
 
 def make_model(row: str, seed: int, epochs: int | None = None, target_scaled: bool = False):
@@ -105,20 +90,22 @@ def make_model(row: str, seed: int, epochs: int | None = None, target_scaled: bo
     return model
 
 
-def fit_fold(model, X_train, y_train, X_test, y_test) -> dict:
+def fit_fold(row: str, fold: Fold, epochs: int | None = None, target_scaled: bool = False) -> dict:
+    """The row's model fitted on the fold's training part, seeded with the fold's number, and scored."""
+    model = make_model(row, seed=fold.index, epochs=epochs, target_scaled=target_scaled)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model.fit(X_train, y_train)
+            model.fit(fold.X_train, fold.y_train)
         except DivergenceError as error:  # a failed fold counts, as R² NaN: it is never dropped
             return {"r2": float("nan"), "rmse": float("nan"), "seconds": time.perf_counter() - start,
                     "max_lr": None, "warnings": [f"DivergenceError: {str(error)[:160]}"]}  # fmt: skip
     seconds = time.perf_counter() - start
-    predicted = model.predict(X_test)
+    predicted = model.predict(fold.X_test)
     fitted = model.regressor_ if isinstance(model, TransformedTargetRegressor) else model
     ran_range_test = getattr(fitted[-1], "lr_finder_", None) is not None
-    return {"r2": r2_score(y_test, predicted), "rmse": root_mean_squared_error(y_test, predicted),
+    return {"r2": r2_score(fold.y_test, predicted), "rmse": root_mean_squared_error(fold.y_test, predicted),
             "seconds": seconds, "max_lr": float(fitted[-1].max_lr_) if ran_range_test else None,
             "warnings": sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught})}  # fmt: skip
 
@@ -127,26 +114,21 @@ def fit_all(sets: list[str], rows: list[str], folds: int, epochs: int | None, ta
             cache: Path | None) -> list[dict]:
     """One entry per (set, row, fold), read from ``cache`` where it is already there."""
     settings = ("scaled target" if target_scaled else "raw target") + ("" if epochs is None else f", {epochs} epochs")
-    done = read_cache(cache, ("set", "row", "folds", "fold", "settings"))
-    for name in sets:
-        X, y, text = load(name)
-        y = y.to_numpy(dtype=float)
-        print(f"# {text}", flush=True)
-        for fold, (train, test) in enumerate(KFold(folds, shuffle=True, random_state=0).split(X)):
-            for row in rows:
-                key = (name, row, folds, fold, _settings(row, settings))
-                if key in done:
-                    continue
-                model = make_model(row, seed=fold, epochs=epochs, target_scaled=target_scaled)
-                entry = {"set": name, "row": row, "folds": folds, "fold": fold, "settings": key[-1],
-                         **fit_fold(model, X.iloc[train], y[train], X.iloc[test], y[test])}  # fmt: skip
-                done[key] = entry
-                lr = "" if entry["max_lr"] is None else f"  max_lr_ {entry['max_lr']:.2e}"
-                print(f"  fold {fold} {row:<14} R2 {entry['r2']:7.4f}  {entry['seconds']:6.1f} s{lr}", flush=True)
-                for message in entry["warnings"]:
-                    print(f"    {message}", flush=True)
-                append_cache(cache, entry)
-    return [done[name, row, folds, fold, _settings(row, settings)] for name in sets for row in rows for fold in range(folds)]
+    return cross_validate_rows(
+        sets, rows, folds, lambda row, fold: fit_fold(row, fold, epochs, target_scaled),
+        load=_load, stratified=False, settings=lambda row: _settings(row, settings), cache=cache,
+        progress=_progress,
+    )
+
+
+def _load(name: str) -> tuple[pd.DataFrame, np.ndarray, str]:
+    X, y, text = load(name)
+    return X, y.to_numpy(dtype=float), text
+
+
+def _progress(entry: dict) -> str:
+    lr = "" if entry["max_lr"] is None else f"  max_lr_ {entry['max_lr']:.2e}"
+    return f"R2 {entry['r2']:7.4f}  {entry['seconds']:6.1f} s{lr}"
 
 
 def _settings(row: str, settings: str) -> str:

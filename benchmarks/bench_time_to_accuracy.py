@@ -60,13 +60,12 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import append_cache, code_version, markdown_table, read_cache
+from _common import MLP_ROWS, Fold, code_version, cross_validate_rows, markdown_table, mlp_rows
 from _data import CLASSIFICATION, load_labels
 
 import keras
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -74,7 +73,6 @@ from sklearn.preprocessing import StandardScaler
 from skclr import CLRClassifier
 from skclr.experiment import make_preprocessor
 
-REFERENCE = (64, 128, 256, 128, 128)
 BATCH = 38  # the seed's batch size, as in issue 20's yardstick
 SETS = ["digits", *CLASSIFICATION]
 TOLERANCE = 1e-6  # Keras's accuracies are float32
@@ -82,16 +80,9 @@ TARGET_RATIO = 1.5
 TARGET_SETS = 5
 
 # Row id -> (label, factory(seed, epochs)). ``epochs`` is None for a row's own length; smoke runs
-# pass a small number (MLPClassifier then gets at most 10 iterations per epoch).
+# pass a small number.
 ROWS: dict[str, tuple[str, Callable[[int, int | None], object]]] = {
-    "mlp_default": (
-        "MLPClassifier()",
-        lambda seed, epochs: MLPClassifier(random_state=seed, **_iterations(epochs)),
-    ),
-    "mlp_reference": (
-        f"MLPClassifier(hidden_layer_sizes={REFERENCE})",
-        lambda seed, epochs: MLPClassifier(hidden_layer_sizes=REFERENCE, random_state=seed, **_iterations(epochs)),
-    ),
+    **mlp_rows(MLPClassifier),
     "clr_default": (
         "CLRClassifier()",
         lambda seed, epochs: CLRClassifier(random_state=seed, **_epochs(epochs)),
@@ -102,12 +93,7 @@ ROWS: dict[str, tuple[str, Callable[[int, int | None], object]]] = {
                                            random_state=seed, **_epochs(epochs)),  # fmt: skip
     ),
 }
-MLP_ROWS = ("mlp_default", "mlp_reference")
 QUICK = dict(sets=["digits", "spam7"], folds=3, max_rows=600, epochs=3)
-
-
-def _iterations(epochs: int | None) -> dict:
-    return {} if epochs is None else {"max_iter": 10 * epochs}
 
 
 def _epochs(epochs: int | None) -> dict:
@@ -143,23 +129,24 @@ def _timed_fit(model, X_train, y_train, **fit_params) -> tuple[float, list[str]]
     return seconds, sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught})
 
 
-def fit_mlp(row: str, seed: int, epochs: int | None, X_train, y_train, X_test, y_test) -> dict:
-    model = make_pipeline(_prepare(), ROWS[row][1](seed, epochs))
-    seconds, caught = _timed_fit(model, X_train, y_train)
-    return {"accuracy": float(model.score(X_test, y_test)), "seconds": seconds,
+def fit_mlp(row: str, fold: Fold, epochs: int | None) -> dict:
+    model = make_pipeline(_prepare(), ROWS[row][1](fold.index, epochs))
+    seconds, caught = _timed_fit(model, fold.X_train, fold.y_train)
+    return {"accuracy": float(model.score(fold.X_test, fold.y_test)), "seconds": seconds,
             "iterations": int(model[-1].n_iter_), "warnings": caught}  # fmt: skip
 
 
-def fit_clr(row: str, seed: int, epochs: int | None, X_train, y_train, X_test, y_test, plain: bool,
-            plain_first: bool) -> dict:
+def fit_clr(row: str, fold: Fold, epochs: int | None, plain: bool) -> dict:
     """The validated fit (curve, timings) and, if ``plain``, the same fit without validation data."""
+    X_train, y_train, X_test, y_test = fold.X_train, fold.y_train, fold.X_test, fold.y_test
     # the fold's preprocessing, fitted the same way as inside the timed Pipeline, for the test part
     validation = (_prepare().fit(X_train).transform(X_test).astype("float32"), y_test)
     record = {}
-    for kind in (["plain", "validated"] if plain_first else ["validated", "plain"]):
+    # alternate which fit runs first, so neither always meets a colder process
+    for kind in (["plain", "validated"] if fold.index % 2 == 1 else ["validated", "plain"]):
         if kind == "plain" and not plain:
             continue
-        estimator = ROWS[row][1](seed, epochs).set_params(metrics=["accuracy"])
+        estimator = ROWS[row][1](fold.index, epochs).set_params(metrics=["accuracy"])
         model = make_pipeline(_prepare(), estimator)
         clock = EpochClock()
         fit_params = {"clrclassifier__callbacks": [clock]}
@@ -180,28 +167,19 @@ def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, 
     """One entry per (set, row, fold), read from ``cache`` where it is already there."""
     settings = "full" if epochs is None and max_rows is None else f"{max_rows} rows, {epochs} epochs"
     settings += f", skclr {code_version()}"  # fits of other code are not reused
-    done = read_cache(cache, ("set", "row", "folds", "fold", "settings"))
-    for name in sets:
-        X, y, text = load(name, max_rows)
-        print(f"# {text}", flush=True)
-        for fold, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=0).split(X, y)):
-            parts = X.iloc[train], y[train], X.iloc[test], y[test]
-            for row in rows:
-                key = (name, row, folds, fold, settings)
-                if key in done and (row in MLP_ROWS or not plain or "plain" in done[key]):
-                    continue
-                if row in MLP_ROWS:
-                    result = fit_mlp(row, fold, epochs, *parts)
-                else:  # alternate which fit runs first, so neither always meets a colder process
-                    result = fit_clr(row, fold, epochs, *parts, plain=plain, plain_first=fold % 2 == 1)
-                entry = {"set": name, "row": row, "folds": folds, "fold": fold, "settings": settings, **result}
-                done[key] = entry
-                print(f"  fold {fold} {row:<14} acc {entry['accuracy']:.4f}  {_seconds(entry):6.1f} s"
-                      + (f"  (plain {entry['plain']['seconds']:.1f} s)" if "plain" in entry else ""), flush=True)
-                for message in (entry.get("validated") or entry)["warnings"]:
-                    print(f"    {message}", flush=True)
-                append_cache(cache, entry)
-    return [done[name, row, folds, fold, settings] for name in sets for row in rows for fold in range(folds)]
+
+    def fit(row: str, fold: Fold) -> dict:
+        return fit_mlp(row, fold, epochs) if row in MLP_ROWS else fit_clr(row, fold, epochs, plain)
+
+    return cross_validate_rows(
+        sets, rows, folds, fit,
+        load=lambda name: load(name, max_rows), stratified=True, settings=settings, cache=cache,
+        # a cached skclr fit without its plain twin is fitted again when this run wants the twin
+        complete=lambda entry: entry["row"] in MLP_ROWS or not plain or "plain" in entry,
+        progress=lambda entry: f"acc {entry['accuracy']:.4f}  {_seconds(entry):6.1f} s"
+        + (f"  (plain {entry['plain']['seconds']:.1f} s)" if "plain" in entry else ""),
+        messages=lambda entry: (entry.get("validated") or entry)["warnings"],
+    )
 
 
 def _seconds(entry: dict) -> float:
