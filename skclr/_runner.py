@@ -28,7 +28,8 @@ import keras
 import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 
-from skclr import _shelf
+from skclr import _shelf, backend
+from skclr._keras_internals import compile_config, optimizer_rate, set_rate_untracked
 from skclr._optimizer import inner
 from skclr._shelf import architecture_key, compiled_copy, config_says_all, state_variables
 
@@ -77,20 +78,7 @@ def schedule_rates(schedule, steps: int, start: int = 0) -> np.ndarray:
     """
     if not isinstance(schedule, LearningRateSchedule):
         return np.full(steps, float(schedule), dtype="float32")
-    import tensorflow as tf
-
-    @tf.function(autograph=False)
-    def rates(first, n):
-        def step(i, values):
-            return i + 1, values.write(tf.cast(i - first, tf.int32), tf.cast(schedule(i), tf.float32))
-
-        empty = tf.TensorArray(tf.float32, size=tf.cast(n, tf.int32))
-        return tf.while_loop(lambda i, _: i < first + n, step, (first, empty))[1].stack()
-
-    # traced through get_concrete_function: a new function per fit, called once, is what it is
-    # meant to be here, not the retracing that tf.function's __call__ warns about
-    scalar = tf.TensorSpec([], tf.int64)
-    return rates.get_concrete_function(scalar, scalar)(tf.constant(start, tf.int64), tf.constant(steps, tf.int64)).numpy()
+    return backend.schedule_rates(schedule, steps, start)
 
 
 def training_key(model: keras.Model, data: tuple) -> str | None:
@@ -122,7 +110,7 @@ def _metrics_config_says_all(model: keras.Model) -> bool:
     """Whether each metric is a name or a Keras metric whose configuration says all it computes (the
     runner compiles its metrics from the configuration: a custom one may leave out a setting, or
     be redefined under the same name)."""
-    compiled = getattr(getattr(model, "_compile_config", None), "config", None)
+    compiled = compile_config(model)
     if compiled is None:
         return False
     metrics = [m for key in ("metrics", "weighted_metrics") for m in keras.tree.flatten(compiled.get(key))]
@@ -162,7 +150,7 @@ class Runner:
     def load(self, model: keras.Model, steps: int) -> None:
         """Give the runner ``model``'s whole state and its schedule's rate for each of ``steps`` steps."""
         optimizer = inner(model.optimizer)
-        schedule, start = optimizer._learning_rate, int(optimizer.iterations)
+        schedule, start = optimizer_rate(optimizer), int(optimizer.iterations)
         rates = schedule_rates(schedule, steps, start)
         for mine, its in zip(state_variables(self.model), state_variables(model)):
             mine.assign(its)
@@ -170,7 +158,7 @@ class Runner:
             # a longer table is a new variable: the steps are traced again, once per doubling
             self.table = RateTable(1 << max(len(rates) - 1, 1).bit_length())
             # untracked, as the range test's rate: the optimizer's variable list stays the model's
-            object.__setattr__(inner(self.model.optimizer), "_learning_rate", self.table)
+            set_rate_untracked(inner(self.model.optimizer), self.table)
             self.model.train_function = self.model.test_function = None
         self.table.fill(schedule, rates, start)
         self.model.reset_metrics()
@@ -219,10 +207,8 @@ def validation_batches(validation_data, batch_size: int):
     leaves = keras.tree.flatten(validation_data)
     if not all(isinstance(leaf, np.ndarray) for leaf in leaves) or len({len(leaf) for leaf in leaves}) != 1:
         return validation_data  # Keras's own adapter takes (and refuses) the rest
-    import tensorflow as tf
-
     def as_keras_does(array):
         return array.astype(keras.config.floatx()) if array.dtype.kind == "f" else array
 
     arrays = keras.tree.lists_to_tuples(keras.tree.map_structure(as_keras_does, validation_data))
-    return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size)
+    return backend.batched_dataset(arrays, batch_size)

@@ -29,7 +29,7 @@ from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, RegressorTags
 
-from skclr._tf_state import seeded_section
+from skclr.backend import seeded_section
 
 __all__ = [
     "SCIKERAS_PARAMETERS",

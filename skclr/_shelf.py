@@ -27,6 +27,8 @@ from typing import Any
 
 import keras
 
+from skclr import backend
+from skclr._keras_internals import excludes_some_from_weight_decay, fn_kwargs
 from skclr._optimizer import inner
 
 __all__ = [
@@ -86,7 +88,7 @@ def shareable(model: keras.Model) -> bool:
     optimizer, loss = getattr(model, "optimizer", None), getattr(model, "loss", None)
     if optimizer is None or not all(_keras_made(part) for part in (optimizer, inner(optimizer))):
         return False
-    if hasattr(inner(optimizer), "_exclude_from_weight_decay"):
+    if excludes_some_from_weight_decay(inner(optimizer)):
         return False  # set by exclude_from_weight_decay(), which the configuration does not record
     if isinstance(loss, str):
         return True
@@ -149,8 +151,6 @@ def architecture_key(model: keras.Model) -> str | None:
     seeds, which only choose the initial weights and seed-generator states, and a copy loads
     those from the model before it runs.
     """
-    from tensorflow.python.framework import config as tf_config
-
     if not shareable(model):
         return None  # the configuration may not say all the model computes
     try:
@@ -161,7 +161,7 @@ def architecture_key(model: keras.Model) -> str | None:
         settings["optimizer"]["config"].pop("learning_rate", None)
         wrapper = type(model.optimizer).__name__  # a LossScaleOptimizer under a mixed-precision policy
         return json.dumps(
-            [layers, settings, wrapper, keras.config.floatx(), tf_config.is_op_determinism_enabled()],
+            [layers, settings, wrapper, keras.config.floatx(), backend.op_determinism_enabled()],
             sort_keys=True,
         )
     except (TypeError, ValueError, KeyError, AttributeError):  # not serializable as plain data
@@ -186,7 +186,7 @@ def config_says_all(part) -> bool:
 def _settings(part) -> dict:
     plain = (bool, int, float, str, type(None))
     settings = {key: value for key, value in vars(part).items() if key != "name" and isinstance(value, plain)}
-    keywords = getattr(part, "_fn_kwargs", None) or {}
+    keywords = fn_kwargs(part)
     settings.update({f"fn_kwargs.{key}": value for key, value in keywords.items()})
     return settings
 

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 import keras
 import numpy as np
 
-from skclr import _shelf
+from skclr import _shelf, backend
+from skclr._keras_internals import symbolic_build
 from skclr._optimizer import swept_rate
 from skclr._shelf import architecture_key, compiled_copy, config_says_all, state_variables
 
@@ -34,12 +35,6 @@ __all__ = [
 #: Sweep steps per graph call. Divergence is checked after each call, so at most this many
 #: steps minus one run past it (their results are dropped, and the model is restored anyway).
 STEPS_PER_CALL = 10
-
-
-def _is_dataset(data) -> bool:
-    import tensorflow as tf
-
-    return isinstance(data, (tf.data.Dataset, keras.utils.PyDataset))
 
 
 class Batches:
@@ -60,7 +55,7 @@ class Batches:
                 "keras.utils.PyDataset."
             )
         self.rng, self.keep = rng, keep
-        self.dataset = _is_dataset(x)
+        self.dataset = backend.is_dataset(x)
         self._recorded: list[tuple] = []
         if self.dataset:
             if y is not None or sample_weight is not None:
@@ -160,7 +155,7 @@ def build(model: keras.Model, batch: tuple) -> None:
     before the sweep would miss them.
     """
     try:
-        model._symbolic_build(data_batch=batch)
+        symbolic_build(model, batch)
     except Exception as error:  # noqa: BLE001 -- Keras's own message names the layer, ours the fix
         raise ValueError(
             "LRFinder.find could not build the model from the first batch of x; give the model a "
@@ -179,69 +174,20 @@ class SweepSteps:
     """
 
     def __init__(self, model: keras.Model, rate: keras.Variable):
-        import tensorflow as tf
-
-        self.model, self.rate, self.tf = model, rate, tf
-        self.functions: dict = {}
+        self.model, self.rate = model, rate
+        self.functions = backend.SweepFunctions(model, rate)
 
     def __call__(self, rates, batches: list[tuple], validation_data: tuple | None = None) -> tuple[list, list]:
         losses, val_losses = [], []
         for start, stop in _equal_shape_runs(batches):  # a dataset's short last batch cannot be stacked
             parts = [_stack([batch[part] for batch in batches[start:stop]]) for part in range(3)]
             validation = None if validation_data is None else tuple(validation_data[:2])
-            function = self._function(parts, validation)
+            function = self.functions.get(parts, validation)
             inputs = [part for part in parts if part is not None]
             loss, val = function(*inputs, np.asarray(rates[start:stop], dtype="float32"), *(validation or ()))
             losses += np.asarray(loss, dtype="float64").tolist()
             val_losses += np.asarray(val, dtype="float64").tolist() if validation else [None] * (stop - start)
         return losses, val_losses
-
-    def _function(self, parts: list, validation: tuple | None):
-        """The traced steps for inputs of this structure: one signature with open steps and batch sizes."""
-        tf = self.tf
-        present = tuple(i for i, part in enumerate(parts) if part is not None)
-
-        def spec(array, leading: int):
-            array = np.asarray(array)
-            return tf.TensorSpec([None] * leading + list(array.shape[leading:]), tf.as_dtype(array.dtype))
-
-        signature = [keras.tree.map_structure(lambda a: spec(a, 2), parts[i]) for i in present]
-        signature.append(tf.TensorSpec([None], tf.float32))
-        if validation is not None:
-            signature += [keras.tree.map_structure(lambda a: spec(a, 1), part) for part in validation]
-        key = (present, validation is not None, str(signature))  # a shared copy meets many fits' inputs
-        if key not in self.functions:
-
-            def steps(*args):
-                full = [None, None, None]
-                for i, value in zip(present, args):
-                    full[i] = value
-                rest = args[len(present) :]
-                return self._steps(*full, rest[0], rest[1:] if validation is not None else None)
-
-            self.functions[key] = tf.function(steps, input_signature=signature)
-        return self.functions[key]
-
-    def _steps(self, xs, ys, ws, rates, validation_data):
-        tf, model = self.tf, self.model
-        optimizer, variables = model.optimizer, model.trainable_variables
-        count = tf.shape(rates)[0]
-        losses = tf.TensorArray(tf.float32, size=count)
-        val_losses = tf.TensorArray(tf.float32, size=count)
-        for i in tf.range(count):
-            x, y, w = (None if part is None else keras.tree.map_structure(lambda a: a[i], part) for part in (xs, ys, ws))
-            self.rate.assign(tf.cast(rates[i], self.rate.dtype))
-            with tf.GradientTape() as tape:
-                y_pred = model(x, training=True)
-                loss = model._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=w, training=True)
-                scaled = optimizer.scale_loss(loss)
-            optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
-            losses = losses.write(i, tf.cast(loss, tf.float32))
-            if validation_data is not None:
-                x_val, y_val = validation_data[:2]
-                val = model._compute_loss(x=x_val, y=y_val, y_pred=model(x_val, training=False), training=False)
-                val_losses = val_losses.write(i, tf.cast(val, tf.float32))
-        return losses.stack(), val_losses.stack() if validation_data is not None else tf.zeros([0])
 
 
 def _equal_shape_runs(batches: list[tuple]) -> Iterator[tuple[int, int]]:

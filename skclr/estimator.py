@@ -37,7 +37,7 @@ from skclr._monitor import DivergenceError, FailedTrainingWarning
 from skclr._network import REFERENCE_PARAMETERS, NetworkChoice
 from skclr._scikeras import ScikerasClassifier, ScikerasRegressor
 from skclr._target import TargetScaling
-from skclr._tf_state import fit_session
+from skclr.backend import fit_session
 from skclr._training import Training
 from skclr._validation import LR_FINDER_NESTED, Validation
 from skclr._rules import MAX_DIV

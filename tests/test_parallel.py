@@ -127,7 +127,7 @@ def test_concurrent_fits_in_threads_keep_their_gradients_until_all_end():
 
     import keras
 
-    from skclr._tf_state import _registry
+    from skclr.backend._tensorflow import _registry
 
     def entries():
         return sum(name.startswith("CustomGradient-") for name in _registry())
@@ -159,7 +159,7 @@ def test_kernel_cache_is_cleared_every_few_fits_that_build_a_model(monkeypatch):
     # fit, tensorflow/tensorflow#40171); a partial_fit on the same model reuses its kernels.
     from tensorflow.python.eager import context
 
-    import skclr._tf_state as tf_state
+    import skclr.backend._tensorflow as tf_state
 
     assert callable(context.context().clear_kernel_cache)  # or the release silently does nothing
     cleared = []

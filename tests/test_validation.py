@@ -131,7 +131,7 @@ def test_np_bool_lr_finder_runs_the_range_test():
 
 @pytest.mark.parametrize("value, threads", [("4", 4), ("4,2", 4), ("", None), ("x", None), ("0", None), (" 3 ", 3)])
 def test_omp_num_threads_is_read_tolerantly(monkeypatch, value, threads):
-    from skclr._tf_state import env_threads
+    from skclr.backend import env_threads
 
     monkeypatch.setenv("OMP_NUM_THREADS", value)
     assert env_threads() == threads

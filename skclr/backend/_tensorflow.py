@@ -1,21 +1,27 @@
-"""Process-wide TensorFlow state that skclr fits change, behind one lock.
+"""Everything skclr does with TensorFlow itself: its process-wide state, and the compiled functions
+that Keras's public API does not offer. No other skclr module imports TensorFlow.
 
 * **Threads.** TensorFlow's intra/inter-op thread pools can be sized only before its runtime
   starts; joblib and Dask workers announce their share through ``OMP_NUM_THREADS``.
 * **Op determinism.** A seeded fit needs it on; it is a process-wide flag, so it stays on while any
   seeded fit runs and goes back off (unless the user had set it) when the last one ends. Unseeded
   fits never touch it, so they cannot switch it off under a seeded fit in another thread.
+* **Seeds.** ``seeded_section`` sets TensorFlow's global seed without ``tf.random.set_seed``'s
+  clearing of the kernel cache (private: ``context._seed`` / ``context._rng``).
 * **Per-trace caches.** Two caches grow by one entry per traced ``tf.function`` and are never
   trimmed: the global gradient registry (under the default distribution strategy the optimizer's
   all-reduce registers a uniquely named "CustomGradient-N" function at every trace, whose closure
   keeps the whole train step alive, ~4 MB per fit) and the eager context's kernel cache (the
   executable form of every function ever called, ~0.6 MB per fit; tensorflow/tensorflow#40171).
   Both are needed only while a function is traced or run, so when the last skclr fit in the process
-  ends, the registry entries added meanwhile go. The kernel cache is cleared once every
-  ``KERNEL_CACHE_FITS`` fits that built a new model (a ``partial_fit`` on the same model reuses its
-  kernels): it stays bounded, and the functions that outlive a fit (the range test's shared sweep
-  steps, the shared train and test steps of ``skclr._runner``) are not compiled again at every
-  fit, which would cost 0.2-0.3 s each.
+  ends, the registry entries added meanwhile go (private: ``ops._gradient_registry``). The kernel
+  cache is cleared once every ``KERNEL_CACHE_FITS`` fits that built a new model (a ``partial_fit``
+  on the same model reuses its kernels): it stays bounded, and the functions that outlive a fit
+  (the range test's shared sweep steps, the shared train and test steps of ``skclr._runner``) are
+  not compiled again at every fit, which would cost 0.2-0.3 s each.
+* **Compiled functions.** The range test's multi-step sweep (``SweepFunctions``), a schedule's
+  rate at each step (``schedule_rates``), validation batches as a ``tf.data`` pipeline
+  (``batched_dataset``), and the tensor conversion of a cycled momentum.
 """
 
 from __future__ import annotations
@@ -166,3 +172,134 @@ def fit_session(*, seeded: bool, new_model: bool = True, n_threads: int | None =
                 if _new_models >= KERNEL_CACHE_FITS:
                     _clear_kernel_cache()
                     _new_models = 0
+
+
+def op_determinism_enabled() -> bool:
+    """Whether TensorFlow's op determinism is on: traced into every step, so part of a copy's key."""
+    from tensorflow.python.framework import config
+
+    return config.is_op_determinism_enabled()
+
+
+def is_dataset(data) -> bool:
+    """Whether ``data`` is a dataset of batches (``tf.data.Dataset`` or ``keras.utils.PyDataset``)."""
+    import keras
+    import tensorflow as tf
+
+    return isinstance(data, (tf.data.Dataset, keras.utils.PyDataset))
+
+
+def batched_dataset(arrays, batch_size: int):
+    """A ``tf.data`` pipeline of ``arrays`` (a structure of equally long arrays; lists stack, tuples
+    do not) cut into batches of ``batch_size`` rows, in order."""
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size)
+
+
+def schedule_rates(schedule, steps: int, start: int = 0):
+    """A schedule's rate at steps ``start .. start + steps - 1`` as float32, each from the same graph
+    ops on a scalar int64 step as inside Keras's train step."""
+    import tensorflow as tf
+
+    @tf.function(autograph=False)
+    def rates(first, n):
+        def step(i, values):
+            return i + 1, values.write(tf.cast(i - first, tf.int32), tf.cast(schedule(i), tf.float32))
+
+        empty = tf.TensorArray(tf.float32, size=tf.cast(n, tf.int32))
+        return tf.while_loop(lambda i, _: i < first + n, step, (first, empty))[1].stack()
+
+    # traced through get_concrete_function: a new function per fit, called once, is what it is
+    # meant to be here, not the retracing that tf.function's __call__ warns about
+    scalar = tf.TensorSpec([], tf.int64)
+    return rates.get_concrete_function(scalar, scalar)(tf.constant(start, tf.int64), tf.constant(steps, tf.int64)).numpy()
+
+
+class SweepFunctions:
+    """The range test's compiled steps for one model: several steps in one graph call, each step
+    Keras's ``train_step`` without the metrics at the rate given for it (assigned to ``rate``
+    inside the graph), returning each step's own loss (and the validation loss after it).
+
+    One trace per structure of inputs serves every call: the number of steps and the batch size
+    are left open.
+    """
+
+    def __init__(self, model, rate):
+        self.model, self.rate = model, rate
+        self.functions: dict = {}
+
+    def get(self, parts: list, validation: tuple | None):
+        """The traced steps for ``parts`` (x, y, sample weights: stacked batches, or None) and
+        ``validation`` (x, y or None): called as ``f(*present parts, rates, *validation)``."""
+        import keras
+        import numpy as np
+        import tensorflow as tf
+
+        present = tuple(i for i, part in enumerate(parts) if part is not None)
+
+        def spec(array, leading: int):
+            array = np.asarray(array)
+            return tf.TensorSpec([None] * leading + list(array.shape[leading:]), tf.as_dtype(array.dtype))
+
+        signature = [keras.tree.map_structure(lambda a: spec(a, 2), parts[i]) for i in present]
+        signature.append(tf.TensorSpec([None], tf.float32))
+        if validation is not None:
+            signature += [keras.tree.map_structure(lambda a: spec(a, 1), part) for part in validation]
+        key = (present, validation is not None, str(signature))  # a shared copy meets many fits' inputs
+        if key not in self.functions:
+
+            def steps(*args):
+                full = [None, None, None]
+                for i, value in zip(present, args):
+                    full[i] = value
+                rest = args[len(present) :]
+                return self._steps(*full, rest[0], rest[1:] if validation is not None else None)
+
+            self.functions[key] = tf.function(steps, input_signature=signature)
+        return self.functions[key]
+
+    def _steps(self, xs, ys, ws, rates, validation_data):
+        import keras
+        import tensorflow as tf
+
+        from skclr._keras_internals import compute_loss
+
+        model = self.model
+        optimizer, variables = model.optimizer, model.trainable_variables
+        count = tf.shape(rates)[0]
+        losses = tf.TensorArray(tf.float32, size=count)
+        val_losses = tf.TensorArray(tf.float32, size=count)
+        for i in tf.range(count):
+            x, y, w = (None if part is None else keras.tree.map_structure(lambda a: a[i], part) for part in (xs, ys, ws))
+            self.rate.assign(tf.cast(rates[i], self.rate.dtype))
+            with tf.GradientTape() as tape:
+                y_pred = model(x, training=True)
+                loss = compute_loss(model, x, y, y_pred, w, training=True)
+                scaled = optimizer.scale_loss(loss)
+            optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+            losses = losses.write(i, tf.cast(loss, tf.float32))
+            if validation_data is not None:
+                x_val, y_val = validation_data[:2]
+                val = compute_loss(model, x_val, y_val, model(x_val, training=False), training=False)
+                val_losses = val_losses.write(i, tf.cast(val, tf.float32))
+        return losses.stack(), val_losses.stack() if validation_data is not None else tf.zeros([0])
+
+
+_conversions: set = set()
+
+
+def register_tensor_like(cls, to_tensor) -> None:
+    """Let TensorFlow ops take instances of ``cls`` (``to_tensor(value)`` gives the tensor); once per
+    class, on first use rather than at import."""
+    import tensorflow as tf
+
+    with _lock:
+        if cls in _conversions:
+            return
+        _conversions.add(cls)
+
+    def convert(value, dtype=None, name=None, as_ref=False):
+        return tf.convert_to_tensor(to_tensor(value), dtype=dtype, name=name)
+
+    tf.register_tensor_conversion_function(cls, convert)
