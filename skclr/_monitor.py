@@ -65,7 +65,8 @@ def inference_loss(model: keras.Model, X, y, sample_weight=None, y_pred=None) ->
     one row broadcast to all) replaces the model's prediction: the loss of a constant prediction.
     """
     rows = keras.tree.map_structure(lambda a: a[:START_ROWS], (X, y))
-    weights = None if sample_weight is None else np.asarray(sample_weight[:START_ROWS], dtype="float32")
+    n_rows = len(keras.tree.flatten(rows[1])[0])  # the weights of all rows may come with fewer rows of X, y
+    weights = None if sample_weight is None else np.asarray(sample_weight[:n_rows], dtype="float32")
     if y_pred is None:
         y_pred = model(rows[0], training=False)
     else:
