@@ -84,13 +84,16 @@ class _Hooks:
         # scikeras refuses X whose dtype cannot be cast safely to the training X's (float64 after
         # int or float32): X is cast here to the float dtype the model computes in, as Keras does.
         fitted = getattr(self, "X_dtype_", None)
-        if reset or X is None or fitted is None or issparse(X):
+        if reset or X is None or fitted is None or issparse(X) or isinstance(X, dict):
             return super()._validate_data(X, y, reset, y_numeric)
-        X = np.asarray(X)
+        try:
+            array = np.asarray(X)
+        except ValueError:  # ragged: a multi-input model's list of arrays
+            return super()._validate_data(X, y, reset, y_numeric)
         dtype = input_dtype(getattr(self, "model_", None))
-        if X.dtype.kind not in "biuf" or np.can_cast(X.dtype, fitted) or dtype.kind != "f":
+        if array.dtype.kind not in "biuf" or np.can_cast(array.dtype, fitted) or dtype.kind != "f":
             return super()._validate_data(X, y, reset, y_numeric)
-        X = X.astype(dtype)
+        X = array.astype(dtype)
         if np.can_cast(X.dtype, fitted):
             return super()._validate_data(X, y, reset, y_numeric)
         _, y = super()._validate_data(None, y, reset, y_numeric)  # trained on int X: scikeras's shape checks
