@@ -128,7 +128,8 @@ class EpochMonitor(keras.callbacks.Callback):
         """Raise :class:`DivergenceError` if an epoch diverged or the weights are no longer finite."""
         if self.diverged_at is None and not _all_finite(self.model.trainable_weights):
             # the loss is measured before each update: the very last one can still blow up
-            self.diverged_at = (epochs_run - 1, highest_rate(self.model.optimizer, self._first_step), math.nan)
+            peak = highest_rate(self.model.optimizer, self._first_step)
+            self.diverged_at = (epochs_run - 1, peak, math.nan)
         if self.diverged_at is None:
             return
         epoch, rate, loss = self.diverged_at
@@ -140,13 +141,14 @@ class EpochMonitor(keras.callbacks.Callback):
         where = f"Training diverged: {what} in epoch {epoch + 1}, after the learning rate reached {rate:.3g}"
         if not self.range_test:
             raise DivergenceError(
-                f"{where}. Use a lower learning_rate/max_lr, set clipvalue, or let lr_finder=True choose the rates."
+                f"{where}. Use a lower learning_rate/max_lr, set clipvalue, or let lr_finder=True choose "
+                "the rates."
             )
         raise DivergenceError(
-            f"{where}, within the rates the range test (lr_finder) chose. A range test on few rows or small "
-            "batches is noisy and can place the rates at the edge of divergence: train on more data or with a "
-            "larger batch_size, or set lower rates yourself with lr_finder=False (e.g. max_lr from "
-            "est.find_lr(X, y).clr_bounds(max_div=16)), or set clipvalue."
+            f"{where}, within the rates the range test (lr_finder) chose. A range test on few rows or "
+            "small batches is noisy and can place the rates at the edge of divergence: train on more data "
+            "or with a larger batch_size, or set lower rates yourself with lr_finder=False (e.g. max_lr "
+            "from est.find_lr(X, y).clr_bounds(max_div=16)), or set clipvalue."
         )
 
 

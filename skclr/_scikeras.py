@@ -98,12 +98,14 @@ class _Hooks:
             return super()._validate_data(X, y, reset, y_numeric)
         _, y = super()._validate_data(None, y, reset, y_numeric)  # trained on int X: scikeras's shape checks
         if X.ndim != len(self.X_shape_):
-            raise ValueError(
-                f"X has {X.ndim} dimensions, but this {self.__name__} is expecting {len(self.X_shape_)} dimensions in X."
+            raise ValueError(  # scikeras's words
+                f"X has {X.ndim} dimensions, but this {self.__name__} is expecting "
+                f"{len(self.X_shape_)} dimensions in X."
             )
         if X.shape[1:] != self.X_shape_[1:]:
             raise ValueError(
-                f"X has shape {X.shape[1:]}, but this {self.__name__} is expecting X of shape {self.X_shape_[1:]}"
+                f"X has shape {X.shape[1:]}, but this {self.__name__} is expecting X of shape "
+                f"{self.X_shape_[1:]}"
             )
         return X, y
 

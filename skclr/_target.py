@@ -30,7 +30,9 @@ class TargetScaler(TransformerMixin, BaseEstimator):
         they enter the mean and scale. None: all. Reset to None by ``fit``, as ``sample_weight``.
     """
 
-    def __init__(self, standardize: bool = True, sample_weight: np.ndarray | None = None, n_train: int | None = None):
+    def __init__(
+        self, standardize: bool = True, sample_weight: np.ndarray | None = None, n_train: int | None = None
+    ):
         self.standardize = standardize
         self.sample_weight = sample_weight
         self.n_train = n_train
@@ -47,7 +49,8 @@ class TargetScaler(TransformerMixin, BaseEstimator):
             weights = None if weights is None or not np.any(weights) else np.asarray(weights, dtype=np.float64)
             if self.n_train is not None:  # the validation_split tail is validation, not training
                 columns = columns[: self.n_train]
-                weights = None if weights is None or not np.any(weights[: self.n_train]) else weights[: self.n_train]
+                weights = None if weights is None else weights[: self.n_train]
+                weights = weights if weights is not None and np.any(weights) else None
             self.mean_, std = _mean_and_std(columns, weights)
             constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(self.mean_), 1.0)
             self.scale_ = np.where(constant, 1.0, std)
@@ -112,7 +115,9 @@ class TargetScaling:
         """What scikeras fits on the first ``fit``'s target: ``standardize_target``'s scaling (none
         for ``initialize``)."""
         standardize = self.standardize_target and not getattr(self, "_as_given", False)
-        return TargetScaler(standardize, getattr(self, "_target_weights", None), getattr(self, "_target_rows", None))
+        return TargetScaler(
+            standardize, getattr(self, "_target_weights", None), getattr(self, "_target_rows", None)
+        )
 
     def initialize(self, X, y=None):
         """scikeras's ``initialize``: ``model_`` ready for inference without training.

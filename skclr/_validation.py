@@ -89,7 +89,8 @@ class Validation:
             sample_weight = _check_sample_weight(
                 sample_weight, np.empty((len(y), 0)), ensure_non_negative=True, copy=True
             )
-            _require_in_range(sample_weight, np.dtype(keras.backend.floatx()), "sample_weight")  # scikeras's cast
+            # scikeras casts the weights to Keras's floatx
+            _require_in_range(sample_weight, np.dtype(keras.backend.floatx()), "sample_weight")
         TrainingPlan.from_fit_args(len(y), {**self._routed("fit"), **fit_kwargs})
         return X, y, sample_weight
 
@@ -116,7 +117,8 @@ def _require_in_range(array: np.ndarray, dtype: np.dtype, name: str) -> None:
     if dtype.kind != "f" or array.dtype.kind not in "iufO":
         return
     limit = np.finfo(dtype).max
-    if array.dtype.kind != "O" and (np.finfo if array.dtype.kind == "f" else np.iinfo)(array.dtype).max <= limit:
+    info = np.finfo if array.dtype.kind == "f" else np.iinfo
+    if array.dtype.kind != "O" and info(array.dtype).max <= limit:
         return  # every value of array's dtype fits (float32 X for a float32 model)
     values = array.astype(np.float64) if array.dtype.kind == "O" else array
     outside = np.abs(values) > limit

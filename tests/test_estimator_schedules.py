@@ -90,8 +90,8 @@ def test_clipvalue_reaches_the_optimizer(binary_data):
     X, y = binary_data
 
     def largest_move(clipvalue):  # of a weight, in a warm-started fit
-        clf = CLRClassifier(**TINY, clipvalue=clipvalue, optimizer="sgd", schedule="constant", learning_rate=1.0,
-                            warm_start=True, random_state=0).fit(X, y)  # fmt: skip
+        clf = CLRClassifier(**TINY, clipvalue=clipvalue, optimizer="sgd", schedule="constant",
+                            learning_rate=1.0, warm_start=True, random_state=0).fit(X, y)  # fmt: skip
         before = clf.model_.get_weights()
         return max(np.max(np.abs(w - w0)) for w, w0 in zip(clf.fit(X, y).model_.get_weights(), before))
 

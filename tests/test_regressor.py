@@ -242,7 +242,8 @@ def test_weight_decay_none_keeps_a_routed_or_a_builders_own(regression_data):
 def test_a_warm_start_takes_a_changed_weight_decay(regression_data):
     # The weights that trained, not the optimizer's attribute: the fit may train a shared copy.
     X, y = regression_data
-    first = CLRRegressor(**TINY, weight_decay=0.5, learning_rate=0.05, warm_start=True, random_state=0).fit(X, y)
+    first = CLRRegressor(**TINY, weight_decay=0.5, learning_rate=0.05, warm_start=True, random_state=0)
+    first.fit(X, y)
     fits = {wd: copy.deepcopy(first).set_params(weight_decay=wd).fit(X, y) for wd in (5.0, 0.5, 0)}
     assert fits[0].model_.optimizer.weight_decay is None
     # from the same weights, the same data and seed: only the decay differs, and it shrinks the weights
@@ -286,4 +287,5 @@ def test_the_validation_split_rows_stay_out_of_the_target_scaling(regression_dat
     np.testing.assert_allclose(reg.target_scale_, [y[:128].std()], rtol=1e-12)
     weights = np.linspace(0.5, 2.0, len(y))
     weighted = CLRRegressor(**TINY, random_state=0).fit(X, y, sample_weight=weights, validation_split=0.2)
-    np.testing.assert_allclose(weighted.target_mean_, [np.average(y[:128], weights=weights[:128])], rtol=1e-12)
+    expected = np.average(y[:128], weights=weights[:128])
+    np.testing.assert_allclose(weighted.target_mean_, [expected], rtol=1e-12)

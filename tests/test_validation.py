@@ -194,7 +194,8 @@ def test_predict_takes_any_numeric_dtype(fit_dtype):
     for dtype in ["float64", "float32", "float16", "int64", "int8", "uint8", "bool"]:
         rows = np.abs(rounded) if dtype in ("uint8", "bool") else rounded
         got = clf.predict_proba(rows.astype(dtype))
-        np.testing.assert_array_equal(got, clf.predict_proba(rows.astype(dtype).astype("float32")), err_msg=dtype)
+        cast = clf.predict_proba(rows.astype(dtype).astype("float32"))
+        np.testing.assert_array_equal(got, cast, err_msg=dtype)
     np.testing.assert_array_equal(clf.predict_proba(rounded.astype("float64")), expected)
     assert clf.score(rounded.astype("float64"), y) == clf.score(rounded.astype("float32"), y)
 
@@ -220,7 +221,8 @@ class TestDivergence:
 
     def test_fit_stops_at_the_epoch_and_names_epoch_and_rate(self):
         clf = self.diverging()
-        with pytest.raises(DivergenceError, match=r"epoch \d, after the learning rate reached 1e\+10.*lr_finder=True"):
+        match = r"epoch \d, after the learning rate reached 1e\+10.*lr_finder=True"
+        with pytest.raises(DivergenceError, match=match):
             clf.fit(X, y)
         assert len(clf.history_["loss"]) < 5  # no epochs wasted after the loss went non-finite
         assert not np.isfinite(clf.history_["loss"][-1])
@@ -247,7 +249,8 @@ class TestDivergence:
         finder = LRFinder(min_lr=1e8, max_lr=1e10, num_iter=20, fallback_lr=1e9)  # no fall: the fallback rate
         clf = CLRClassifier(**TINY, optimizer="sgd", schedule="constant", lr_finder=finder, random_state=0)
         with pytest.warns(RuntimeWarning, match="never fell"):
-            with pytest.raises(DivergenceError, match=r"reached 1e\+09, within the rates the range test") as error:
+            match = r"reached 1e\+09, within the rates the range test"
+            with pytest.raises(DivergenceError, match=match) as error:
                 clf.fit(X, y)
         assert "let lr_finder=True" not in str(error.value) and "more data" in str(error.value)
 
