@@ -27,7 +27,7 @@ import math
 import keras
 import numpy as np
 
-from skclr._optimizer import current_rate, cycled_momentum_value
+from skclr._optimizer import current_rate, cycled_momentum_value, highest_rate, inner
 
 __all__ = [
     "COLLAPSE_SHARE", "CONSTANT_MARGIN", "DIVERGE_FACTOR", "MEANINGFUL_FALL", "DivergenceError", "EpochMonitor",
@@ -65,7 +65,8 @@ def inference_loss(model: keras.Model, X, y, sample_weight=None, y_pred=None) ->
     one row broadcast to all) replaces the model's prediction: the loss of a constant prediction.
     """
     rows = keras.tree.map_structure(lambda a: a[:START_ROWS], (X, y))
-    weights = None if sample_weight is None else np.asarray(sample_weight[:START_ROWS], dtype="float32")
+    n_rows = len(keras.tree.flatten(rows[1])[0])  # the weights of all rows may come with fewer rows of X, y
+    weights = None if sample_weight is None else np.asarray(sample_weight[:n_rows], dtype="float32")
     if y_pred is None:
         y_pred = model(rows[0], training=False)
     else:
@@ -90,13 +91,21 @@ class EpochMonitor(keras.callbacks.Callback):
     ----------
     start_loss : float or None
         The untrained model's loss; None checks only for non-finite losses.
+    range_test : bool, default=False
+        Whether the range test chose the rates: then "let lr_finder choose the rates" is no advice.
     """
 
-    def __init__(self, start_loss: float | None):
+    def __init__(self, start_loss: float | None, range_test: bool = False):
         super().__init__()
         self.start_loss = start_loss
-        self.diverged_at: tuple[int, float, float] | None = None  # epoch (from 0), rate, loss
+        self.range_test = range_test
+        # epoch (from 0), the highest rate of the run up to its end, loss
+        self.diverged_at: tuple[int, float, float] | None = None
         self.epochs: list[tuple[int, float, float]] = []  # epoch (from 0), mean training loss, rate
+        self._first_step = 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._first_step = int(inner(self.model.optimizer).iterations)  # a warm start goes on counting
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = {} if logs is None else logs
@@ -108,7 +117,8 @@ class EpochMonitor(keras.callbacks.Callback):
         if loss is not None:
             self.epochs.append((epoch, float(loss), logs["lr"]))
         if loss is not None and self._diverged(float(loss)):
-            self.diverged_at = (epoch, logs["lr"], float(loss))
+            # the rate that blew up is the highest so far, not the epoch's last (one-cycle, triangular)
+            self.diverged_at = (epoch, highest_rate(self.model.optimizer, self._first_step), float(loss))
             self.model.stop_training = True
 
     def _diverged(self, loss: float) -> bool:
@@ -118,7 +128,8 @@ class EpochMonitor(keras.callbacks.Callback):
         """Raise :class:`DivergenceError` if an epoch diverged or the weights are no longer finite."""
         if self.diverged_at is None and not _all_finite(self.model.trainable_weights):
             # the loss is measured before each update: the very last one can still blow up
-            self.diverged_at = (epochs_run - 1, current_rate(self.model.optimizer), math.nan)
+            peak = highest_rate(self.model.optimizer, self._first_step)
+            self.diverged_at = (epochs_run - 1, peak, math.nan)
         if self.diverged_at is None:
             return
         epoch, rate, loss = self.diverged_at
@@ -127,9 +138,17 @@ class EpochMonitor(keras.callbacks.Callback):
                     f"before training, {self.start_loss:.3g},")  # fmt: skip
         else:
             what = "the loss (or the weights) became non-finite"
+        where = f"Training diverged: {what} in epoch {epoch + 1}, after the learning rate reached {rate:.3g}"
+        if not self.range_test:
+            raise DivergenceError(
+                f"{where}. Use a lower learning_rate/max_lr, set clipvalue, or let lr_finder=True choose "
+                "the rates."
+            )
         raise DivergenceError(
-            f"Training diverged: {what} in epoch {epoch + 1} at learning rate {rate:.3g}. Use a lower "
-            "learning_rate/max_lr, set clipvalue, or let lr_finder=True choose the rates."
+            f"{where}, within the rates the range test (lr_finder) chose. A range test on few rows or "
+            "small batches is noisy and can place the rates at the edge of divergence: train on more data "
+            "or with a larger batch_size, or set lower rates yourself with lr_finder=False (e.g. max_lr "
+            "from est.find_lr(X, y).clr_bounds(max_div=16)), or set clipvalue."
         )
 
 

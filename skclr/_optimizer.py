@@ -21,6 +21,7 @@ __all__ = [
     "current_rate",
     "cycled_momentum",
     "cycled_momentum_value",
+    "highest_rate",
     "inner",
     "momentum_name",
     "rate_at",
@@ -44,13 +45,27 @@ def rate_at(schedule, step: int) -> float:
 
 def current_rate(optimizer: keras.optimizers.Optimizer) -> float:
     """The rate applied by the optimizer's most recent step (its first, before any step)."""
-    optimizer = inner(optimizer)
-    rate = optimizer._learning_rate
+    rate = _rate(optimizer)
+    if isinstance(rate, LearningRateSchedule):
+        return rate_at(rate, max(int(inner(optimizer).iterations) - 1, 0))
+    return float(rate)  # a Variable: float() reads it without numpy's copy-keyword deprecation
+
+
+def highest_rate(optimizer: keras.optimizers.Optimizer, start: int) -> float:
+    """The highest rate the optimizer applied from iteration ``start`` to its most recent step."""
+    rate = _rate(optimizer)
+    stop = int(inner(optimizer).iterations)
+    if not isinstance(rate, LearningRateSchedule) or stop <= start + 1:
+        return current_rate(optimizer)
+    return max(rate_at(rate, step) for step in range(start, stop))
+
+
+def _rate(optimizer: keras.optimizers.Optimizer):
+    """What the optimizer's rate follows: a schedule, a variable or a float."""
+    rate = inner(optimizer)._learning_rate
     if getattr(rate, "source", None) is not None:  # a shared train step's rate table: the schedule it holds
         rate = rate.source
-    if isinstance(rate, LearningRateSchedule):
-        return rate_at(rate, max(int(optimizer.iterations) - 1, 0))
-    return float(rate)  # a Variable: float() reads it without numpy's copy-keyword deprecation
+    return rate
 
 
 def attach_rate(optimizer: keras.optimizers.Optimizer, rate: LearningRateSchedule | float, *,

@@ -9,6 +9,11 @@ gets wrong on current scikit-learn:
   repeated here;
 - it maps every ``np.random.RandomState`` to the same seed (``randint(low=1)`` is always 0);
 - ``predict_proba`` squeezes a single row to shape ``(n_classes,)``;
+- ``predict`` refuses ``X`` of a dtype that cannot be cast safely to the training ``X``'s (float64
+  after float32 or int): ``X`` is cast to the dtype the model computes in, as Keras would;
+- pickling and ``deepcopy`` (its ``keras.Model.__reduce__``, a ``.keras`` file) drop the state of the
+  model's seed generators (dropout's): the estimator carries them, so a warm start or
+  ``partial_fit`` after a pickle round trip continues as the original would;
 - ``keras.Model.predict`` traces a function and builds a data pipeline for every new model, which
   costs more than the whole forward pass of a tabular batch.
 
@@ -26,6 +31,7 @@ import numpy as np
 from scikeras._utils import accepts_kwargs, has_param, route_params
 from scikeras.utils import metric_name
 from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, RegressorTags
 
@@ -39,6 +45,7 @@ __all__ = [
     "first_rows",
     "has_param",
     "history_key",
+    "input_dtype",
     "num_rows",
     "takes_keyword",
 ]
@@ -55,6 +62,52 @@ class _Hooks:
 
     build_fn = None  # scikeras reads it; a class attribute keeps it out of get_params
     __repr__ = BaseEstimator.__repr__  # scikit-learn's compact repr, not scikeras's one-per-line dump
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        model = state.get("model_")
+        if model is not None:  # a .keras file does not hold them (see the module's docstring)
+            state["_seed_states"] = [keras.ops.convert_to_numpy(v) for v in _seed_states(model)]
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        seeds = state.pop("_seed_states", None)
+        super().__setstate__(state)
+        if seeds is not None:
+            variables = _seed_states(self.model_)
+            if len(variables) == len(seeds):  # the same model, rebuilt from its configuration
+                for variable, value in zip(variables, seeds):
+                    variable.assign(value)
+
+    def _validate_data(self, X=None, y=None, reset: bool = False, y_numeric: bool = False):
+        # scikeras refuses X whose dtype cannot be cast safely to the training X's (float64 after
+        # int or float32): X is cast here to the float dtype the model computes in, as Keras does.
+        fitted = getattr(self, "X_dtype_", None)
+        if reset or X is None or fitted is None or issparse(X) or isinstance(X, dict):
+            return super()._validate_data(X, y, reset, y_numeric)
+        try:
+            array = np.asarray(X)
+        except ValueError:  # ragged: a multi-input model's list of arrays
+            return super()._validate_data(X, y, reset, y_numeric)
+        dtype = input_dtype(getattr(self, "model_", None))
+        if array.dtype.kind not in "biuf" or np.can_cast(array.dtype, fitted) or dtype.kind != "f":
+            return super()._validate_data(X, y, reset, y_numeric)
+        X = array.astype(dtype)
+        if np.can_cast(X.dtype, fitted):
+            return super()._validate_data(X, y, reset, y_numeric)
+        _, y = super()._validate_data(None, y, reset, y_numeric)  # trained on int X: scikeras's shape checks
+        if X.ndim != len(self.X_shape_):
+            raise ValueError(  # scikeras's words
+                f"X has {X.ndim} dimensions, but this {self.__name__} is expecting "
+                f"{len(self.X_shape_)} dimensions in X."
+            )
+        if X.shape[1:] != self.X_shape_[1:]:
+            raise ValueError(
+                f"X has shape {X.shape[1:]}, but this {self.__name__} is expecting X of shape "
+                f"{self.X_shape_[1:]}"
+            )
+        return X, y
 
     def _routed(self, destination: str) -> dict:
         """The ``destination__*`` parameters (``fit``, ``predict``...) as scikeras routes them."""
@@ -164,6 +217,22 @@ def _check_loss(loss) -> None:
             "\n\nSee https://www.tensorflow.org/api_docs/python/tf/keras/losses"
             " for more information on Keras losses."
         )
+
+
+def input_dtype(model: keras.Model | None) -> np.dtype:
+    """The dtype Keras casts ``X`` to for ``model``: its one input's, else Keras's ``floatx``
+    (a model not built yet, a subclassed model, several inputs, a dtype NumPy does not know)."""
+    try:
+        inputs = model.inputs if model is not None else None
+        return np.dtype(inputs[0].dtype) if inputs and len(inputs) == 1 else np.dtype(keras.backend.floatx())
+    except (AttributeError, TypeError, ValueError):
+        return np.dtype(keras.backend.floatx())
+
+
+def _seed_states(model: keras.Model) -> list:
+    """The state variables of the model's seed generators: in ``variables``, not in ``weights``."""
+    weights = {id(weight) for weight in model.weights}
+    return [variable for variable in model.variables if id(variable) not in weights]
 
 
 def num_rows(X) -> int:

@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from skclr._plan import TrainingPlan
+
 __all__ = ["TargetScaler", "TargetScaling"]
+
+#: The largest target Keras can train on: it computes the loss in float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class TargetScaler(TransformerMixin, BaseEstimator):
@@ -20,11 +25,17 @@ class TargetScaler(TransformerMixin, BaseEstimator):
     sample_weight : ndarray of shape (n_samples,) or None
         Weights of the rows ``fit`` sees; all zero counts as none. Data, not a setting: ``fit``
         resets it to None, so that the fitted encoder (and the estimator's pickle) holds no rows.
+    n_train : int or None
+        Rows Keras trains on, the first ``n_train`` (the rest are ``validation_split``'s): only
+        they enter the mean and scale. None: all. Reset to None by ``fit``, as ``sample_weight``.
     """
 
-    def __init__(self, standardize: bool = True, sample_weight: np.ndarray | None = None):
+    def __init__(
+        self, standardize: bool = True, sample_weight: np.ndarray | None = None, n_train: int | None = None
+    ):
         self.standardize = standardize
         self.sample_weight = sample_weight
+        self.n_train = n_train
 
     def fit(self, y: np.ndarray) -> TargetScaler:
         columns = np.reshape(np.asarray(y, dtype=np.float64), (len(y), -1))
@@ -36,11 +47,14 @@ class TargetScaler(TransformerMixin, BaseEstimator):
         if self.standardize:
             weights = self.sample_weight
             weights = None if weights is None or not np.any(weights) else np.asarray(weights, dtype=np.float64)
-            self.mean_ = np.average(columns, axis=0, weights=weights)
-            std = np.sqrt(np.average((columns - self.mean_) ** 2, axis=0, weights=weights))
+            if self.n_train is not None:  # the validation_split tail is validation, not training
+                columns = columns[: self.n_train]
+                weights = None if weights is None else weights[: self.n_train]
+                weights = weights if weights is not None and np.any(weights) else None
+            self.mean_, std = _mean_and_std(columns, weights)
             constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(self.mean_), 1.0)
             self.scale_ = np.where(constant, 1.0, std)
-        self.sample_weight = None
+        self.sample_weight = self.n_train = None
         return self
 
     def transform(self, y: np.ndarray) -> np.ndarray:
@@ -50,9 +64,22 @@ class TargetScaler(TransformerMixin, BaseEstimator):
                 f"Detected ``y`` to have {n_outputs} outputs with ``y.shape = {np.shape(y)}``, but the "
                 f"regressor was fitted on {self.n_outputs_}."
             )
-        if np.ndim(y) == 1:
-            return (np.asarray(y, dtype=np.float64) - self.mean_[0]) / self.scale_[0]
-        return (np.asarray(y, dtype=np.float64) - self.mean_) / self.scale_
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, by name
+            if np.ndim(y) == 1:
+                scaled = (np.asarray(y, dtype=np.float64) - self.mean_[0]) / self.scale_[0]
+            else:
+                scaled = (np.asarray(y, dtype=np.float64) - self.mean_) / self.scale_
+        if not np.all(np.abs(scaled) <= FLOAT32_MAX):  # a training target, in the network's float32
+            largest = np.max(np.abs(np.asarray(y, dtype=np.float64)))
+            how = ("less target_mean_ and divided by target_scale_" if self.standardize
+                   else "unscaled (standardize_target=False)")  # fmt: skip
+            raise ValueError(
+                f"y does not fit float32, the dtype in which the network trains: {how}, it holds values "
+                f"beyond float32's largest finite value {FLOAT32_MAX:.4g} (y's largest absolute value is "
+                f"{largest:.4g}). Rescale y, e.g. divide it by a power of ten"
+                + (", or set standardize_target=True." if not self.standardize else ".")
+            )
+        return scaled
 
     def inverse_transform(self, y: np.ndarray) -> np.ndarray:
         """The network's output (float32) in the target's units and shape, as float64."""
@@ -65,6 +92,21 @@ class TargetScaler(TransformerMixin, BaseEstimator):
                 "target_mean_": self.mean_, "target_scale_": self.scale_}  # fmt: skip
 
 
+def _mean_and_std(columns: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's (weighted) mean and standard deviation, without overflow for any finite column.
+
+    Each column is first divided by the power of two at or just below its largest absolute value, so that
+    the squared deviations stay below 16; a power of two scales every step exactly, so the result is
+    bit for bit that of the unscaled formula whenever the latter does not overflow.
+    """
+    largest = np.max(np.abs(columns), axis=0) if len(columns) else np.zeros(columns.shape[1])
+    power = np.ldexp(1.0, np.frexp(np.where(largest > 0, largest, 1.0))[1] - 1)  # 2**1023 at most
+    scaled = columns / power
+    mean = np.average(scaled, axis=0, weights=weights)
+    std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
+    return mean * power, std * power
+
+
 class TargetScaling:
     """``standardize_target`` for a scikeras regressor: fitted with the first ``fit``'s sample weights."""
 
@@ -73,7 +115,9 @@ class TargetScaling:
         """What scikeras fits on the first ``fit``'s target: ``standardize_target``'s scaling (none
         for ``initialize``)."""
         standardize = self.standardize_target and not getattr(self, "_as_given", False)
-        return TargetScaler(standardize, getattr(self, "_target_weights", None))
+        return TargetScaler(
+            standardize, getattr(self, "_target_weights", None), getattr(self, "_target_rows", None)
+        )
 
     def initialize(self, X, y=None):
         """scikeras's ``initialize``: ``model_`` ready for inference without training.
@@ -97,11 +141,14 @@ class TargetScaling:
             del self._as_given
 
     def _fit(self, X, y, sample_weight, **kwargs) -> None:
-        self._target_weights = sample_weight  # scikeras fits target_encoder on y alone
+        # scikeras fits target_encoder on y alone: the weights, and the rows Keras trains on
+        self._target_weights = sample_weight
+        plan = TrainingPlan.from_fit_args(len(y), {**self._routed("fit"), **kwargs})
+        self._target_rows = plan.n_train if plan.n_train < len(y) else None
         try:
             super()._fit(X, y, sample_weight, **kwargs)
         finally:
-            del self._target_weights
+            del self._target_weights, self._target_rows
 
     def _train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
         validation = fit_args.get("validation_data")

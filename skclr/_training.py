@@ -128,7 +128,7 @@ class Training:
         if fresh:
             self._untrained_loss = start
         losses = [loss for loss in (start, getattr(self, "_untrained_loss", None)) if loss is not None]
-        monitor = EpochMonitor(max(losses, default=None))
+        monitor = EpochMonitor(max(losses, default=None), range_test=bool(self.lr_finder))
         self._run_epochs_in_one_call(plan, callbacks)
         # Keras's traced steps are shared across fits unless a user's callback would see the copy
         shareable = self._call == "fit" and not callbacks and not self.cycle_momentum

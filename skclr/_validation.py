@@ -1,16 +1,19 @@
 """What the estimators check before any model is built: parameters alone, their combinations, the data.
 
 Every rule that involves more than one parameter is in ``_check_combination``; data errors are
-scikit-learn's own messages (``validate_data``), plus text in ``X`` named by column.
+scikit-learn's own messages (``validate_data``), plus text in ``X`` named by column, and values
+that are finite in ``X`` (or ``sample_weight``) but not in the float dtype the model computes in.
 """
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 from pandas.api.types import is_numeric_dtype
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from skclr._plan import TrainingPlan
+from skclr._scikeras import input_dtype
 from skclr.finder import LRFinder
 from skclr._catalogue import MOMENTUM_SCHEDULES
 
@@ -80,22 +83,55 @@ class Validation:
         allow_nd = not self._uses_reference_network()
         array, y = validate_data(self, X, y, reset=new_model, dtype=None, allow_nd=allow_nd, **self._target_checks)
         _require_numeric(X, array)
+        dtype = input_dtype(None if new_model else getattr(self, "model_", None))
+        _require_in_range(array, dtype, "X")
         if sample_weight is not None:  # a copy: scikeras multiplies class weights into it in place
             sample_weight = _check_sample_weight(
                 sample_weight, np.empty((len(y), 0)), ensure_non_negative=True, copy=True
             )
+            # scikeras casts the weights to Keras's floatx
+            _require_in_range(sample_weight, np.dtype(keras.backend.floatx()), "sample_weight")
         TrainingPlan.from_fit_args(len(y), {**self._routed("fit"), **fit_kwargs})
         return X, y, sample_weight
 
     def _validate_predict_input(self, X):
         check_is_fitted(self, "model_")
-        return validate_data(self, X, reset=False, dtype=None, allow_nd=not self._uses_reference_network())
+        array = validate_data(self, X, reset=False, dtype=None, allow_nd=not self._uses_reference_network())
+        _require_in_range(array, input_dtype(self.model_), "X")
+        return array
 
 
 LR_FINDER_NESTED = (
     "{name} sets a setting of an LRFinder, but lr_finder={value!r}: pass lr_finder=LRFinder() "
     "(in a grid: {{'lr_finder': [LRFinder()], '{name}': [...]}}), or give the LRFinder its settings directly."
 )
+
+
+def _require_in_range(array: np.ndarray, dtype: np.dtype, name: str) -> None:
+    """Refuse a finite value that the model's float ``dtype`` cannot hold.
+
+    scikit-learn's finiteness check runs on the data as given (float64); Keras then casts it to the
+    model's dtype (float32), where 1e39 becomes inf and the predictions NaN. scikit-learn's MLP
+    computes in float64 and would answer; a Keras model cannot, so the value is refused by name.
+    """
+    if dtype.kind != "f" or array.dtype.kind not in "iufO":
+        return
+    limit = np.finfo(dtype).max
+    info = np.finfo if array.dtype.kind == "f" else np.iinfo
+    if array.dtype.kind != "O" and info(array.dtype).max <= limit:
+        return  # every value of array's dtype fits (float32 X for a float32 model)
+    values = array.astype(np.float64) if array.dtype.kind == "O" else array
+    outside = np.abs(values) > limit
+    if not outside.any():
+        return
+    where = tuple(int(i) for i in np.argwhere(outside)[0])
+    at = f"row {where[0]}, column {where[1]}" if len(where) == 2 else f"index {where}"
+    raise ValueError(
+        f"{name} holds {values[where]:.4g} ({at}), which does not fit {dtype}, the model's dtype "
+        f"(largest finite value {limit:.4g}): the network computes in {dtype} (scikit-learn's MLP in "
+        f"float64), where it would become inf and the loss and predictions NaN. Rescale {name}, e.g. "
+        "with a StandardScaler in a Pipeline."
+    )
 
 
 def _require_numeric(X, array: np.ndarray) -> None:

@@ -391,8 +391,17 @@ def test_a_builder_may_return_an_uncompiled_model(binary_data):
     def build():
         return keras.Sequential([keras.Input((6,)), keras.layers.Dense(2, activation="softmax")])
 
-    clf = CLRClassifier(model=build, loss="sparse_categorical_crossentropy", clipvalue=0.5, epochs=1).fit(X, y)
-    assert clf.model_.optimizer.clipvalue == 0.5 and clf.predict_proba(X).shape == (len(X), 2)
+    # clipvalue reaches the optimizer that trains (the fit may train a shared copy): with plain SGD
+    # at rate 1, no weight moves more than clipvalue per step from the seeded initial weights
+    params = dict(model=build, loss="sparse_categorical_crossentropy", optimizer="sgd", schedule="constant",
+                  learning_rate=1.0, epochs=1, batch_size=16, random_state=0)  # fmt: skip
+    initial = CLRClassifier(**params).initialize(X, y).model_.get_weights()
+    clf = CLRClassifier(**params, clipvalue=1e-4).fit(X, y)
+    moved = max(np.max(np.abs(w - w0)) for w, w0 in zip(clf.model_.get_weights(), initial))
+    assert 0 < moved <= 8 * 1e-4 * (1 + 1e-3)  # 8 steps of 16 rows
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    unclipped = CLRClassifier(**params).fit(X, y)
+    assert max(np.max(np.abs(w - w0)) for w, w0 in zip(unclipped.model_.get_weights(), initial)) > 0.01
 
 
 def test_the_classifier_has_no_weight_decay_unless_asked(binary_data):

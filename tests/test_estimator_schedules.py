@@ -86,9 +86,18 @@ def test_a_schedule_instance_is_used_as_is(binary_data):
 
 
 def test_clipvalue_reaches_the_optimizer(binary_data):
+    # What trained, not the attribute (the fit may train a shared copy): with plain SGD at rate 1,
+    # no weight moves more than clipvalue per step.
     X, y = binary_data
-    clf = CLRClassifier(**TINY, clipvalue=0.5, schedule="triangular").fit(X, y)
-    assert clf.model_.optimizer.clipvalue == 0.5
+
+    def largest_move(clipvalue):  # of a weight, in a warm-started fit
+        clf = CLRClassifier(**TINY, clipvalue=clipvalue, optimizer="sgd", schedule="constant",
+                            learning_rate=1.0, warm_start=True, random_state=0).fit(X, y)  # fmt: skip
+        before = clf.model_.get_weights()
+        return max(np.max(np.abs(w - w0)) for w, w0 in zip(clf.fit(X, y).model_.get_weights(), before))
+
+    assert 0 < largest_move(1e-4) <= 2 * SPE * 1e-4 * (1 + 1e-3)  # 2 epochs of SPE steps
+    assert largest_move(None) > 0.01
 
 
 def test_warm_start_continues_a_cyclical_schedule(binary_data):

@@ -9,7 +9,7 @@ from conftest import TINY
 from sklearn.datasets import make_regression
 
 from skclr import CLRClassifier, CLRRegressor
-from skclr._monitor import EpochMonitor, FailedTrainingWarning
+from skclr._monitor import DivergenceError, EpochMonitor, FailedTrainingWarning
 
 
 def monitor_after(start_loss, losses, rates=None):
@@ -75,3 +75,15 @@ def test_under_another_loss_the_mean_is_not_the_constant_to_beat():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         reg.fit(X, y)  # the median is the best constant under the absolute error
+
+
+@pytest.mark.parametrize("range_test", [False, True])
+def test_the_divergence_advice_depends_on_who_chose_the_rates(range_test):
+    # After the range test it told the user to let lr_finder=True choose the rates, which it had done.
+    monitor = EpochMonitor(0.7, range_test=range_test)
+    monitor.diverged_at = (2, 0.5, 10.0)  # epoch 3, the run's highest rate 0.5, the loss
+    with pytest.raises(DivergenceError, match=r"in epoch 3, after the learning rate reached 0.5") as error:
+        monitor.raise_if_diverged(3)
+    message = str(error.value)
+    assert ("let lr_finder=True choose" in message) is not range_test
+    assert ("the range test (lr_finder) chose" in message) is range_test

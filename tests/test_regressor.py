@@ -1,5 +1,6 @@
 """CLRRegressor: the classifier's machinery for continuous, also 2-D, targets."""
 
+import copy
 import inspect
 import pickle
 import warnings
@@ -275,7 +276,52 @@ def test_weight_decay_none_keeps_a_routed_or_a_builders_own(regression_data):
 
 
 def test_a_warm_start_takes_a_changed_weight_decay(regression_data):
+    # The weights that trained, not the optimizer's attribute: the fit may train a shared copy.
     X, y = regression_data
-    reg = CLRRegressor(**TINY, weight_decay=0.5, warm_start=True, random_state=0).fit(X, y)
-    reg.set_params(weight_decay=0).fit(X, y)
-    assert reg.model_.optimizer.weight_decay is None
+    first = CLRRegressor(**TINY, weight_decay=0.5, learning_rate=0.05, warm_start=True, random_state=0)
+    first.fit(X, y)
+    fits = {wd: copy.deepcopy(first).set_params(weight_decay=wd).fit(X, y) for wd in (5.0, 0.5, 0)}
+    assert fits[0].model_.optimizer.weight_decay is None
+    # from the same weights, the same data and seed: only the decay differs, and it shrinks the weights
+    assert _weight_norm(fits[5.0]) < _weight_norm(fits[0.5]) < _weight_norm(fits[0])
+
+
+def test_a_target_beyond_1e154_is_scaled_without_overflow(regression_data):
+    # The squared deviations overflowed: target_scale_ was inf and every prediction -inf.
+    X, y = regression_data
+    small = CLRRegressor(**TINY, random_state=0).fit(X, y[:, 0].astype(np.float64))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "overflow", RuntimeWarning)  # NumPy's was the only word
+        huge = CLRRegressor(**TINY, random_state=0).fit(X, 1e200 * y[:, 0].astype(np.float64))
+    np.testing.assert_allclose(huge.target_scale_, 1e200 * small.target_scale_, rtol=1e-12)
+    np.testing.assert_allclose(huge.target_mean_, 1e200 * small.target_mean_, rtol=1e-12)
+    np.testing.assert_allclose(huge.predict(X), 1e200 * small.predict(X), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("target", "standardize"),
+    [
+        (lambda y: 1e39 * np.sign(y), False),  # beyond float32 as given
+        (lambda y: np.where(np.arange(len(y)) == 0, -1.7e308, 1.7e308), True),  # y - mean overflows float64
+    ],
+)
+def test_a_target_that_cannot_be_trained_on_is_refused(regression_data, target, standardize):
+    X, y = regression_data
+    reg = CLRRegressor(**TINY, standardize_target=standardize, random_state=0)
+    with pytest.raises(ValueError, match="y does not fit float32, the dtype in which the network trains"):
+        reg.fit(X, target(y[:, 0].astype(np.float64)))
+    assert not hasattr(reg, "history_")
+
+
+def test_the_validation_split_rows_stay_out_of_the_target_scaling(regression_data):
+    # They entered it: with y[128:] += 1000, target_mean_ was 200 instead of the training rows' ~0.
+    X, y = regression_data
+    y = y[:, 0].astype(np.float64)
+    y[128:] += 1000.0  # the last fifth, which Keras holds out for validation_split=0.2
+    reg = CLRRegressor(**TINY, validation_split=0.2, random_state=0).fit(X, y)
+    np.testing.assert_allclose(reg.target_mean_, [y[:128].mean()], rtol=1e-12)
+    np.testing.assert_allclose(reg.target_scale_, [y[:128].std()], rtol=1e-12)
+    weights = np.linspace(0.5, 2.0, len(y))
+    weighted = CLRRegressor(**TINY, random_state=0).fit(X, y, sample_weight=weights, validation_split=0.2)
+    expected = np.average(y[:128], weights=weights[:128])
+    np.testing.assert_allclose(weighted.target_mean_, [expected], rtol=1e-12)

@@ -1,5 +1,6 @@
 """Bad input is refused early and clearly; divergence is reported; state survives persistence."""
 
+import copy
 import pickle
 import warnings
 
@@ -14,7 +15,7 @@ from scipy import sparse
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 
-from skclr import CLRClassifier, DivergenceError, LRFinder
+from skclr import CLRClassifier, CLRRegressor, DivergenceError, LRFinder
 from skclr._catalogue import SCHEDULES, schedule_values
 
 rng = np.random.default_rng(0)
@@ -154,13 +155,74 @@ def test_predict_with_another_number_of_features():
         clf.predict(X[:, :2])
 
 
+def beyond_float32():
+    bad = X.astype(np.float64)
+    bad[0, 0] = 1e39  # finite in float64, inf in the network's float32
+    return bad
+
+
+@pytest.mark.parametrize("Estimator", [CLRClassifier, CLRRegressor])
+def test_a_value_beyond_float32_is_refused_by_fit_before_training(Estimator):
+    # It trained on inf: DivergenceError blaming the learning rate.
+    est = Estimator(**TINY)
+    with pytest.raises(ValueError, match=r"X holds 1e\+39 \(row 0, column 0\), which does not fit float32"):
+        est.fit(beyond_float32(), y)
+    assert not hasattr(est, "model_")
+    with pytest.raises(ValueError, match=r"sample_weight holds 1e\+39 .*does not fit float32"):
+        est.fit(X, y, sample_weight=np.r_[1e39, np.ones(len(X) - 1)])
+
+
+@pytest.mark.parametrize("Estimator", [CLRClassifier, CLRRegressor])
+def test_a_value_beyond_float32_is_refused_by_predict_and_score(Estimator):
+    # predict_proba answered [nan, nan] and predict class 0, with no word.
+    est = Estimator(**TINY, random_state=0).fit(X, y)
+    methods = [est.predict, lambda Z: est.score(Z, y)]
+    if hasattr(est, "predict_proba"):
+        methods.append(est.predict_proba)
+    for method in methods:
+        with pytest.raises(ValueError, match=r"X holds 1e\+39 .*does not fit float32, the model's dtype"):
+            method(beyond_float32())
+    assert np.isfinite(est.predict(X.astype(np.float64))).all()  # in range, float64 is fine
+
+
+@pytest.mark.parametrize("fit_dtype", ["float32", "int64", "int32", "float64"])
+def test_predict_takes_any_numeric_dtype(fit_dtype):
+    # Fit on float32 or int X, predict on float64 raised scikeras's "casting ... is not safe".
+    rounded = np.round(X * 4)
+    clf = CLRClassifier(**TINY, random_state=0).fit(rounded.astype(fit_dtype), y)
+    expected = clf.predict_proba(rounded.astype("float32"))
+    for dtype in ["float64", "float32", "float16", "int64", "int8", "uint8", "bool"]:
+        rows = np.abs(rounded) if dtype in ("uint8", "bool") else rounded
+        got = clf.predict_proba(rows.astype(dtype))
+        cast = clf.predict_proba(rows.astype(dtype).astype("float32"))
+        np.testing.assert_array_equal(got, cast, err_msg=dtype)
+    np.testing.assert_array_equal(clf.predict_proba(rounded.astype("float64")), expected)
+    assert clf.score(rounded.astype("float64"), y) == clf.score(rounded.astype("float32"), y)
+
+
+@pytest.mark.parametrize("copy_of", [lambda est: pickle.loads(pickle.dumps(est)), copy.deepcopy])
+def test_a_pickled_or_copied_estimator_continues_as_the_original(copy_of):
+    # Pickling and deepcopy reset the dropout layers' seed generators: a warm start or partial_fit
+    # after a round trip trained with other dropout masks (predict_proba differed by 0.024).
+    def fitted():
+        return CLRClassifier(**{**TINY, "dropout": 0.5}, warm_start=True, random_state=0).fit(X, y)
+
+    for go_on in (lambda est: est.partial_fit(X, y), lambda est: est.fit(X, y)):
+        original = fitted()
+        restored = copy_of(original)
+        np.testing.assert_array_equal(restored.predict_proba(X), original.predict_proba(X))
+        go_on(original), go_on(restored)
+        np.testing.assert_array_equal(restored.predict_proba(X), original.predict_proba(X))
+
+
 class TestDivergence:
     def diverging(self, **kw):
         return CLRClassifier(**{**TINY, "epochs": 5, **kw}, optimizer="sgd", learning_rate=1e10, random_state=0)
 
     def test_fit_stops_at_the_epoch_and_names_epoch_and_rate(self):
         clf = self.diverging()
-        with pytest.raises(DivergenceError, match=r"epoch \d.*learning rate 1e\+10.*lr_finder=True"):
+        match = r"epoch \d, after the learning rate reached 1e\+10.*lr_finder=True"
+        with pytest.raises(DivergenceError, match=match):
             clf.fit(X, y)
         assert len(clf.history_["loss"]) < 5  # no epochs wasted after the loss went non-finite
         assert not np.isfinite(clf.history_["loss"][-1])
@@ -174,6 +236,23 @@ class TestDivergence:
         scores = grid.cv_results_["mean_test_score"]
         assert np.isnan(scores[0]) and np.isfinite(scores[1])
         assert grid.best_params_ == {"learning_rate": 1e-2}
+
+    def test_the_message_quotes_the_highest_rate_not_the_epochs_last(self):
+        # 5 steps per epoch, 2 per half cycle: the rate peaks at 1e10 mid-epoch, ends the epoch at 1e-3
+        clf = self.diverging(schedule="triangular", base_lr=1e-3, max_lr=1e10, step_size=0.4, batch_size=8)
+        with pytest.raises(DivergenceError, match=r"epoch 1, after the learning rate reached 1e\+10\."):
+            clf.fit(X, y)
+        assert clf.history_["lr"][-1] < 1e-2
+
+    def test_after_the_range_test_the_message_says_it_chose_the_rates(self):
+        # It told the user to let lr_finder=True choose the rates, which it had just done.
+        finder = LRFinder(min_lr=1e8, max_lr=1e10, num_iter=20, fallback_lr=1e9)  # no fall: the fallback rate
+        clf = CLRClassifier(**TINY, optimizer="sgd", schedule="constant", lr_finder=finder, random_state=0)
+        with pytest.warns(RuntimeWarning, match="never fell"):
+            match = r"reached 1e\+09, within the rates the range test"
+            with pytest.raises(DivergenceError, match=match) as error:
+                clf.fit(X, y)
+        assert "let lr_finder=True" not in str(error.value) and "more data" in str(error.value)
 
     def test_the_range_test_ends_normally_on_divergence(self):
         clf = CLRClassifier(**TINY, optimizer="sgd", lr_finder=LRFinder(min_lr=1e-3, max_lr=1e12, num_iter=60))
