@@ -27,7 +27,7 @@ from keras.optimizers.schedules import (
     LearningRateSchedule,
     PolynomialDecay,
 )
-from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from skclr._sklearn_internals import Interval, validate_parameter_constraints
 
 from skclr.schedules import CyclicalLearningRate, OneCycle
 

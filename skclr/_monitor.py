@@ -27,6 +27,7 @@ import math
 import keras
 import numpy as np
 
+from skclr._keras_internals import compute_loss
 from skclr._optimizer import current_rate, cycled_momentum_value, highest_rate, inner
 
 __all__ = [
@@ -71,7 +72,7 @@ def inference_loss(model: keras.Model, X, y, sample_weight=None, y_pred=None) ->
         y_pred = model(rows[0], training=False)
     else:
         y_pred = np.broadcast_to(y_pred, (len(rows[1]), *np.shape(y_pred)[-1:])).astype("float32")
-    loss = model._compute_loss(x=rows[0], y=rows[1], y_pred=y_pred, sample_weight=weights, training=False)
+    loss = compute_loss(model, rows[0], rows[1], y_pred, weights, training=False)
     model.reset_metrics()  # computing a loss feeds the loss tracker
     return float(keras.ops.convert_to_numpy(loss))
 

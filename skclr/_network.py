@@ -15,7 +15,7 @@ from numbers import Integral, Real
 
 import keras
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from skclr._sklearn_internals import Interval, validate_parameter_constraints
 
 from skclr._scikeras import SCIKERAS_PARAMETERS, builder_only_params, has_param, takes_keyword
 from skclr.models import DEFAULT_HIDDEN, reference_dnn

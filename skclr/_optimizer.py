@@ -15,6 +15,9 @@ from numbers import Real
 import keras
 from keras.optimizers.schedules import LearningRateSchedule
 
+from skclr import backend
+from skclr._keras_internals import optimizer_rate, set_rate_untracked, set_untracked
+
 __all__ = [
     "attach_rate",
     "check_momentum_can_cycle",
@@ -62,7 +65,7 @@ def highest_rate(optimizer: keras.optimizers.Optimizer, start: int) -> float:
 
 def _rate(optimizer: keras.optimizers.Optimizer):
     """What the optimizer's rate follows: a schedule, a variable or a float."""
-    rate = inner(optimizer)._learning_rate
+    rate = optimizer_rate(inner(optimizer))
     if getattr(rate, "source", None) is not None:  # a shared train step's rate table: the schedule it holds
         rate = rate.source
     return rate
@@ -79,7 +82,7 @@ def attach_rate(optimizer: keras.optimizers.Optimizer, rate: LearningRateSchedul
     model's traced functions.
     """
     optimizer = inner(optimizer)
-    if not isinstance(rate, LearningRateSchedule) and not isinstance(optimizer._learning_rate, keras.Variable):
+    if not isinstance(rate, LearningRateSchedule) and not isinstance(optimizer_rate(optimizer), keras.Variable):
         if replaces_ours:
             rate = keras.optimizers.schedules.ExponentialDecay(float(rate), decay_steps=1, decay_rate=1.0)
             optimizer.learning_rate = rate
@@ -101,16 +104,16 @@ def swept_rate(optimizer: keras.optimizers.Optimizer) -> Iterator[keras.Variable
     variable list, and so what it saves, stays as it was) and put back on exit.
     """
     optimizer = inner(optimizer)
-    original = optimizer._learning_rate
+    original = optimizer_rate(optimizer)
     if isinstance(original, keras.Variable):
         yield original
         return
     swept = keras.Variable(0.0, trainable=False, name="lr_finder_rate")
-    object.__setattr__(optimizer, "_learning_rate", swept)  # untracked: optimizer.variables unchanged
+    set_rate_untracked(optimizer, swept)  # optimizer.variables unchanged
     try:
         yield swept
     finally:
-        object.__setattr__(optimizer, "_learning_rate", original)
+        set_rate_untracked(optimizer, original)
 
 
 def set_clipvalue(optimizer: keras.optimizers.Optimizer, clipvalue: float | None) -> None:
@@ -154,19 +157,20 @@ def cycled_momentum(optimizer: keras.optimizers.Optimizer, schedule: LearningRat
     Keras optimizer). The caller drops the model's traced functions on both sides.
     """
     check_momentum_can_cycle(optimizer)
+    backend.register_tensor_like(_CycledMomentum, lambda value: value.variable.value)
     optimizer = inner(optimizer)
     name = momentum_name(optimizer)
     nominal = getattr(optimizer, name)
     momentum = keras.Variable(nominal, trainable=False, name=f"cycled_{name}")
-    # object.__setattr__: untracked, so the optimizer's saved variables do not change. SGD and
+    # Untracked, so the optimizer's saved variables do not change. SGD and
     # RMSprop test `momentum != 0` in Python: they get a stand-in that answers with the nominal value.
-    object.__setattr__(optimizer, name, momentum if name == "beta_1" else _CycledMomentum(momentum, nominal))
-    object.__setattr__(optimizer, "_learning_rate", _MomentumDriver(schedule, momentum))
+    set_untracked(optimizer, name, momentum if name == "beta_1" else _CycledMomentum(momentum, nominal))
+    set_rate_untracked(optimizer, _MomentumDriver(schedule, momentum))
     try:
         yield
     finally:
-        object.__setattr__(optimizer, name, nominal)
-        object.__setattr__(optimizer, "_learning_rate", schedule)
+        set_untracked(optimizer, name, nominal)
+        set_rate_untracked(optimizer, schedule)
 
 
 def cycled_momentum_value(optimizer: keras.optimizers.Optimizer) -> float | None:
@@ -216,18 +220,3 @@ class _CycledMomentum:
         return self.nominal > other
 
     __hash__ = None
-
-
-def _cycled_momentum_as_tensor(value, dtype=None, name=None, as_ref=False):
-    import tensorflow as tf
-
-    return tf.convert_to_tensor(value.variable.value, dtype=dtype, name=name)
-
-
-def _register_cycled_momentum() -> None:
-    import tensorflow as tf
-
-    tf.register_tensor_conversion_function(_CycledMomentum, _cycled_momentum_as_tensor)
-
-
-_register_cycled_momentum()

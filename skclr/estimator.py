@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 from sklearn.base import clone
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from skclr._sklearn_internals import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 

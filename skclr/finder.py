@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from skclr._sklearn_internals import Interval, StrOptions
 
 from skclr import _rules
 from skclr._rules import CLEAR_FALL, MAX_DIV, SUGGESTIONS
