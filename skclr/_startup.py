@@ -23,7 +23,7 @@ _SEVERITIES = "IWEF"
 # absl's "I0000 00:00:1796399451.309733    4567 cudart_stub.cc:31] ..." and TensorFlow's own
 # "2024-05-01 12:00:00.123456: I tensorflow/core/util/port.cc:113] ..."
 _LOG_LINE = re.compile(
-    r"^(?:(?P<absl>[IWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ |\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: (?P<tf>[IWEF]) )\S+:\d+\]"
+    r"(?:(?P<absl>[IWEF])\d{4} [\d:.]+\s+\d+ |\d{4}-\d\d-\d\d [\d:.]+: (?P<tf>[IWEF]) )\S+:\d+\] "
 )
 _ABSL_PREAMBLE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 
@@ -46,8 +46,9 @@ def drop_log_lines(text: str, level: int) -> str:
         match = _LOG_LINE.match(line)
         if match:
             dropping = _SEVERITIES.index(match["absl"] or match["tf"]) < level
-        elif line.rstrip("\r\n") == _ABSL_PREAMBLE:
-            dropping = level > 0  # a notice about the lines after it, at INFO level
+        elif line.rstrip("\r\n") == _ABSL_PREAMBLE:  # a notice about the log line after it
+            if level > 0:
+                continue
         elif dropping and _starts_a_python_report(line):  # not a continuation of the log message
             dropping = False
         if not dropping:
