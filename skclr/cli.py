@@ -2,23 +2,115 @@
 
 ``compare`` reproduces the seed's experiment with cross-validation on a CSV file or,
 by default, on scikit-learn's bundled digits data (1,797 8x8 images, 10 classes).
+
+Every command checks its arguments, its output folder and its data before it starts TensorFlow
+(so a mistake is reported in a moment) and before it trains (so no work is lost). A mistake is
+one line on stderr, ``skclr: error: ...``, and exit status 2, as argparse reports a bad option;
+a run that fails after it started (training, writing the results) exits with status 1.
+Unless the user set ``TF_CPP_MIN_LOG_LEVEL``, it is set to 3 (no TensorFlow log), for the worker
+processes too; a level the user set always holds (see :mod:`skclr._startup`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import lzma
+import os
 import sys
+import tarfile
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 DEFAULT_OUTPUT = "skclr-output"
+#: The files each command writes into --output.
+COMPARE_FILES = ("results.csv", "folds.csv", "results.json", "comparison.png", "lr_finder.png")
+FIND_LR_FILES = ("lr_finder.png",)
+SCHEDULES_FILES = ("schedules.png",)
+# What reading a CSV raises for a file that is not one: pandas' parser and encoding errors, a
+# damaged or mislabeled compressed file (gzip, bz2: OSError; truncated: EOFError; zip, tar, xz), a
+# zip of several files (ValueError), a compression whose package is not installed (ImportError).
+_UNREADABLE = (ValueError, OSError, EOFError, UnicodeError, ImportError, zipfile.BadZipFile, tarfile.TarError,
+               lzma.LZMAError)  # fmt: skip
 
 
 class CLIError(Exception):
-    """A user error: printed as one line on stderr, exit status 2."""
+    """A user error, printed as one line on stderr: exit status 2, or ``status`` (1: the run failed)."""
+
+    def __init__(self, message: str, status: int = 2):
+        super().__init__(message)
+        self.status = status
+
+
+def _start_keras() -> None:
+    """Import Keras (TensorFlow) with its start-up lines held to TF_CPP_MIN_LOG_LEVEL; register skclr's schedules.
+
+    ``import skclr`` does both itself, except when it starts the command line (see
+    :mod:`skclr`): the command line calls this once its arguments and data are checked.
+    """
+    from skclr import _startup
+
+    _startup.import_keras()
+    import skclr.schedules  # noqa: F401
+
+
+def check_output(folder: str, files: tuple[str, ...]) -> Path:
+    """``folder`` as a Path, if the command can write ``files`` into it; else a CLIError, before any work."""
+    output = Path(folder)
+    if output.exists() and not output.is_dir():
+        raise CLIError(f"--output {folder} is a file; name a folder (it is created if missing)")
+    existing = next(path for path in (output, *output.parents) if path.exists() or path == Path(path.anchor))
+    if not existing.is_dir():
+        raise CLIError(f"--output {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CLIError(f"--output {folder}: no permission to write in {existing}")
+    for name in files:
+        path = output / name
+        if path.exists() and (not path.is_file() or not os.access(path, os.W_OK)):
+            raise CLIError(f"--output {folder}: cannot overwrite {path}")
+    return output
+
+
+def read_data(path: str | None, target: str | None) -> tuple[pd.DataFrame, pd.Series, str, int]:
+    """Read ``path`` (CSV, compressed as its name says) and split off ``target``; no path: digits.
+
+    Returns features, target, the data's name and the number of rows dropped for a missing target.
+    Uses pandas and scikit-learn only: no TensorFlow yet.
+    """
+    if path is None:
+        from sklearn.datasets import load_digits
+
+        digits = load_digits(as_frame=True)
+        return digits.data, digits.target, "digits", 0
+    if target is None:
+        raise CLIError("--data needs --target, the name of the label column")
+    file = Path(path)
+    if not file.is_file():
+        raise CLIError(f"no such file: {path}" if not file.exists() else f"not a file: {path}")
+    try:
+        frame = pd.read_csv(file)
+    except _UNREADABLE as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise CLIError(f"cannot read {path} as CSV: {reason}") from None
+    if target not in frame.columns:
+        raise CLIError(f"no column {target!r} in {path}; columns are: {', '.join(map(str, frame.columns))}")
+    numeric = frame.select_dtypes("number")
+    infinite = {name: int(count) for name, count in np.isinf(numeric).sum().items() if count}
+    if infinite:  # the imputer takes only NaN for missing: say which cells, before any work
+        where = ", ".join(f"{name!r} ({count} rows)" for name, count in infinite.items())
+        raise CLIError(f"{path} has infinite values in column {where}; remove them, or leave the cells "
+                       "empty (a missing feature is imputed, a row without a target dropped)")  # fmt: skip
+    unlabeled = int(frame[target].isna().sum())
+    frame = frame.dropna(subset=[target])
+    y = frame.pop(target)
+    if frame.shape[1] == 0:
+        raise CLIError(f"{path} has no feature columns besides {target!r}")
+    return frame, y, file.name, unlabeled
 
 
 def load_data(path: str | None, target: str | None, task: str = "auto") -> tuple[pd.DataFrame, pd.Series, str, str]:
@@ -27,37 +119,24 @@ def load_data(path: str | None, target: str | None, task: str = "auto") -> tuple
     Returns features, target, a one-line description and the task ("auto" detects regression
     from a continuous target).
     """
+    return _with_task(*read_data(path, target), task=task, target=target, bundled=path is None)
+
+
+def _with_task(frame: pd.DataFrame, y: pd.Series, name: str, unlabeled: int, *, task: str, target: str | None,
+               bundled: bool) -> tuple[pd.DataFrame, pd.Series, str, str]:  # fmt: skip
+    """Features, target, a one-line description and the task, checked for it (imports TensorFlow)."""
     from skclr.experiment import detect_task
 
-    if path is None:
-        from sklearn.datasets import load_digits
-
-        digits = load_digits(as_frame=True)
-        return digits.data, digits.target, "digits (scikit-learn, 1797 x 64, 10 classes)", "classification"
-    if target is None:
-        raise CLIError("--data needs --target, the name of the label column")
-    file = Path(path)
-    if not file.is_file():
-        raise CLIError(f"no such file: {path}")
-    try:
-        frame = pd.read_csv(file)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise CLIError(f"cannot read {path} as CSV: {error}") from None
-    if target not in frame.columns:
-        raise CLIError(f"no column {target!r} in {path}; columns are: {', '.join(map(str, frame.columns))}")
-    unlabeled = int(frame[target].isna().sum())
-    frame = frame.dropna(subset=[target])
-    y = frame.pop(target)
+    if bundled:
+        return frame, y, "digits (scikit-learn, 1797 x 64, 10 classes)", "classification"
     task = detect_task(y) if task == "auto" else task
     if task == "classification" and y.nunique() < 2:
         raise CLIError(f"target {target!r} has {y.nunique()} class(es); at least 2 are needed")
     if task == "regression" and not pd.api.types.is_numeric_dtype(y):
         raise CLIError(f"target {target!r} is not numeric; regression needs numbers")
-    if frame.shape[1] == 0:
-        raise CLIError(f"{path} has no feature columns besides {target!r}")
     dropped = f"; {unlabeled} rows without a {target!r} value dropped" if unlabeled else ""
     kind = f"{y.nunique()} classes" if task == "classification" else "continuous target"
-    return frame, y, f"{file.name} ({len(frame)} x {frame.shape[1]}, {kind}{dropped})", task
+    return frame, y, f"{name} ({len(frame)} x {frame.shape[1]}, {kind}{dropped})", task
 
 
 def _progress(quiet: bool):
@@ -83,11 +162,14 @@ def _format_table(summary: pd.DataFrame) -> str:
 
 
 def cmd_compare(args) -> int:
-    from skclr.experiment import compare, resolve_configs, validate_configs
-
     if args.folds < 2:
         raise CLIError("--folds must be at least 2")
-    X, y, described, task = load_data(args.data, args.target, args.task)
+    output = check_output(args.output, COMPARE_FILES)
+    data = read_data(args.data, args.target)
+    _start_keras()  # the arguments, output folder and file are fine: now TensorFlow
+    from skclr.experiment import compare, resolve_configs, validate_configs
+
+    X, y, described, task = _with_task(*data, task=args.task, target=args.target, bundled=args.data is None)
     try:
         configs = resolve_configs(args.schedules.split(",") if args.schedules else None, args.lr_finder)
         validate_configs(configs, epochs=args.epochs, batch_size=args.batch_size, random_state=args.seed, task=task)
@@ -97,12 +179,18 @@ def cmd_compare(args) -> int:
     if task == "classification" and y.value_counts().min() < folds:
         raise CLIError(f"the rarest class has {y.value_counts().min()} samples; --folds {folds} needs {folds} "
                        "(--task regression for a numeric target)")  # fmt: skip
+    if task == "regression" and len(y) < 2 * folds:  # R² needs two held-out rows per fold
+        raise CLIError(f"--folds {folds} needs at least {2 * folds} rows for regression (two held out per "
+                       f"fold); {data[2]} has {len(y)}")  # fmt: skip
     print(f"data: {described}; {len(configs)} configurations x {folds} folds x {args.repeats} repeats, "
           f"{args.epochs} epochs each", file=sys.stderr)  # fmt: skip
-    result = compare(
-        X, y, configs, epochs=args.epochs, batch_size=args.batch_size, folds=folds,
-        repeats=args.repeats, random_state=args.seed, progress=_progress(args.quiet), task=task, jobs=args.jobs,
-    )  # fmt: skip
+    try:
+        result = compare(
+            X, y, configs, epochs=args.epochs, batch_size=args.batch_size, folds=folds,
+            repeats=args.repeats, random_state=args.seed, progress=_progress(args.quiet), task=task, jobs=args.jobs,
+        )  # fmt: skip
+    except ValueError as error:  # data the checks above could not foresee (skclr says what and why)
+        raise CLIError(f"training failed: {' '.join(str(error).split())}", status=1) from None
     summary = result.summary()
     print()
     print(_format_table(summary))
@@ -116,9 +204,19 @@ def cmd_compare(args) -> int:
         for name, row in bounds.iterrows():
             rates = [f"{rate} {row[rate]}" for rate in ("max_lr", "base_lr", "learning_rate") if isinstance(row.get(rate), str)]
             print(f"{name:<18} {'  '.join(rates)} (spread {row.spread:.2f}; sweeps {row.sweeps_spread:.2f})")
-    _save_comparison(result, summary, Path(args.output), vars(args), described)
+    with _writing(output):
+        _save_comparison(result, summary, output, vars(args), described)
     print(f"results and figures in {args.output}/")
     return 0
+
+
+@contextlib.contextmanager
+def _writing(output: Path) -> Iterator[None]:
+    """An error writing into ``output`` (disk full, a folder removed meanwhile) as a one-line CLIError."""
+    try:
+        yield
+    except OSError as error:
+        raise CLIError(f"cannot write the results to {output}: {error}", status=1) from None
 
 
 def _save_comparison(result, summary: pd.DataFrame, output: Path, settings: dict, described: str) -> None:
@@ -160,17 +258,20 @@ def _save_figure(path: Path, draw) -> bool:
 
 
 def cmd_find_lr(args) -> int:
+    output = check_output(args.output, FIND_LR_FILES)
+    data = read_data(args.data, args.target)
+    _start_keras()
     from skclr import LRFinder
     from skclr.experiment import TASKS, make_preprocessor
 
-    X, y, described, task = load_data(args.data, args.target, args.task)
+    X, y, described, task = _with_task(*data, task=args.task, target=args.target, bundled=args.data is None)
     features = make_preprocessor().fit_transform(X).astype("float32")
     if task == "regression":  # the loss is read on a standardized target, as compare trains
         y = (y - y.mean()) / (y.std() or 1.0)
     settings = dict(min_lr=args.min_lr, max_lr=args.max_lr, num_iter=args.num_iter, n_sweeps=args.n_sweeps)
-    finder = LRFinder(**{key: value for key, value in settings.items() if value is not None})
-    estimator = TASKS[task].estimator(lr_finder=finder, batch_size=args.batch_size, random_state=args.seed)
     try:
+        finder = LRFinder(**{key: value for key, value in settings.items() if value is not None})
+        estimator = TASKS[task].estimator(lr_finder=finder, batch_size=args.batch_size, random_state=args.seed)
         finder = estimator.find_lr(features, y)
     except ValueError as error:
         raise CLIError(str(error)) from None
@@ -182,19 +283,22 @@ def cmd_find_lr(args) -> int:
         print(f"suggestion ({rule}): {finder.suggest(rule):.3g}")
     print(f"CLR bounds: base_lr={base:.3g}, max_lr={top:.3g} "
           f"({finder.n_sweeps_} sweeps; their max_lr picks differ by a factor {finder.spread_:.2f})")  # fmt: skip
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    if _save_figure(output / "lr_finder.png", lambda plotting: plotting.plot_lr_finder(finder)):
-        print(f"plot: {output / 'lr_finder.png'}")
+    with _writing(output):
+        output.mkdir(parents=True, exist_ok=True)
+        if _save_figure(output / "lr_finder.png", lambda plotting: plotting.plot_lr_finder(finder)):
+            print(f"plot: {output / 'lr_finder.png'}")
     return 0
 
 
 def cmd_schedules(args) -> int:
+    output = check_output(args.output, SCHEDULES_FILES)
+    _start_keras()
     from skclr._catalogue import SCHEDULES
 
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    if not _save_figure(output / "schedules.png", lambda plotting: plotting.plot_all_schedules(args.epochs)):
+    with _writing(output):
+        output.mkdir(parents=True, exist_ok=True)
+        drawn = _save_figure(output / "schedules.png", lambda plotting: plotting.plot_all_schedules(args.epochs))
+    if not drawn:
         raise CLIError('drawing schedules needs matplotlib: pip install "skclr[plot]"')
     print(f"{len(SCHEDULES)} schedules over {args.epochs} epochs: {output / 'schedules.png'}")
     return 0
@@ -208,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--data", help="CSV file (default: scikit-learn's digits)")
         sub.add_argument("--target", help="label column of --data")
         sub.add_argument("--output", default=DEFAULT_OUTPUT, help=f"folder for results (default {DEFAULT_OUTPUT})")
-        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--seed", type=_seed, default=0)
         sub.add_argument("--batch-size", type=_positive_int, default=38, help="seed: 38")
         sub.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
                          help="auto: regression (R2, RMSE) for a numeric target with fractions or > 30 values")  # fmt: skip
@@ -255,10 +359,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**32:  # what NumPy's and the folds' random states take
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2**32 - 1, got {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return its exit status (argparse exits itself, with 2, on a bad option)."""
+    # Set before TensorFlow starts, here and in the worker processes, which inherit the environment.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except CLIError as error:
         print(f"skclr: error: {error}", file=sys.stderr)
-        return 2
+        return error.status

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import itertools
-import warnings
 from numbers import Integral, Real
 
 import keras
@@ -20,6 +19,7 @@ from skclr._sklearn_internals import Interval, StrOptions
 from skclr import _rules
 from skclr._rules import CLEAR_FALL, MAX_DIV, SUGGESTIONS
 from skclr._sweep import Batches, build, chunked, sweep_model
+from skclr._warn import warn_at_caller
 
 __all__ = ["MAX_DIV", "SUGGESTIONS", "LRFinder"]
 
@@ -298,11 +298,10 @@ class LRFinder(BaseEstimator):
             raise ValueError(f"Unknown suggestion rule {rule!r}. Valid rules are: {', '.join(SUGGESTIONS)}.")
         curve = _rules.curve(self.lrs_, self.smoothed_losses_, self.diverged_)
         if curve is None:
-            warnings.warn(
+            warn_at_caller(
                 f"The loss never fell during the range test ({self.min_lr:g} to "
                 f"{self.lrs_[-1]:g}); using fallback_lr={self.fallback_lr:g}.",
                 RuntimeWarning,
-                stacklevel=2,
             )
             return float(self.fallback_lr)
         return _rules.suggest(rule, *curve)
@@ -324,10 +323,9 @@ class LRFinder(BaseEstimator):
         if max_div < 1 or (base_div is not None and base_div <= 1):
             raise ValueError(f"Need max_div >= 1 and base_div > 1. Received: {max_div=}, {base_div=}")
         if np.isnan(self.edge_):
-            warnings.warn(
+            warn_at_caller(
                 f"The loss never fell during the range test; bounds from fallback_lr={self.fallback_lr:g}.",
                 RuntimeWarning,
-                stacklevel=2,
             )
             top = float(self.fallback_lr)
             return top / (base_div or 4.0), top
@@ -335,12 +333,11 @@ class LRFinder(BaseEstimator):
 
     def _warn_if_unsure(self, fall: float | None) -> None:
         if fall is not None and fall < CLEAR_FALL:
-            warnings.warn(
+            warn_at_caller(  # raised at different depths (find, fit, find_lr): point at the user's line
                 f"The range test shows no clear fall: the loss fell at most {fall:.0%} "
                 f"from where it started (from {self.min_lr:g} to {self.lrs_[-1]:g}); its rates are a guess. "
                 "Check the curve (LRFinder.plot) or set the rates yourself.",
                 RuntimeWarning,
-                stacklevel=3,
             )
 
     def plot(self, ax=None):

@@ -1,14 +1,18 @@
 """The command line end to end, on small settings, including bad input."""
 
 import json
+import os
 import re
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import skclr
 from skclr.cli import main
 
 
@@ -156,6 +160,21 @@ def test_schedules(tmp_path, capsys):
     assert (tmp_path / "schedules.png").exists()
 
 
+@pytest.fixture
+def bad_files(tmp_path):
+    """Files a user may pass as --data that are not a usable CSV."""
+    files = {"one_class": tmp_path / "one.csv", "five_rows": tmp_path / "five.csv", "inf": tmp_path / "inf.csv",
+             "fake_gz": tmp_path / "d.csv.gz", "two_zip": tmp_path / "two.zip"}  # fmt: skip
+    pd.DataFrame({"x": [1.0, 2.0, 3.0], "grade": ["a", "a", "a"]}).to_csv(files["one_class"], index=False)
+    pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0], "y": [0.5, 1.5, 2.5, 3.5, 4.25]}).to_csv(files["five_rows"], index=False)
+    files["inf"].write_text("x,z,grade\n1,inf,a\n2,3,b\n3,-inf,a\n4,1,b\n")
+    files["fake_gz"].write_text("x,grade\n1,a\n2,b\n")  # plain text under a .gz name
+    with zipfile.ZipFile(files["two_zip"], "w") as archive:
+        archive.writestr("a.csv", "x,grade\n1,a\n2,b\n")
+        archive.writestr("b.csv", "x,grade\n3,a\n4,b\n")
+    return files
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -168,12 +187,16 @@ def test_schedules(tmp_path, capsys):
         (["compare", "--folds", "1"], "--folds must be at least 2"),
         (["compare", "--epochs", "1", "--schedules", "cosine"], "configuration 'cosine'.*warmup"),
         (["find-lr", "--data", "{csv}", "--target", "nope"], "no column 'nope'"),
+        (["compare", "--data", "{five_rows}", "--target", "y", "--folds", "10"],
+         "--folds 10 needs at least 20 rows for regression.*five.csv has 5"),
+        (["compare", "--data", "{inf}", "--target", "grade"], "infinite values in column 'z' \\(2 rows\\)"),
+        (["find-lr", "--data", "{inf}", "--target", "grade"], "infinite values in column 'z'"),
+        (["compare", "--data", "{fake_gz}", "--target", "grade"], "cannot read .*d.csv.gz as CSV: Not a gzipped file"),
+        (["compare", "--data", "{two_zip}", "--target", "grade"], "cannot read .*two.zip as CSV: Multiple files"),
     ],
-)
-def test_bad_input_gives_one_clear_line_and_a_non_zero_exit(argv, message, mixed_csv, tmp_path, capsys):
-    one_class = tmp_path / "one.csv"
-    pd.DataFrame({"x": [1.0, 2.0, 3.0], "grade": ["a", "a", "a"]}).to_csv(one_class, index=False)
-    argv = [a.format(csv=mixed_csv, one_class=one_class) for a in argv]
+)  # fmt: skip
+def test_bad_input_gives_one_clear_line_and_a_non_zero_exit(argv, message, mixed_csv, bad_files, tmp_path, capsys):
+    argv = [a.format(csv=mixed_csv, **bad_files) for a in argv]
     code, out, err = run([*argv, "--output", tmp_path / "out"], capsys)
     assert code == 2
     lines = err.strip().splitlines()
@@ -182,28 +205,145 @@ def test_bad_input_gives_one_clear_line_and_a_non_zero_exit(argv, message, mixed
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", ["compare", "find-lr", "schedules"])
+@pytest.mark.parametrize("kind", ["a file", "a folder below a file", "a folder holding a folder named as a result"])
+def test_an_unwritable_output_fails_before_any_training(command, kind, mixed_csv, tmp_path, capsys, monkeypatch):
+    import skclr.experiment
+
+    monkeypatch.setattr(skclr.experiment, "compare", lambda *a, **k: pytest.fail("trained before checking --output"))
+    monkeypatch.setattr(skclr.CLRClassifier, "find_lr", lambda *a, **k: pytest.fail("trained before checking --output"))
+    existing = tmp_path / "results.csv"
+    existing.write_text("a user's file\n")
+    output = {"a file": existing, "a folder below a file": existing / "out", "a folder holding a folder named as a result":
+              tmp_path / "out"}[kind]  # fmt: skip
+    if kind.startswith("a folder holding"):
+        (output / {"compare": "results.json", "find-lr": "lr_finder.png", "schedules": "schedules.png"}[command]).mkdir(parents=True)
+    data = ["--data", mixed_csv, "--target", "grade"] if command != "schedules" else []
+    code, out, err = run([command, *data, "--output", output], capsys)
+    assert code == 2, err
+    assert re.fullmatch(rf"skclr: error: --output {re.escape(str(output))}.*\n", err), err
+    assert existing.read_text() == "a user's file\n"
+
+
+def test_a_bad_seed_is_an_argument_error(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["compare", "--seed", "-1"])
+    assert stop.value.code == 2 and "--seed: must be an integer from 0 to 2**32 - 1" in capsys.readouterr().err
+
+
+def test_an_error_writing_the_results_is_one_line_and_status_1(mixed_csv, tmp_path, capsys, monkeypatch):
+    import skclr.cli
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(skclr.cli, "_save_figure", full_disk)
+    code, out, err = run(["schedules", "--output", tmp_path, "--epochs", 4], capsys)
+    assert code == 1 and err == f"skclr: error: cannot write the results to {tmp_path}: [Errno 28] No space left on device\n"
+
+
+def _python_env(**extra) -> dict:
+    """This environment, skclr importable from this checkout, without TF_CPP_MIN_LOG_LEVEL unless given."""
+    import skclr
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    root = str(Path(skclr.__file__).parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [extra.pop("PYTHONPATH", ""), root]))
+    return {**env, **extra}
+
+
+@pytest.mark.parametrize("entry", ["python -m skclr", "console script"])
+@pytest.mark.parametrize(
+    "argv", [["compare", "--bogus"], ["compare", "--data", "missing.csv", "--target", "y"], ["schedules", "--output", "{file}"]]
+)  # fmt: skip
+def test_argument_errors_are_reported_before_tensorflow_is_imported(entry, argv, tmp_path):
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    # Python imports sitecustomize at start-up: at exit it says whether TensorFlow was imported.
+    (probe / "sitecustomize.py").write_text(
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('tensorflow imported:', 'tensorflow' in sys.modules, file=sys.stderr))\n"
+    )
+    script = tmp_path / "bin" / "skclr"  # what pip's console script (setup.cfg: skclr = skclr.cli:main) runs
+    script.parent.mkdir()
+    script.write_text("import sys\nfrom skclr.cli import main\nsys.exit(main())\n")
+    (tmp_path / "a_file").write_text("")
+    start = [sys.executable, "-m", "skclr"] if entry == "python -m skclr" else [sys.executable, str(script)]
+    result = subprocess.run([*start, *(a.format(file=tmp_path / "a_file") for a in argv)], capture_output=True,
+                            text=True, timeout=120, env=_python_env(PYTHONPATH=str(probe)))  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    *message, probed = result.stderr.strip().splitlines()
+    assert "error:" in message[-1] and "Traceback" not in result.stderr
+    assert probed == "tensorflow imported: False"
+
+
+def test_import_skclr_registers_its_schedules_for_load_model(tmp_path):
+    import keras
+
+    from skclr.schedules import OneCycle
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(OneCycle(max_lr=0.1, total_steps=10)), loss="mse")
+    model.save(tmp_path / "model.keras")
+    # a fresh process: only "import skclr" can have registered OneCycle
+    load = "import skclr, keras; print(keras.models.load_model(r'{}').optimizer.get_config()['learning_rate'])"
+    result = subprocess.run([sys.executable, "-c", load.format(tmp_path / "model.keras")], capture_output=True,
+                            text=True, timeout=300, env=_python_env(TF_CPP_MIN_LOG_LEVEL="3"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "'class_name': 'OneCycle'" in result.stdout and "'max_lr': 0.1" in result.stdout
+
+
 def test_module_entry_point():
     result = subprocess.run([sys.executable, "-m", "skclr", "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
     assert "compare" in result.stdout and "find-lr" in result.stdout
 
 
-def test_module_entry_point_hides_tensorflows_start_up_lines(tmp_path):
-    import os
+def test_module_entry_point_hides_tensorflows_start_up_lines_unless_the_user_asks(tmp_path):
+    # TensorFlow's absl lines before absl::InitializeLog() ignore TF_CPP_MIN_LOG_LEVEL; worker processes
+    # (joblib's loky) start TensorFlow again, outside the command line's own start-up. All three at
+    # once: each spends seconds importing TensorFlow.
+    data = tmp_path / "tiny.csv"
+    pd.DataFrame({"a": np.arange(8.0), "b": np.arange(8.0) % 3, "y": ["x", "z"] * 4}).to_csv(data, index=False)
+    runs = {
+        "level 3, one process": ([sys.executable, "-m", "skclr", "schedules", "--epochs", "4", "--output",
+                                  str(tmp_path / "3")], _python_env(TF_CPP_MIN_LOG_LEVEL="3")),
+        "level 0, one process": ([sys.executable, "-m", "skclr", "schedules", "--epochs", "4", "--output",
+                                  str(tmp_path / "0")], _python_env(TF_CPP_MIN_LOG_LEVEL="0")),
+        "unset, two workers": ([sys.executable, "-m", "skclr", "compare", "--data", str(data), "--target", "y",
+                                "--epochs", "1", "--folds", "2", "--schedules", "adam", "--jobs", "2", "--quiet",
+                                "--output", str(tmp_path)], _python_env()),
+    }  # fmt: skip
+    started = {name: subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+               for name, (argv, env) in runs.items()}  # fmt: skip
+    errors = {name: process.communicate(timeout=300)[1] for name, process in started.items()}
+    assert all(process.returncode == 0 for process in started.values()), errors
+    assert errors["level 3, one process"] == ""
+    assert "tensorflow" in errors["level 0, one process"].lower()  # a user's own setting wins
+    assert errors["unset, two workers"].splitlines() == [
+        "data: tiny.csv (8 x 2, 2 classes); 1 configurations x 2 folds x 1 repeats, 1 epochs each"
+    ]
 
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    command = [sys.executable, "-m", "skclr", "schedules", "--epochs", "4", "--output"]
 
-    def start(folder, env):
-        return subprocess.Popen([*command, str(tmp_path / folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env)  # fmt: skip
+def test_start_up_log_lines_below_the_level_are_dropped_and_other_lines_kept():
+    from skclr._startup import drop_log_lines
 
-    # both at once: each spends seconds importing TensorFlow
-    silent, loud = start("unset", env), start("asked", {**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
-    (_, silent_err), (_, loud_err) = silent.communicate(timeout=300), loud.communicate(timeout=300)
-    assert silent.returncode == 0, silent_err
-    assert silent_err == ""  # no oneDNN / CUDA / absl lines
-    assert loud.returncode == 0 and "tensorflow" in loud_err.lower()  # a user's own setting wins
+    text = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1796399451.309733    4567 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n"
+        "I0000 00:00:1796399451.4    4567 cpu_feature_guard.cc:227] This TensorFlow binary is optimized.\n"
+        "To enable the following instructions: AVX2 FMA, rebuild TensorFlow.\n"
+        "2024-05-01 12:00:00.123456: W tensorflow/core/util/port.cc:113] oneDNN custom operations are on.\n"
+        "/x/site.py:3: DeprecationWarning: a Python warning of the import\n"
+        "E0000 00:00:1796399452.0    4567 cuda_platform.cc:52] failed call to cuInit\n"
+    )
+    lines = text.splitlines(keepends=True)
+    assert drop_log_lines(text, 0) == text
+    assert drop_log_lines(lines[1], 1) == drop_log_lines(lines[4], 2) == drop_log_lines(lines[6], 3) == ""
+    assert drop_log_lines(lines[6], 2) == lines[6]
+    assert drop_log_lines(text, 1) == "".join(lines[4:])  # INFO and its continuation line dropped
+    assert drop_log_lines(text, 2) == "".join(lines[5:])
+    assert drop_log_lines(text, 3) == lines[5]  # not a log line: kept at any level
 
 
 def test_the_task_is_detected_from_the_target():
