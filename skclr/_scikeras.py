@@ -35,7 +35,7 @@ from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, RegressorTags
 
-from skclr.backend import seeded_section
+from skclr.backend import in_keras_steps, seeded_section
 
 __all__ = [
     "SCIKERAS_PARAMETERS",
@@ -150,6 +150,10 @@ class _Hooks:
         return seeded_section(self._random_state)
 
     def _predict_raw(self, X, **kwargs):
+        with in_keras_steps():  # a new model's predict step traces once: no retracing warning for it
+            return self._predict_outputs(X, **kwargs)
+
+    def _predict_outputs(self, X, **kwargs):
         # A direct call of the model gives Model.predict's answer only for Keras's own predict_step,
         # without predict arguments of the user's (predict__batch_size...), callbacks or progress
         # bars. scikeras also routes the training batch_size to predict, where it only sizes chunks.

@@ -208,3 +208,30 @@ def test_a_new_schedule_at_every_fit_does_not_warn_about_retracing(caplog):
         for peak in np.linspace(1e-3, 1e-2, 7):  # as a grid search's folds and candidates do
             schedule_rates(OneCycle(float(peak), 40), 40)
     assert not [record for record in caplog.records if "retracing" in record.getMessage()]
+
+
+def test_no_retracing_warning_for_the_steps_of_each_new_model():
+    # TensorFlow counts traces per Python function: each new model's Keras steps add to one count
+    # and, after five, it warns that "tracing is expensive", advice that does not apply to them.
+    import logging
+
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    handler = Keep()
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)  # sees what the logger's filters let through
+    try:
+        rng = np.random.default_rng(0)
+        X_small = rng.normal(size=(32, 4)).astype("float32")
+        y_small = (X_small[:, 0] > 0).astype(int)
+        for _ in range(7):  # a callback: each fit trains (and traces) its own model
+            CLRClassifier(hidden_layer_sizes=(4,), epochs=1, callbacks=[keras.callbacks.Callback()]).fit(
+                X_small, y_small
+            ).predict(X_small)
+    finally:
+        logger.removeHandler(handler)
+    assert not [message for message in records if "retracing" in message]

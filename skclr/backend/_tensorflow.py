@@ -27,6 +27,7 @@ that Keras's public API does not offer. No other skclr module imports TensorFlow
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -145,6 +146,7 @@ def fit_session(*, seeded: bool, new_model: bool = True, n_threads: int | None =
 
     limit_threads(n_threads)
     registry = _registry()
+    _quiet_retracing_filter()
     with _lock:
         if _active == 0:
             _known = set(registry or ())
@@ -156,7 +158,8 @@ def fit_session(*, seeded: bool, new_model: bool = True, n_threads: int | None =
                 config.enable_op_determinism()
                 _we_enabled_determinism = True
     try:
-        yield
+        with in_keras_steps():
+            yield
     finally:
         with _lock:
             if seeded:
@@ -303,3 +306,47 @@ def register_tensor_like(cls, to_tensor) -> None:
         return tf.convert_to_tensor(to_tensor(value), dtype=dtype, name=name)
 
     tf.register_tensor_conversion_function(cls, convert)
+
+
+_RETRACING = "triggered tf.function retracing"
+
+
+class _KerasStepRetracing(logging.Filter):
+    """Drops TensorFlow's retracing warning about Keras's own train, test and predict steps while an
+    skclr fit runs or its estimator predicts (``in_keras_steps``).
+
+    TensorFlow counts traces per Python function, so every new model's steps (a grid search's
+    candidates, each fold of a model that trains itself) add to one count, and after five it warns
+    that "tracing is expensive": advice about a loop that retraces one function, which these are
+    not. Other retracing warnings, and Keras's outside skclr's calls, pass.
+    """
+
+    active = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.active:
+            return True
+        message = record.getMessage()
+        return not (_RETRACING in message and "Trainer." in message)
+
+
+_step_filter = _KerasStepRetracing()
+
+
+def _quiet_retracing_filter() -> None:
+    logger = logging.getLogger("tensorflow")  # TensorFlow's Python logger (tf_logging)
+    if _step_filter not in logger.filters:
+        logger.addFilter(_step_filter)
+
+
+@contextlib.contextmanager
+def in_keras_steps():
+    """While the block runs, Keras's per-model steps may trace without TensorFlow's retracing warning."""
+    _quiet_retracing_filter()
+    with _lock:
+        _KerasStepRetracing.active += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _KerasStepRetracing.active -= 1
