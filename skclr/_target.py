@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from skclr._fit_run import INITIALIZE, FitRun
+
 __all__ = ["TargetScaler", "TargetScaling"]
 
 
@@ -66,14 +68,16 @@ class TargetScaler(TransformerMixin, BaseEstimator):
 
 
 class TargetScaling:
-    """``standardize_target`` for a scikeras regressor: fitted with the first ``fit``'s sample weights."""
+    """``standardize_target`` for a scikeras regressor: fitted with the first ``fit``'s sample weights
+    (the current run's, ``skclr._fit_run``)."""
 
     @property
     def target_encoder(self) -> TargetScaler:
         """What scikeras fits on the first ``fit``'s target: ``standardize_target``'s scaling (none
         for ``initialize``)."""
-        standardize = self.standardize_target and not getattr(self, "_as_given", False)
-        return TargetScaler(standardize, getattr(self, "_target_weights", None))
+        run = getattr(self, "_run", None)  # the call that fits it (skclr._fit_run), with its weights
+        standardize = self.standardize_target and (run is None or run.scales_target)
+        return TargetScaler(standardize, None if run is None else run.sample_weight)
 
     def initialize(self, X, y=None):
         """scikeras's ``initialize``: ``model_`` ready for inference without training.
@@ -90,18 +94,8 @@ class TargetScaling:
         -------
         self
         """
-        self._as_given = True
-        try:
+        with FitRun(self, INITIALIZE).running():
             return super().initialize(X, y)
-        finally:
-            del self._as_given
-
-    def _fit(self, X, y, sample_weight, **kwargs) -> None:
-        self._target_weights = sample_weight  # scikeras fits target_encoder on y alone
-        try:
-            super()._fit(X, y, sample_weight, **kwargs)
-        finally:
-            del self._target_weights
 
     def _train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
         validation = fit_args.get("validation_data")
