@@ -119,7 +119,8 @@ class FitRun:
         self._prepare_optimizer(plan, X, y, sample_weight, record, fresh)
         if self.call == FIND_LR:
             return  # the range test was all it asked for
-        rows = (first_rows(X, plan.n_train), first_rows(y, plan.n_train), sample_weight)  # what Keras fits
+        weights = None if sample_weight is None else sample_weight[: plan.n_train]
+        rows = (first_rows(X, plan.n_train), first_rows(y, plan.n_train), weights)  # what Keras fits
         monitor = EpochMonitor(self._judged_against(rows, record, fresh))
         history = self._fit_keras(plan, X, y, fit_args, callbacks, monitor)
         self._keep_history(history, warm_start, fit_args["initial_epoch"])
