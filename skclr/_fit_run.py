@@ -146,10 +146,12 @@ class FitRun:
         if record is not None:
             return record, False
         optimizer = _optimizer.inner(estimator.model_.optimizer)
-        estimator._model_record = ModelRecord(clipvalue=optimizer.clipvalue, weight_decay=optimizer.weight_decay)
-        return estimator._model_record, True
+        record = estimator._model_record = ModelRecord(optimizer.clipvalue, optimizer.weight_decay)
+        return record, True
 
-    def _prepare_optimizer(self, plan: TrainingPlan, X, y, sample_weight, record: ModelRecord, fresh: bool) -> None:
+    def _prepare_optimizer(
+        self, plan: TrainingPlan, X, y, sample_weight, record: ModelRecord, fresh: bool
+    ) -> None:
         """Give the optimizer this call's settings: at every ``fit`` and a first ``partial_fit``,
         the current parameters' clipping, weight decay and schedule (after the range test, if
         asked); later ``partial_fit`` calls go on with the running schedule."""
@@ -164,21 +166,30 @@ class FitRun:
         if self.call == PARTIAL_FIT and not fresh:
             self._warn_past_the_end(record.schedule_plan, iteration + plan.steps_per_epoch)
             return
-        _optimizer.set_clipvalue(optimizer, record.clipvalue if estimator.clipvalue is None else estimator.clipvalue)
+        clipvalue = record.clipvalue if estimator.clipvalue is None else estimator.clipvalue
+        _optimizer.set_clipvalue(optimizer, clipvalue)
         _optimizer.set_weight_decay(optimizer, self._weight_decay(record))
         rates = self._range_test_rates(plan, X, y, sample_weight, fresh)
+        record.schedule_plan = self._attach_schedule(plan, rates, iteration, fresh)
+
+    def _attach_schedule(self, plan: TrainingPlan, rates: dict, iteration: int, fresh: bool) -> SchedulePlan:
+        """The schedule of the current parameters (``rates``: the range test's) from ``iteration``
+        on, attached to the optimizer; ``schedule_`` and the rates' fitted attributes set."""
+        estimator = self.estimator
+        model = estimator.model_
         epochs = estimator._configured_epochs() if self.call == PARTIAL_FIT else plan.epochs
         schedule_plan = SchedulePlan.build(
-            estimator.schedule, estimator._settings(**rates), steps_per_epoch=plan.steps_per_epoch, epochs=epochs,
-            start=iteration, momentum=estimator._momentum_bounds(),
+            estimator.schedule, estimator._settings(**rates), steps_per_epoch=plan.steps_per_epoch,
+            epochs=epochs, start=iteration, momentum=estimator._momentum_bounds(),
         )  # fmt: skip
-        estimator.schedule_ = _optimizer.attach_rate(optimizer, schedule_plan.schedule, replaces_ours=not fresh)
+        schedule = _optimizer.attach_rate(model.optimizer, schedule_plan.schedule, replaces_ours=not fresh)
+        estimator.schedule_ = schedule
         model.train_function = None  # the rate is read when the train step is traced
-        record.schedule_plan = schedule_plan
         for name in ("learning_rate", "base_lr", "max_lr"):
             vars(estimator).pop(f"{name}_", None)  # a warm start may have changed the schedule
             if name in schedule_plan.rates:
                 setattr(estimator, f"{name}_", schedule_plan.rates[name])
+        return schedule_plan
 
     def _warn_past_the_end(self, schedule_plan: SchedulePlan, end_of_call: int) -> None:
         """A ``partial_fit`` call that runs past the end of the schedule planned on the first call."""
@@ -238,8 +249,11 @@ class FitRun:
         losses = [loss for loss in (start, record.untrained_loss) if loss is not None]
         return max(losses, default=None)
 
-    def _fit_keras(self, plan: TrainingPlan, X, y, fit_args: dict, callbacks: list, monitor: EpochMonitor) -> dict:
-        """The one call to ``keras.Model.fit``, on a shared copy of the model where that is allowed; its history."""
+    def _fit_keras(
+        self, plan: TrainingPlan, X, y, fit_args: dict, callbacks: list, monitor: EpochMonitor
+    ) -> dict:
+        """The one call to ``keras.Model.fit``, on a shared copy of the model where that is allowed;
+        its history."""
         estimator = self.estimator
         model = estimator.model_
         self._run_epochs_in_one_call(plan, callbacks)
@@ -250,7 +264,8 @@ class FitRun:
         if validation is not None:  # the batches Keras would cut, cheaper to iterate
             batch_size = fit_args.get("validation_batch_size") or plan.batch_size
             fit_args["validation_data"] = validation_batches(validation, batch_size)
-        with estimator._seeded(), self._momentum_cycled(), training_copy(model, plan.steps, data, shareable) as trained:
+        copy = training_copy(model, plan.steps, data, shareable)  # entered after the seed and momentum
+        with estimator._seeded(), self._momentum_cycled(), copy as trained:
             history = trained.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, monitor]).history
         return history
 
@@ -262,7 +277,9 @@ class FitRun:
         for key, values in history.items():
             estimator.history_[history_key(key)] += values
 
-    def _judge_the_result(self, monitor: EpochMonitor, plan: TrainingPlan, rows: tuple, y, sample_weight) -> None:
+    def _judge_the_result(
+        self, monitor: EpochMonitor, plan: TrainingPlan, rows: tuple, y, sample_weight
+    ) -> None:
         """Whether the model ``fit`` returns collapsed or learned less than a constant: a warning."""
         estimator = self.estimator
         model = estimator.model_
@@ -298,7 +315,7 @@ class FitRun:
         if not estimator.cycle_momentum:
             yield
             return
-        estimator.model_.train_function = None  # the train step reads the momentum: traced with the cycled one
+        estimator.model_.train_function = None  # traced again: the train step reads the cycled momentum
         try:
             with _optimizer.cycled_momentum(estimator.model_.optimizer, estimator.schedule_):
                 yield

@@ -43,7 +43,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from skclr import _docs
 from skclr._fit_run import FIND_LR, FIT, PARTIAL_FIT, FitRun
-from skclr._monitor import DivergenceError, FailedTrainingWarning
+from skclr._monitor import DivergenceError
 from skclr._network import REFERENCE_PARAMETERS, NetworkChoice
 from skclr._scikeras import ScikerasClassifier, ScikerasRegressor
 from skclr._target import TargetScaling
