@@ -18,7 +18,7 @@ steps, top to bottom:
 ``ModelRecord`` is what the estimator keeps of ``model_`` from one call to the next (as
 ``_model_record``): what its optimizer came with, its untrained loss, and the schedule that later
 ``partial_fit`` calls continue. A new model starts without one; ``clone`` does not carry it, a
-pickle does (a warm start after unpickling goes on as it would have in memory).
+pickle does (``partial_fit`` and warm starts after unpickling continue the same schedule).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class FitRun:
         try:
             yield self
         finally:
-            del self.estimator._run
+            vars(self.estimator).pop("_run", None)
 
     @property
     def scales_target(self) -> bool:
