@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from skclr._fit_run import INITIALIZE, FitRun
 from skclr._plan import TrainingPlan
 
 __all__ = ["TargetScaler", "TargetScaling"]
@@ -108,16 +109,18 @@ def _mean_and_std(columns: np.ndarray, weights: np.ndarray | None) -> tuple[np.n
 
 
 class TargetScaling:
-    """``standardize_target`` for a scikeras regressor: fitted with the first ``fit``'s sample weights."""
+    """``standardize_target`` for a scikeras regressor: fitted with the first ``fit``'s sample weights
+    (the current run's, ``skclr._fit_run``)."""
 
     @property
     def target_encoder(self) -> TargetScaler:
         """What scikeras fits on the first ``fit``'s target: ``standardize_target``'s scaling (none
         for ``initialize``)."""
-        standardize = self.standardize_target and not getattr(self, "_as_given", False)
-        return TargetScaler(
-            standardize, getattr(self, "_target_weights", None), getattr(self, "_target_rows", None)
-        )
+        run = getattr(self, "_run", None)  # the call that fits it (skclr._fit_run), with its weights
+        standardize = self.standardize_target and (run is None or run.scales_target)
+        if run is None:
+            return TargetScaler(standardize)
+        return TargetScaler(standardize, run.sample_weight, run.target_rows)
 
     def initialize(self, X, y=None):
         """scikeras's ``initialize``: ``model_`` ready for inference without training.
@@ -134,21 +137,14 @@ class TargetScaling:
         -------
         self
         """
-        self._as_given = True
-        try:
+        with FitRun(self, INITIALIZE).running():
             return super().initialize(X, y)
-        finally:
-            del self._as_given
 
     def _fit(self, X, y, sample_weight, **kwargs) -> None:
-        # scikeras fits target_encoder on y alone: the weights, and the rows Keras trains on
-        self._target_weights = sample_weight
+        # scikeras fits target_encoder on y alone: the run tells it the rows Keras trains on
         plan = TrainingPlan.from_fit_args(len(y), {**self._routed("fit"), **kwargs})
-        self._target_rows = plan.n_train if plan.n_train < len(y) else None
-        try:
-            super()._fit(X, y, sample_weight, **kwargs)
-        finally:
-            del self._target_weights, self._target_rows
+        self._run.target_rows = plan.n_train if plan.n_train < len(y) else None
+        super()._fit(X, y, sample_weight, **kwargs)
 
     def _train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
         validation = fit_args.get("validation_data")

@@ -9,9 +9,17 @@ How one ``fit`` flows, and which function owns each fact:
   ``fit__*`` parameters and ``fit(**kwargs)`` alike. The schedule and the range test read it.
 - ``NetworkChoice`` (``skclr._network``): the reference network or the user's builder, and which
   parameters reach it.
-- ``Training`` (``skclr._training``): at every ``fit`` the optimizer's settings from the current
-  parameters (the range test if asked, a ``SchedulePlan``), the one call to ``keras.Model.fit``,
-  and what the run reports (``skclr._monitor``).
+- ``FitRun`` (``skclr._fit_run``): one call (``fit``, ``partial_fit``, ``find_lr``), built by the
+  method from the parameters and the call's arguments and held as ``_run`` while scikeras drives it
+  (``BaseWrapper.fit`` → ``_fit`` → ``_initialize`` → ``_fit_keras_model`` → ``_train``). Step by
+  step: the plan; the optimizer's settings from the current parameters (the range test if asked, a
+  ``SchedulePlan``; ``find_lr`` stops here); the loss it is judged against; the one call to
+  ``keras.Model.fit``; the history, and what the run reports (``skclr._monitor``), said by the
+  method so that warnings point at the user's call.
+- ``ModelRecord`` (``skclr._fit_run``): what the estimator keeps of ``model_`` between calls, as
+  ``_model_record`` (the optimizer's own clipping and weight decay, the untrained loss, the
+  schedule later ``partial_fit`` calls continue); dropped when a new model is built, not carried
+  by ``clone``, kept by a pickle.
 
 scikeras's private hooks live in ``skclr._scikeras``; the optimizer's rate and momentum are read
 and written only through ``skclr._optimizer``; the regressor's target scaling is ``skclr._target``;
@@ -33,12 +41,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from skclr import _docs
-from skclr._monitor import DivergenceError, FailedTrainingWarning
+from skclr._fit_run import FIND_LR, FIT, PARTIAL_FIT, FitRun
+from skclr._monitor import DivergenceError
 from skclr._network import REFERENCE_PARAMETERS, NetworkChoice
 from skclr._scikeras import ScikerasClassifier, ScikerasRegressor
 from skclr._target import TargetScaling
 from skclr.backend import fit_session
-from skclr._training import Training
 from skclr._validation import LR_FINDER_NESTED, Validation
 from skclr._rules import MAX_DIV
 from skclr.finder import LRFinder
@@ -49,7 +57,7 @@ __all__ = ["CLRClassifier", "CLRRegressor", "DivergenceError"]
 _DEFAULT = ScheduleSettings()  # the schedule settings' defaults, written once in ScheduleSettings
 
 
-class _CLRWrapper(Validation, NetworkChoice, Training):
+class _CLRWrapper(Validation, NetworkChoice):
     """What ``CLRClassifier`` and ``CLRRegressor`` share: parameters, validation, the training plan,
     the schedule, the range test and the call to ``keras.Model.fit``.
 
@@ -197,17 +205,22 @@ class _CLRWrapper(Validation, NetworkChoice, Training):
         self
             The fitted estimator.
         """
+        run = self._fit_call(FIT, X, y, sample_weight, kwargs)
+        for warning in run.warnings:  # said here, so that it points at the caller of fit
+            warnings.warn(warning, stacklevel=2)
+        return self
+
+    def _fit_call(self, call: str, X, y, sample_weight, kwargs: dict) -> FitRun:
+        """``fit``, or ``find_lr``'s preparation of a fresh model (on a clone): the inputs checked,
+        then the run, held while scikeras drives it."""
         kwargs["epochs"] = kwargs.get("epochs", self._configured_epochs())  # fit(epochs=) > fit__epochs > epochs
         new_model = not (self.warm_start and self.initialized_)
         X, y, sample_weight = self._validate_fit_input(X, y, sample_weight, kwargs, kwargs["epochs"], new_model)
         self._check_target(y, whole_training_set=True)
-        self._call = "fit"
-        with fit_session(seeded=self.random_state is not None, new_model=new_model, n_threads=self.n_threads):
+        run = FitRun(self, call, sample_weight)
+        with run.running(), self._fit_session(new_model):
             super().fit(X, y, sample_weight=sample_weight, **kwargs)
-        failure = vars(self).pop("_failure", None)  # set by _train
-        if failure is not None:
-            warnings.warn(failure, FailedTrainingWarning, stacklevel=2)
-        return self
+        return run
 
     def _partial_fit(self, X, y, sample_weight, kwargs: dict, **extra):
         """One more epoch; a schedule that ends is planned, on the first call, for ``epochs`` calls."""
@@ -217,10 +230,10 @@ class _CLRWrapper(Validation, NetworkChoice, Training):
             X, y, sample_weight, fit_kwargs, self._configured_epochs(), new_model
         )
         self._check_target(y, whole_training_set=False)
-        self._call, self._call_warnings = "partial_fit", []
-        with fit_session(seeded=self.random_state is not None, new_model=new_model, n_threads=self.n_threads):
+        run = FitRun(self, PARTIAL_FIT, sample_weight)
+        with run.running(), self._fit_session(new_model):
             super().partial_fit(X, y, sample_weight=sample_weight, **extra, **kwargs)
-        for warning in self._call_warnings:  # said here, so that it points at the caller of partial_fit
+        for warning in run.warnings:  # said here, so that it points at the caller of partial_fit
             warnings.warn(warning, stacklevel=3)
         return self
 
@@ -241,12 +254,12 @@ class _CLRWrapper(Validation, NetworkChoice, Training):
         LRFinder
             The fitted range test (``lrs_``, ``losses_``, ``suggestion_``, ``clr_bounds()``...).
         """
+        # The fresh model is built on a clone (scikeras builds a model onto the estimator that holds
+        # it), whose run prepares it as fit would, range test included, and stops before training.
         trial = clone(self).set_params(lr_finder=self.lr_finder or True, warm_start=False)
         if not isinstance(self.schedule, str):
             trial.set_params(schedule="constant", cycle_momentum=False, base_momentum=None, max_momentum=None)
-        trial._only_range_test = True
-        trial.fit(X, y, sample_weight=sample_weight, **kwargs)
-        return trial.lr_finder_
+        return trial._fit_call(FIND_LR, X, y, sample_weight, kwargs).finder
 
     def predict(self, X, **kwargs) -> np.ndarray:
         """Predict class labels (classifier) or values (regressor) for ``X``."""
@@ -270,6 +283,19 @@ class _CLRWrapper(Validation, NetworkChoice, Training):
         return super().set_params(**params)
 
     # -- the model, the optimizer and the schedule -------------------------------
+
+    def _initialize(self, X, y=None):
+        X, y = super()._initialize(X, y)
+        vars(self).pop("_model_record", None)  # a new model_: its record starts at its first training
+        return X, y
+
+    def _train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
+        """scikeras's call to train (``_fit_keras_model``): the current run's steps."""
+        self._run.train(X, y, sample_weight, fit_args, warm_start)
+
+    def _fit_session(self, new_model: bool):
+        """Thread limits, op determinism and cache release around one training call (``skclr.backend``)."""
+        return fit_session(seeded=self.random_state is not None, new_model=new_model, n_threads=self.n_threads)
 
     def _configured_epochs(self) -> int:
         return getattr(self, "fit__epochs", self.epochs)

@@ -174,6 +174,45 @@ def test_fitted_estimator_round_trips(binary_data, dump, tmp_path):
     assert restored.get_params().keys() == clf.get_params().keys()
 
 
+#: The private attributes an estimator holds between calls: scikeras's own, and the record of its model.
+BETWEEN_CALLS = {"_fit_callbacks", "_predict_callbacks", "_random_state", "_model_record"}
+
+
+def _private(estimator) -> set:
+    return {name for name in vars(estimator) if name.startswith("_")}
+
+
+def test_an_estimator_holds_no_private_state_of_a_call(binary_data):
+    # What a call needs lives in its FitRun, dropped when it returns: a flag left behind fails this.
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, schedule="triangular", lr_finder=LRFinder(num_iter=20), random_state=0)
+    clf.find_lr(X, y)
+    assert _private(clf) == set() and not hasattr(clf, "model_")
+    clf.fit(X, y, sample_weight=np.linspace(0.5, 2, len(y)), validation_data=(X, y))
+    assert _private(clf) == BETWEEN_CALLS
+    kept = dict(vars(clf))
+    clf.find_lr(X, y)  # leaves the fitted estimator as it was: the same objects
+    assert vars(clf).keys() == kept.keys() and all(vars(clf)[name] is value for name, value in kept.items())
+    clf.partial_fit(X, y)
+    clf.set_params(warm_start=True).fit(X, y)
+    assert _private(clf) == BETWEEN_CALLS
+    with pytest.raises(DivergenceError):  # a call that fails leaves nothing of itself either
+        clf.set_params(learning_rate=1e4, lr_finder=False).fit(X * 1e3, y)
+    assert _private(clf) == BETWEEN_CALLS
+
+
+def test_the_model_record_is_left_behind_by_clone_and_kept_by_a_pickle(binary_data):
+    X, y = binary_data
+    clf = CLRClassifier(**TINY, schedule="one_cycle", clipvalue=0.5, random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1])  # plans one-cycle for epochs=2 calls
+    assert "_model_record" not in vars(clone(clf))
+    restored = pickle.loads(pickle.dumps(clf))
+    for estimator in (clf, restored):
+        estimator.partial_fit(X, y)  # the second of the two planned calls: the schedule goes on
+    assert restored.history_["lr"] == clf.history_["lr"] and clf.history_["lr"][1] < clf.history_["lr"][0]
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
 def test_grid_search_over_architecture(binary_data):
     X, y = binary_data
     grid = GridSearchCV(
@@ -402,6 +441,16 @@ def test_a_builder_may_return_an_uncompiled_model(binary_data):
     assert clf.predict_proba(X).shape == (len(X), 2)
     unclipped = CLRClassifier(**params).fit(X, y)
     assert max(np.max(np.abs(w - w0)) for w, w0 in zip(unclipped.model_.get_weights(), initial)) > 0.01
+
+
+def test_sample_weights_with_validation_split_weigh_the_training_rows_and_the_held_out_rows_apart(binary_data):
+    # The held-out quarter's weights weigh its validation loss only (Keras splits sample_weight too).
+    X, y = binary_data
+    weights = np.linspace(0.5, 2, len(y))
+    other = np.r_[weights[:90], weights[90:][::-1] * 3]
+    fitted = [CLRClassifier(**TINY, validation_split=0.25, random_state=0).fit(X, y, sample_weight=w) for w in (weights, other)]
+    assert fitted[0].history_["loss"] == fitted[1].history_["loss"]
+    assert fitted[0].history_["val_loss"] != fitted[1].history_["val_loss"]
 
 
 def test_the_classifier_has_no_weight_decay_unless_asked(binary_data):

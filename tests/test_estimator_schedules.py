@@ -210,6 +210,29 @@ def test_range_test_uses_the_batch_size_and_training_rows_keras_uses(binary_data
     assert clf.lr_finder_.batch_size_ == 8
 
 
+@pytest.mark.parametrize("task", ["classifier", "regressor"])
+def test_find_lr_runs_the_range_test_fit_runs(binary_data, task):
+    # The same rows, batch size, seed, weights (class weights multiplied in), clipping, weight decay and
+    # target scaling: bit for bit the curve of fit's own range test.
+    from skclr import CLRRegressor
+
+    X, y = binary_data
+    weights = np.linspace(0.2, 3, len(y))
+    settings = dict(TINY, validation_split=0.25, clipvalue=0.05, random_state=0, lr_finder=LRFinder(num_iter=30))
+    if task == "classifier":
+        estimator = CLRClassifier(**settings, class_weight={0: 3.0, 1: 1.0})
+    else:
+        estimator = CLRRegressor(**settings, weight_decay=0.5)
+        y = X[:, 0] * 50 + 200  # a scale the target scaling changes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a 30-step sweep may see no clear fall
+        found = estimator.find_lr(X, y, sample_weight=weights, batch_size=8)
+        fitted = estimator.fit(X, y, sample_weight=weights, batch_size=8, epochs=1).lr_finder_
+    assert found is not fitted and found.batch_size_ == 8
+    np.testing.assert_array_equal(found.losses_, fitted.losses_)
+    np.testing.assert_array_equal(found.lrs_, fitted.lrs_)
+
+
 def test_fitted_model_saves_and_reloads_with_its_schedule(binary_data, tmp_path):
     X, y = binary_data
     clf = CLRClassifier(**TINY, schedule="exp_range").fit(X, y)

@@ -106,12 +106,12 @@ def test_schedule_rates_are_the_schedules_own_values():
 @pytest.mark.parametrize("fit_kwargs", [dict(), dict(validation_batch_size=7), dict(batch_size=50)])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_validation_arrays_give_the_validation_keras_computes_from_them(binary_data, monkeypatch, fit_kwargs, weighted):
-    import skclr._training
+    import skclr._fit_run
 
     X, y = binary_data
     validation = (X[:45].astype("float64"), y[:45], *([np.linspace(0.5, 2, 45)] if weighted else []))
     ours = CLRClassifier(**SMALL).fit(X, y, validation_data=validation, **fit_kwargs).history_
-    monkeypatch.setattr(skclr._training, "validation_batches", lambda data, batch_size: data)  # Keras's own pipeline
+    monkeypatch.setattr(skclr._fit_run, "validation_batches", lambda data, batch_size: data)  # Keras's own pipeline
     keras_own = CLRClassifier(**SMALL).fit(X, y, validation_data=validation, **fit_kwargs).history_
     assert ours == keras_own and len(ours["val_loss"]) == 3
 
