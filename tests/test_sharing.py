@@ -235,13 +235,13 @@ def two_input_validation():
 
 
 def test_multi_input_validation_data_gives_the_validation_keras_computes(monkeypatch):
-    import skclr._training
+    import skclr._fit_run
 
     params = dict(model=functional_two_inputs, **SETTINGS)
     fit_args = dict(validation_data=two_input_validation(), validation_batch_size=7)  # a short last batch
     ours = TwoInputClassifier(**params).fit(X, y, **fit_args).history_
     # Keras's own pipeline
-    monkeypatch.setattr(skclr._training, "validation_batches", lambda data, batch_size: data)
+    monkeypatch.setattr(skclr._fit_run, "validation_batches", lambda data, batch_size: data)
     keras_own = TwoInputClassifier(**params).fit(X, y, **fit_args).history_
     assert len(ours["val_loss"]) == 2 and ours == keras_own
 
