@@ -11,8 +11,9 @@ steps, top to bottom:
    ``partial_fit`` calls go on with the running schedule. ``find_lr`` stops here;
 3. the loss the run is judged against, and the one call to ``keras.Model.fit``, on the model or on
    a shared copy with its traced steps (``skclr._runner``), watched by ``EpochMonitor``
-   (``skclr._monitor``);
-4. the history, divergence, and after ``fit`` whether the returned model collapsed or learned less
+   (``skclr._monitor``) and, with ``early_stopping``, ``ValidationStop`` on the rows ``hold_out``
+   set aside before scikeras saw the data (``skclr._early_stopping``);
+4. the history and MLP's fitted attributes (``loss_curve_``, ``n_iter_``...), divergence, and after ``fit`` whether the returned model collapsed or learned less
    than a constant: the run's ``warnings``, which the estimator's method says to its caller.
 
 ``ModelRecord`` is what the estimator keeps of ``model_`` from one call to the next (as

@@ -1,6 +1,7 @@
 """scikit-learn MLP's early stopping and fitted attributes, with MLP's meanings, on both estimators."""
 
 import math
+import warnings
 
 import keras
 import numpy as np
@@ -312,3 +313,29 @@ def test_early_stopping_off_ignores_tol_and_n_iter_no_change(clf_data, cls):
     other.fit(X, y)
     assert other.n_iter_ == 4
     np.testing.assert_array_equal(default.predict(X), other.predict(X))
+
+
+def test_a_returned_early_epoch_is_not_reported_as_a_collapse(monkeypatch, reg_data):
+    """The loss keeps falling after the best validation epoch; the model returned is that early epoch's,
+    judged against the epochs up to it, not against the later ones it was chosen over."""
+    from skclr import FailedTrainingWarning
+
+    X, y = reg_data
+    _scripted(monkeypatch, CLRRegressor, [0.9] + [0.1] * 11)
+    est = CLRRegressor(
+        hidden_layer_sizes=(32,), dropout=0.0, batch_size=8, epochs=12, learning_rate=1e-3, weight_decay=0,
+        early_stopping=True, n_iter_no_change=20, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FailedTrainingWarning)
+        est.fit(X, y)
+    first, last = est.loss_curve_[0], est.loss_curve_[-1]
+    assert last < 0.2 * first  # far below the first epoch's: judged against it, the return would be a collapse
+
+
+def test_a_dataframe_with_text_labels_is_split_and_scored_as_given(four_class_df):
+    X, y = four_class_df
+    est = CLRClassifier(**TINY, early_stopping=True, validation_fraction=0.2, random_state=1).fit(X, y)
+    _, X_val, _, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=1)
+    assert list(est.feature_names_in_) == list(X.columns) and list(est.classes_) == sorted(set(y))
+    assert est.score(X_val, y_val) == est.best_validation_score_ == max(est.validation_scores_)
