@@ -163,9 +163,10 @@ ATTRIBUTES = """    model_ : keras.Model
     lr_finder_ : LRFinder
         The fitted range test; only when ``lr_finder`` is set.
     loss_curve_ : list of float
-        The mean training loss of each epoch (``history_["loss"]``; the regressor's on the
+        The mean training loss of each epoch, as in ``history_["loss"]`` (the regressor's on the
         training scale of ``standardize_target``). As MLP's, it goes on over ``warm_start`` fits
-        and ``partial_fit`` calls of the same model, and starts anew with a new model.
+        (where ``history_`` starts again) and ``partial_fit`` calls of the same model, and starts
+        anew with a new model.
     n_iter_ : int
         Epochs the last ``fit`` (or ``partial_fit`` call: 1) ran; fewer than ``epochs`` when
         early stopping stopped it. As MLP's, it counts the last call only.
