@@ -20,7 +20,11 @@ minus 0.01 on every set and at least equal on four of six (targets set on raw ta
 where it stands against gradient boosting.
 
     python benchmarks/bench_regression.py [--quick] [--target-scaled] [--sets Boston biomass]
-        [--rows one_cycle_50 hgb] [--cache FILE]
+        [--rows one_cycle_50 hgb] [--cache FILE] [--early-stopping]
+
+``--early-stopping`` adds the one-cycle rows at 20 and 50 epochs with ``early_stopping=True`` (MLP's
+defaults: 10% of the training fold held out, stop after 10 epochs without a gain of 1e-4 in R², best
+epoch's weights): whether stopping turns the long fit's loss on small noisy sets into a tie or a win.
 
 ``--quick`` is a smoke run: Boston and biomass, 3 folds, four rows, 3 epochs. ``--cache`` appends
 each finished fold to a JSON-lines file and reads it back, so a rerun fits only what is missing.
@@ -73,7 +77,22 @@ ROWS: dict[str, tuple[str, Callable[[int, int | None], object]]] = {
     ),
     "hgb": ("HistGradientBoostingRegressor()", lambda seed, epochs: HistGradientBoostingRegressor(random_state=seed)),
 }
-NEURAL = {"mlp_default", "mlp_reference", "clr_default", "one_cycle_20", "one_cycle_50", "one_cycle_50_wd0"}
+# Rows run only with --early-stopping (or named in --rows): MLP's early stopping on the long fits
+EARLY_STOPPING_ROWS = {
+    "one_cycle_20_es": (
+        "CLRRegressor(schedule='one_cycle', lr_finder=True, epochs=20, early_stopping=True)",
+        lambda seed, epochs: CLRRegressor(schedule="one_cycle", lr_finder=True, epochs=epochs or 20, early_stopping=True,
+                                          random_state=seed),
+    ),
+    "one_cycle_50_es": (
+        "CLRRegressor(schedule='one_cycle', lr_finder=True, epochs=50, early_stopping=True)",
+        lambda seed, epochs: CLRRegressor(schedule="one_cycle", lr_finder=True, epochs=epochs or 50, early_stopping=True,
+                                          random_state=seed),
+    ),
+}
+ROWS.update(EARLY_STOPPING_ROWS)
+NEURAL = {"mlp_default", "mlp_reference", "clr_default", "one_cycle_20", "one_cycle_50", "one_cycle_50_wd0",
+          *EARLY_STOPPING_ROWS}
 CHECKED = "one_cycle_50"
 QUICK = dict(sets=["Boston", "biomass"], rows=["mlp_default", "clr_default", "one_cycle_50", "hgb"], folds=3, epochs=3)
 # sklearn's own notices about the MLP's iteration budget are not what "folds warned" counts
@@ -156,10 +175,15 @@ def summarize(entries: list[dict]) -> list[dict]:
 
 
 def run(quick: bool = False, sets: list[str] | None = None, rows: list[str] | None = None,
-        target_scaled: bool = False, cache: Path | None = None) -> list[dict]:
-    """The per-(set, row) table; :func:`verdicts` reads the targets from it."""
-    plan = dict(QUICK) if quick else dict(sets=list(REGRESSION), rows=list(ROWS), folds=5, epochs=None)
+        target_scaled: bool = False, cache: Path | None = None, early_stopping: bool = False) -> list[dict]:
+    """The per-(set, row) table; :func:`verdicts` reads the targets from it. ``early_stopping`` adds
+    the early-stopping rows (to the quick run's rows: the one at 50 epochs)."""
+    default_rows = [row for row in ROWS if row not in EARLY_STOPPING_ROWS]
+    plan = dict(QUICK) if quick else dict(sets=list(REGRESSION), rows=default_rows, folds=5, epochs=None)
     plan["sets"], plan["rows"] = sets or plan["sets"], rows or plan["rows"]
+    if early_stopping:
+        added = ["one_cycle_50_es"] if quick and not rows else list(EARLY_STOPPING_ROWS)
+        plan["rows"] = [*plan["rows"], *(row for row in added if row not in plan["rows"])]
     return summarize(fit_all(**plan, target_scaled=target_scaled, cache=cache))
 
 
@@ -209,8 +233,11 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", choices=list(REGRESSION), help="default: all of them")
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), help="default: all of them")
     parser.add_argument("--cache", type=Path, help="JSON-lines file of finished folds, read and appended")
+    parser.add_argument("--early-stopping", action="store_true",
+                        help="add the one-cycle rows with early_stopping=True (MLP's: 10%% held out, patience 10)")
     args = parser.parse_args()
-    table = run(quick=args.quick, sets=args.sets, rows=args.rows, target_scaled=args.target_scaled, cache=args.cache)
+    table = run(quick=args.quick, sets=args.sets, rows=args.rows, target_scaled=args.target_scaled, cache=args.cache,
+                early_stopping=args.early_stopping)
     print(markdown_table(table))
     print()
     print(markdown_table(verdicts(table)))

@@ -112,6 +112,26 @@ PARAMETERS = """    model : callable, keras Model or None, default=None
         schedule is planned for.
     validation_split : float, default=0.0
         Fraction held out by Keras for ``val_*`` entries in ``history_``.
+    early_stopping : bool, default=False
+        As scikit-learn's MLP: ``fit`` sets ``validation_fraction`` of the rows aside
+        (stratified by class for ``CLRClassifier``, shuffled for ``CLRRegressor``, drawn from
+        ``random_state``), scores the model on them after each epoch (``score``: accuracy,
+        or R² in the target's units), stops when that score has not improved by ``tol`` for
+        more than ``n_iter_no_change`` consecutive epochs, and returns the best epoch's
+        weights. Everything else (classes, target scaling, the range test, the schedule's
+        length) sees the training rows only. Cannot be combined with ``validation_split`` or
+        ``validation_data``; ``partial_fit`` refuses it. A schedule that ends is still planned
+        over ``epochs`` (see Notes). False (the default): all ``epochs`` run, and ``tol`` and
+        ``n_iter_no_change`` are not used (MLP's stop on the training loss has no counterpart:
+        the schedule is planned over ``epochs``).
+    validation_fraction : float, default=0.1
+        Share of the rows held out by ``early_stopping`` (rounded up, as ``train_test_split``);
+        at least 2 rows, and each class on both sides.
+    n_iter_no_change : int, default=10
+        Epochs in a row without an improvement of ``tol`` that ``early_stopping`` tolerates;
+        the next one stops training.
+    tol : float, default=1e-4
+        The improvement of the validation score that counts for ``early_stopping``.
     random_state : int, RandomState instance or None, default=None
         An int makes two fits bit-identical on the same machine; a ``RandomState``
         draws a fresh seed at each fit.
@@ -142,6 +162,26 @@ ATTRIBUTES = """    model_ : keras.Model
         none for a schedule instance.
     lr_finder_ : LRFinder
         The fitted range test; only when ``lr_finder`` is set.
+    loss_curve_ : list of float
+        The mean training loss of each epoch, as in ``history_["loss"]`` (the regressor's on the
+        training scale of ``standardize_target``). As MLP's, it goes on over ``warm_start`` fits
+        (where ``history_`` starts again) and ``partial_fit`` calls of the same model, and starts
+        anew with a new model.
+    n_iter_ : int
+        Epochs the last ``fit`` (or ``partial_fit`` call: 1) ran; fewer than ``epochs`` when
+        early stopping stopped it. As MLP's, it counts the last call only.
+    t_ : int
+        Training samples seen: ``n_iter_`` times the training rows for each call, added up as
+        ``loss_curve_`` is.
+    best_loss_ : float or None
+        The lowest of ``loss_curve_``; None with ``early_stopping`` (see
+        ``best_validation_score_``).
+    validation_scores_ : list of float or None
+        With ``early_stopping``: the score on the held-out rows after each epoch, added up over
+        warm starts as ``loss_curve_``; None without.
+    best_validation_score_ : float or None
+        With ``early_stopping``: the best score of the last ``fit``, that of the weights
+        ``model_`` holds; None without.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -158,6 +198,13 @@ NOTES = """    Continuing training: each ``fit`` with ``warm_start=True`` keeps 
     ``lr_finder`` asks for it and no earlier fit ran the same one. ``partial_fit`` keeps the
     schedule and the other optimizer settings of its first call, planned for ``epochs`` calls; a call past that end trains at
     the final rate and warns.
+
+    Early stopping and the schedule: a schedule is planned over ``epochs``, as without early
+    stopping; stopping early ends it where it is. The schedules that end (``linear``,
+    ``polynomial``, ``cosine``, ``one_cycle``) anneal the rate towards ``epochs``, so a fit
+    stopped halfway returns the best weights seen before that annealing, at a still high
+    rate. Fewer ``epochs`` make the annealing come sooner; the cyclical schedules, ``constant``
+    and the decays have no end to miss.
 
     Divergence: ``fit`` raises ``DivergenceError`` when an epoch's mean training loss is not
     finite or exceeds 4 times the untrained model's loss on the training data.

@@ -11,8 +11,9 @@ steps, top to bottom:
    ``partial_fit`` calls go on with the running schedule. ``find_lr`` stops here;
 3. the loss the run is judged against, and the one call to ``keras.Model.fit``, on the model or on
    a shared copy with its traced steps (``skclr._runner``), watched by ``EpochMonitor``
-   (``skclr._monitor``);
-4. the history, divergence, and after ``fit`` whether the returned model collapsed or learned less
+   (``skclr._monitor``) and, with ``early_stopping``, ``ValidationStop`` on the rows ``hold_out``
+   set aside before scikeras saw the data (``skclr._early_stopping``);
+4. the history and MLP's fitted attributes (``loss_curve_``, ``n_iter_``...), divergence, and after ``fit`` whether the returned model collapsed or learned less
    than a constant: the run's ``warnings``, which the estimator's method says to its caller.
 
 ``ModelRecord`` is what the estimator keeps of ``model_`` from one call to the next (as
@@ -32,6 +33,7 @@ import numpy as np
 from sklearn.base import clone
 
 from skclr import _optimizer
+from skclr._early_stopping import HeldOut, ValidationStop, hold_out, mlp_attributes
 from skclr._monitor import START_ROWS, EpochMonitor, FailedTrainingWarning, inference_loss, start_loss
 from skclr._plan import SchedulePlan, TrainingPlan
 from skclr._runner import training_copy, validation_batches
@@ -89,15 +91,33 @@ class FitRun:
     target_rows : int or None
         Rows Keras trains on when ``validation_split`` holds the rest out (the regressor's target
         scaling is fitted on them); None: all.
+    held_out : HeldOut or None
+        The rows ``early_stopping`` set aside (``hold_out``); None without early stopping.
     """
 
     def __init__(self, estimator, call: str, sample_weight: np.ndarray | None = None):
+        if call == PARTIAL_FIT and getattr(estimator, "early_stopping", False):
+            raise ValueError(  # MLP's words; a partial_fit call is one epoch, with nothing to stop
+                "partial_fit does not support early_stopping=True: each call trains one epoch on the "
+                "rows it is given. Set early_stopping=False, or use fit."
+            )
         self.estimator = estimator
         self.call = call
         self.sample_weight = sample_weight
         self.warnings: list[Warning] = []
         self.finder: LRFinder | None = None
         self.target_rows: int | None = None  # the regressor's: rows Keras trains on, when validation_split holds some out
+        self.held_out: HeldOut | None = None
+
+    def hold_out(self, X, y, sample_weight, fit_kwargs: dict):
+        """``early_stopping``'s split, before scikeras sees the data (``skclr._early_stopping``): the
+        training rows, which everything else (classes, target scaling, range test, schedule) sees;
+        ``X, y, sample_weight`` as given without early stopping."""
+        if not getattr(self.estimator, "early_stopping", False) or self.call not in (FIT, FIND_LR):
+            return X, y, sample_weight
+        X, y, sample_weight, self.held_out = hold_out(self.estimator, X, y, sample_weight, fit_kwargs)
+        self.sample_weight = sample_weight
+        return X, y, sample_weight
 
     @contextlib.contextmanager
     def running(self):
@@ -126,11 +146,29 @@ class FitRun:
         weights = None if sample_weight is None else sample_weight[: plan.n_train]
         rows = (first_rows(X, plan.n_train), first_rows(y, plan.n_train), weights)  # what Keras fits
         monitor = EpochMonitor(self._judged_against(rows, record, fresh), range_test=bool(self.estimator.lr_finder))
-        history = self._fit_keras(plan, X, y, fit_args, callbacks, monitor)
+        stop = self._validation_stop()
+        history = self._fit_keras(plan, X, y, fit_args, callbacks, [monitor] + ([stop] if stop else []))
         self._keep_history(history, warm_start, fit_args["initial_epoch"])
+        mlp_attributes(self.estimator, history.get("loss", []), plan.n_train, continues=not fresh, stop=stop)
         monitor.raise_if_diverged(len(self.estimator.history_["loss"]))
+        if stop is not None and stop.best_epoch is not None:  # the model returned is the best epoch's
+            del monitor.epochs[stop.best_epoch + 1 :]
         if self.call == FIT:
             self._judge_the_result(monitor, plan, rows, y, sample_weight)
+
+    def _validation_stop(self) -> ValidationStop | None:
+        """``early_stopping``'s callback: the held-out rows encoded as the model takes them, scored
+        as the estimator's ``score`` scores its ``predict``."""
+        if self.held_out is None:
+            return None
+        estimator, held = self.estimator, self.held_out
+        X = estimator.feature_encoder_.transform(estimator._validate_data(X=held.X, y=None)[0])
+
+        def score(outputs) -> float:
+            y_pred = estimator.target_encoder_.inverse_transform(outputs)
+            return estimator.scorer(held.y, y_pred, sample_weight=held.sample_weight)
+
+        return ValidationStop(score, X, estimator.n_iter_no_change, estimator.tol)
 
     def _complete_fit_args(self, X, sample_weight, fit_args: dict) -> list:
         """``fit_args`` as ``keras.Model.fit`` takes them (``-1``: the whole data); the callbacks
@@ -253,11 +291,10 @@ class FitRun:
         losses = [loss for loss in (start, record.untrained_loss) if loss is not None]
         return max(losses, default=None)
 
-    def _fit_keras(
-        self, plan: TrainingPlan, X, y, fit_args: dict, callbacks: list, monitor: EpochMonitor
-    ) -> dict:
+    def _fit_keras(self, plan: TrainingPlan, X, y, fit_args: dict, callbacks: list, ours: list) -> dict:
         """The one call to ``keras.Model.fit``, on a shared copy of the model where that is allowed;
-        its history."""
+        its history. ``ours``: the run's own per-epoch callbacks (the monitor, early stopping), which
+        read the model Keras trains and so do not stop it from being shared."""
         estimator = self.estimator
         model = estimator.model_
         self._run_epochs_in_one_call(plan, callbacks)
@@ -270,7 +307,7 @@ class FitRun:
             fit_args["validation_data"] = validation_batches(validation, batch_size)
         copy = training_copy(model, plan.steps, data, shareable)  # entered after the seed and momentum
         with estimator._seeded(), self._momentum_cycled(), copy as trained:
-            history = trained.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, monitor]).history
+            history = trained.fit(x=X, y=y, **fit_args, callbacks=[*callbacks, *ours]).history
         return history
 
     def _keep_history(self, history: dict, warm_start: bool, initial_epoch: int) -> None:

@@ -87,6 +87,11 @@ class _CLRWrapper(Validation, NetworkChoice):
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "validation_split": [Interval(Real, 0, 1, closed="left")],
+        # scikit-learn MLP's early stopping, its constraints
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -127,6 +132,10 @@ class _CLRWrapper(Validation, NetworkChoice):
         batch_size: int | None = 32,
         epochs: int = 20,
         validation_split: float = 0.0,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -169,6 +178,10 @@ class _CLRWrapper(Validation, NetworkChoice):
         self.batch_size = batch_size
         self.epochs = epochs
         self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -218,6 +231,7 @@ class _CLRWrapper(Validation, NetworkChoice):
         X, y, sample_weight = self._validate_fit_input(X, y, sample_weight, kwargs, kwargs["epochs"], new_model)
         self._check_target(y, whole_training_set=True)
         run = FitRun(self, call, sample_weight)
+        X, y, sample_weight = run.hold_out(X, y, sample_weight, kwargs)  # early_stopping's validation rows
         with run.running(), self._fit_session(new_model):
             super().fit(X, y, sample_weight=sample_weight, **kwargs)
         return run
@@ -498,6 +512,10 @@ class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
         batch_size: int | None = 32,
         epochs: int = 20,
         validation_split: float = 0.0,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -544,6 +562,10 @@ class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
             batch_size=batch_size,
             epochs=epochs,
             validation_split=validation_split,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
