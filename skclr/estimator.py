@@ -37,14 +37,15 @@ import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 from sklearn.base import clone
 from skclr._sklearn_internals import Interval, Options, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
 from skclr import _docs
 from skclr._fit_run import FIND_LR, FIT, PARTIAL_FIT, FitRun
+from skclr._labels import MULTIOUTPUT
 from skclr._monitor import DivergenceError
 from skclr._network import REFERENCE_PARAMETERS, NetworkChoice
-from skclr._scikeras import ScikerasClassifier, ScikerasRegressor
+from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, loss_name
 from skclr._target import TargetScaling
 from skclr.backend import fit_session
 from skclr._validation import LR_FINDER_NESTED, Validation
@@ -216,7 +217,7 @@ class _CLRWrapper(Validation, NetworkChoice):
         kwargs["epochs"] = kwargs.get("epochs", self._configured_epochs())  # fit(epochs=) > fit__epochs > epochs
         new_model = not (self.warm_start and self.initialized_)
         X, y, sample_weight = self._validate_fit_input(X, y, sample_weight, kwargs, kwargs["epochs"], new_model)
-        self._check_target(y, whole_training_set=True)
+        y = self._check_target(y, whole_training_set=True)
         run = FitRun(self, call, sample_weight)
         with run.running(), self._fit_session(new_model):
             super().fit(X, y, sample_weight=sample_weight, **kwargs)
@@ -229,7 +230,7 @@ class _CLRWrapper(Validation, NetworkChoice):
         X, y, sample_weight = self._validate_fit_input(
             X, y, sample_weight, fit_kwargs, self._configured_epochs(), new_model
         )
-        self._check_target(y, whole_training_set=False)
+        y = self._check_target(y, whole_training_set=False)
         run = FitRun(self, PARTIAL_FIT, sample_weight)
         with run.running(), self._fit_session(new_model):
             super().partial_fit(X, y, sample_weight=sample_weight, **extra, **kwargs)
@@ -350,7 +351,7 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
 
     _default_loss = "sparse_categorical_crossentropy"
     _output_activation = "softmax"
-    _target_checks: dict = {}
+    _target_checks: dict = {"multi_output": True}  # a column vector is raveled in _check_target, as MLP's
     _constant_name = "the class prior"
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> CLRClassifier:
@@ -379,24 +380,77 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
         return super().predict_proba(self._validate_predict_input(X), **kwargs)
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy on ``(X, y)``, weighted by ``sample_weight``; ``y`` may be one column, as in ``fit``."""
+        """Accuracy on ``(X, y)``, weighted by ``sample_weight``; ``y`` may be one column, as in ``fit``.
+
+        For a 2-D ``y`` (multilabel, one-hot, multiclass-multioutput) it is the subset accuracy:
+        the share of rows whose every label is predicted right, as scikit-learn's ``accuracy_score``
+        on indicator matrices and ``MultiOutputClassifier.score``.
+        """
         if np.ndim(y) == 2 and np.shape(y)[1] == 1:
             y = column_or_1d(y, warn=True)
+        check_is_fitted(self, "model_")
+        if self._target_kind() == MULTIOUTPUT:  # accuracy_score refuses multiclass-multioutput
+            _, y = self._validate_data(X=None, y=y)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, np.empty((len(y), 0)), ensure_non_negative=True)
+            return float(np.average(np.all(np.asarray(y) == self.predict(X), axis=1), weights=sample_weight))
         return super().score(X, y, sample_weight=sample_weight)
 
-    def _check_target(self, y, whole_training_set: bool) -> None:
+    def _check_target(self, y, whole_training_set: bool) -> np.ndarray:
+        if y.ndim == 2 and y.shape[1] == 1:  # MLPClassifier's rule: a column vector is one target
+            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        if whole_training_set and len(np.unique(y)) < 2:  # partial_fit may see one class per batch
+        kind = type_of_target(y)
+        if kind == MULTIOUTPUT and whole_training_set:
+            for column in range(y.shape[1]):
+                if len(np.unique(y[:, column])) < 2:
+                    raise ValueError(
+                        f"CLRClassifier needs at least 2 classes in each column of a multiclass-multioutput y; "
+                        f"column {column} has 1 class: {np.unique(y[:, column])}."
+                    )
+        elif kind != "multilabel-indicator" and whole_training_set and len(np.unique(y)) < 2:
+            # partial_fit may see one class per batch; a label of a multilabel y may be all 0 (MLP's too)
             raise ValueError(f"CLRClassifier needs at least 2 classes to train; y has 1 class: {np.unique(y)}.")
+        return y
 
-    def _output_units(self) -> int:
+    def _output_units(self) -> int | list[int]:
         return self.n_classes_
 
+    def _target_kind(self) -> str:
+        """The fitted target's type as scikeras's encoder sees it (``multiclass-onehot`` apart from
+        ``multilabel-indicator``); scikit-learn's ``type_of_target`` for a user's own encoder."""
+        return getattr(self.target_encoder_, "_target_type", None) or self.target_type_
+
+    def _reference_output(self) -> tuple:
+        """The reference network's output for the target: a softmax over the classes (one-hot ``y``:
+        categorical cross-entropy), one sigmoid per label for a multilabel ``y`` (binary
+        cross-entropy, as MLPClassifier's logistic outputs), one softmax per column for a
+        multiclass-multioutput ``y`` (a sparse categorical cross-entropy each)."""
+        kind = self._target_kind()
+        if kind == "multilabel-indicator":
+            return self.n_classes_, "sigmoid", "binary_crossentropy"
+        if kind == "multiclass-onehot":
+            return self.n_classes_, "softmax", "categorical_crossentropy"
+        if kind == MULTIOUTPUT:
+            return list(self.n_classes_), "softmax", [self._default_loss] * len(self.n_classes_)
+        return self.n_classes_, self._output_activation, self._default_loss
+
     def _constant_prediction(self, y, sample_weight) -> np.ndarray | None:
-        if self.model_.loss != self._default_loss:
-            return None  # another loss (logits, one-hot targets...) has another best constant
-        counts = np.bincount(np.ravel(y).astype(int), weights=sample_weight, minlength=self.n_classes_)
-        return counts / counts.sum() if counts.sum() > 0 else None
+        loss = self.model_.loss
+        if not isinstance(loss, str):
+            return None  # a loss object may take logits (from_logits=True): another best constant
+        try:
+            loss = loss_name(loss)
+        except ValueError:  # a name Keras does not know
+            return None
+        if np.ndim(y) == 1 and loss == self._default_loss:
+            counts = np.bincount(np.ravel(y).astype(int), weights=sample_weight, minlength=self.n_classes_)
+            return counts / counts.sum() if counts.sum() > 0 else None
+        if np.ndim(y) == 2 and loss in ("categorical_crossentropy", "binary_crossentropy"):
+            # each label's (or class's) share of the rows: the best constant under either cross-entropy
+            weights = None if sample_weight is None or not np.sum(sample_weight) > 0 else sample_weight
+            return np.average(np.asarray(y, dtype=np.float64), axis=0, weights=weights)
+        return None  # another loss has another best constant
 
 
 class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
@@ -580,8 +634,8 @@ class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
         ``y`` was 2-D)."""
         return super().predict(X, **kwargs)  # target_encoder_ un-scales the network's output
 
-    def _check_target(self, y, whole_training_set: bool) -> None:
-        pass  # validate_data with y_numeric=True has refused text, NaN and inf
+    def _check_target(self, y, whole_training_set: bool) -> np.ndarray:
+        return y  # validate_data with y_numeric=True has refused text, NaN and inf
 
     def _output_units(self) -> int:
         return self.n_outputs_
