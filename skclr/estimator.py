@@ -192,8 +192,10 @@ class _CLRWrapper(Validation, NetworkChoice):
         X : array-like or DataFrame of shape (n_samples, n_features)
             Numeric training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels (strings or integers, at least two classes), or continuous
-            targets for ``CLRRegressor`` (one column per output).
+            Class labels (strings or integers, at least two classes); for ``CLRClassifier``
+            also a multilabel indicator (0/1 columns), one-hot rows, or one column of labels
+            per output (multiclass-multioutput). Continuous targets for ``CLRRegressor``
+            (one column per output).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights.
         **kwargs
@@ -319,6 +321,15 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
     the training data of each ``fit`` (so each cross-validation fold finds its own
     bounds) and trains from the untouched initial weights afterwards.
 
+    A 2-D ``y`` is taken as ``MLPClassifier`` and scikeras take it. A multilabel
+    indicator (0/1 columns) trains one sigmoid output per label with binary
+    cross-entropy: ``predict`` returns the 0/1 matrix, ``predict_proba`` one
+    probability per label, ``score`` the subset accuracy. One-hot rows (exactly one 1
+    each, scikeras's rule) train a softmax with categorical cross-entropy and predict
+    one-hot rows. A multiclass-multioutput ``y`` (labels per column) trains one softmax
+    output per column, each with sparse categorical cross-entropy; ``predict_proba``
+    then returns one array per column, as ``MultiOutputClassifier``.
+
     Lengths (``step_size``, ``drop_every``, ``warmup``...) are in epochs and are
     converted to optimizer iterations at ``fit`` from what Keras will run: the
     training samples left by ``validation_split`` and the batch size and epochs,
@@ -329,8 +340,11 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
 {_docs.PARAMETERS}
     Attributes
     ----------
-{_docs.ATTRIBUTES}    classes_ : ndarray
-        Class labels.
+{_docs.ATTRIBUTES}    classes_ : ndarray, or list of ndarray
+        Class labels; the label indices ``0 .. n_labels - 1`` for a multilabel or one-hot
+        ``y`` (as ``MLPClassifier``); one array per column for a multiclass-multioutput ``y``.
+    n_outputs_expected_ : int
+        Outputs the model has: one per column of a multiclass-multioutput ``y``, else 1.
 
     See Also
     --------
@@ -363,7 +377,7 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         classes : array-like, default=None
             All labels, needed on the first call if ``y`` lacks some.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -376,7 +390,8 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
         return self._partial_fit(X, y, sample_weight, kwargs, classes=classes)
 
     def predict_proba(self, X, **kwargs) -> np.ndarray:
-        """Predict class probabilities for ``X``, one column per class in ``classes_``."""
+        """Predict class probabilities for ``X``, one column per class in ``classes_`` (per label for a
+        multilabel ``y``); a list of such arrays, one per column, for a multiclass-multioutput ``y``."""
         return super().predict_proba(self._validate_predict_input(X), **kwargs)
 
     def score(self, X, y, sample_weight=None) -> float:
