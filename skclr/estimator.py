@@ -366,7 +366,6 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
     _default_loss = "sparse_categorical_crossentropy"
     _output_activation = "softmax"
     _target_checks: dict = {"multi_output": True}  # a column vector is raveled in _check_target, as MLP's
-    _constant_name = "the class prior"
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> CLRClassifier:
         """Train for one more epoch, continuing the schedule where it stopped.
@@ -449,6 +448,11 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
         if kind == MULTIOUTPUT:
             return list(self.n_classes_), "softmax", [self._default_loss] * len(self.n_classes_)
         return self.n_classes_, self._output_activation, self._default_loss
+
+    @property
+    def _constant_name(self) -> str:
+        """The best constant prediction, for the message that training did no better."""
+        return "each label's share of the rows" if self._target_kind() == "multilabel-indicator" else "the class prior"
 
     def _constant_prediction(self, y, sample_weight) -> np.ndarray | None:
         loss = self.model_.loss

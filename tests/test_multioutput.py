@@ -9,7 +9,7 @@ from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skclr import CLRClassifier, FailedTrainingWarning
+from skclr import CLRClassifier, DivergenceError, FailedTrainingWarning
 
 SEEDED = dict(TINY, random_state=0)
 
@@ -209,7 +209,7 @@ def test_no_better_than_the_label_prior_is_reported(data):
     # X carries nothing about these labels: the constant to beat is each label's share of the rows
     X, _, _ = data
     noise = (np.random.RandomState(1).rand(60, 3) > 0.5).astype(int)
-    with pytest.warns(FailedTrainingWarning, match="no better than predicting"):
+    with pytest.warns(FailedTrainingWarning, match="no better than predicting each label's share of the rows"):
         CLRClassifier(**SEEDED).fit(X, noise)
 
 
@@ -218,3 +218,11 @@ def test_multiclass_multioutput_fit_skips_the_constant_rule_without_error(data):
     y = np.column_stack([classes, Y[:, 1]])
     clf = CLRClassifier(**SEEDED).fit(X, y, sample_weight=np.ones(60))
     assert clf.predict(X).shape == (60, 2)
+
+
+@pytest.mark.parametrize("target", ["multilabel", "multiclass-multioutput"])
+def test_a_diverging_fit_on_a_2d_y_raises(data, target):
+    X, Y, classes = data
+    y = Y if target == "multilabel" else np.column_stack([classes, Y[:, 1]])
+    with pytest.raises(DivergenceError):
+        CLRClassifier(**SEEDED, learning_rate=1e6).fit(X, y)
