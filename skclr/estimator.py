@@ -462,10 +462,11 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
             loss = loss_name(loss)
         except ValueError:  # a name Keras does not know
             return None
-        if np.ndim(y) == 1 and loss == self._default_loss:
+        if loss == self._default_loss:  # class codes (scikeras's encoder gives them one column)
             counts = np.bincount(np.ravel(y).astype(int), weights=sample_weight, minlength=self.n_classes_)
             return counts / counts.sum() if counts.sum() > 0 else None
-        if np.ndim(y) == 2 and loss in ("categorical_crossentropy", "binary_crossentropy"):
+        one_per_column = np.ndim(y) == 2 and _output_width(self.model_) == np.shape(y)[1]
+        if loss in ("categorical_crossentropy", "binary_crossentropy") and one_per_column:
             # each label's (or class's) share of the rows: the best constant under either cross-entropy
             weights = None if sample_weight is None or not np.sum(sample_weight) > 0 else sample_weight
             return np.average(np.asarray(y, dtype=np.float64), axis=0, weights=weights)
@@ -664,3 +665,12 @@ class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
             return None  # the mean is the best constant under the squared error only
         weights = sample_weight if sample_weight is not None and np.sum(sample_weight) > 0 else None
         return np.average(np.reshape(y, (len(y), -1)), axis=0, weights=weights)
+
+
+def _output_width(model) -> int | None:
+    """The last dimension of a model's one output; None for several outputs or a subclassed model."""
+    outputs = getattr(model, "outputs", None)
+    try:
+        return int(outputs[0].shape[-1]) if outputs and len(outputs) == 1 else None
+    except (TypeError, ValueError, AttributeError):
+        return None

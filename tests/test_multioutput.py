@@ -226,3 +226,10 @@ def test_a_diverging_fit_on_a_2d_y_raises(data, target):
     y = Y if target == "multilabel" else np.column_stack([classes, Y[:, 1]])
     with pytest.raises(DivergenceError):
         CLRClassifier(**SEEDED, learning_rate=1e6).fit(X, y)
+
+
+def test_no_better_than_the_class_prior_of_one_hot_y_is_reported(data):
+    X, _, _ = data
+    noise = np.eye(3, dtype=int)[np.random.RandomState(1).randint(0, 3, 60)]
+    with pytest.warns(FailedTrainingWarning, match="no better than predicting the class prior"):
+        CLRClassifier(**SEEDED, learning_rate=1e-7).fit(X, noise)
