@@ -115,17 +115,22 @@ class NetworkChoice:
 
     def _build_reference_model(self, compile_kwargs: dict) -> keras.Model:
         slope = {} if self.negative_slope is None else {"negative_slope": self.negative_slope}  # else reference_dnn's
+        units, activation, loss = self._reference_output()  # the task's: the target's type decides
         model = reference_dnn(
             self.n_features_in_,
-            self._output_units(),
+            units,
             hidden_layer_sizes=self._layer_sizes(),
             dropout=self.dropout,
             seed=self._random_state,
-            output_activation=self._output_activation,
+            output_activation=activation,
             **slope,
         )
-        model.compile(**{**compile_kwargs, "loss": compile_kwargs["loss"] or self._default_loss})
+        model.compile(**{**compile_kwargs, "loss": compile_kwargs["loss"] or loss})
         return model
+
+    def _reference_output(self) -> tuple:
+        """The reference network's output units (a list: one output each), activation and default loss."""
+        return self._output_units(), self._output_activation, self._default_loss
 
 
     def _check_model_param(self):

@@ -29,12 +29,14 @@ import inspect
 import keras
 import numpy as np
 from scikeras._utils import accepts_kwargs, has_param, route_params
-from scikeras.utils import metric_name
+from scikeras.utils import loss_name, metric_name
 from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, RegressorTags
+from sklearn.utils.class_weight import compute_sample_weight
 
+from skclr._labels import LabelEncoder, is_one_hot
 from skclr.backend import in_keras_steps, seeded_section
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "has_param",
     "history_key",
     "input_dtype",
+    "loss_name",
     "num_rows",
     "takes_keyword",
 ]
@@ -175,20 +178,58 @@ class _Hooks:
 
 
 class ScikerasClassifier(_Hooks, KerasClassifier):
-    """scikeras's ``KerasClassifier`` with its tags and ``predict_proba`` shape corrected."""
+    """scikeras's ``KerasClassifier`` with its tags and ``predict_proba`` shape corrected, and
+    multiclass-multioutput targets encoded (``skclr._labels``)."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.estimator_type = "classifier"
-        tags.classifier_tags = ClassifierTags(poor_score=True, multi_class=True, multi_label=False)
+        # multilabel as MLPClassifier; multiclass-multioutput as scikeras (and sklearn's MultiOutputClassifier)
+        tags.classifier_tags = ClassifierTags(poor_score=True, multi_class=True, multi_label=True)
         tags.target_tags.required = True
-        tags.target_tags.multi_output = False
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
         tags.input_tags.sparse = False
         tags.non_deterministic = self.random_state is None
         return tags
 
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        with self._class_weight_of_one_hot(y, sample_weight) as sample_weight:
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        with self._class_weight_of_one_hot(y, sample_weight) as sample_weight:
+            return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
+
+    @contextlib.contextmanager
+    def _class_weight_of_one_hot(self, y, sample_weight):
+        """``class_weight`` for a one-hot ``y``, by class (``classes_`` are its columns' indices).
+
+        scikeras weights a 2-D ``y`` as scikit-learn weights multi-output targets, column by column;
+        for one-hot rows that would weight each class by a product over all columns, not by its own
+        weight. Here the weights are those of the class indices, and scikeras sees none.
+        """
+        if self.class_weight is None or not is_one_hot(y):
+            yield sample_weight
+            return
+        weights = compute_sample_weight(class_weight=self.class_weight, y=np.argmax(y, axis=1))
+        class_weight = self.class_weight
+        self.class_weight = None
+        try:
+            yield weights if sample_weight is None else sample_weight * weights
+        finally:
+            self.class_weight = class_weight
+
+    @property
+    def target_encoder(self) -> LabelEncoder:
+        """scikeras's encoder (``ClassifierLabelEncoder``), which skclr's extends to multiclass-multioutput ``y``."""
+        categories = "auto" if self.classes_ is None else [self.classes_]
+        return LabelEncoder(loss=self.loss, categories=categories)
+
     def predict_proba(self, X, **kwargs) -> np.ndarray:
         proba = super().predict_proba(X, **kwargs)
+        if isinstance(proba, list):  # multiclass-multioutput: one array per column, each (n_samples, n_classes)
+            return [p.reshape(1, -1) if p.ndim == 1 else p for p in proba]
         return proba.reshape(1, -1) if proba.ndim == 1 and num_rows(X) == 1 else proba  # scikeras squeezes one row
 
 

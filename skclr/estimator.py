@@ -37,14 +37,15 @@ import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 from sklearn.base import clone
 from skclr._sklearn_internals import Interval, Options, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
 from skclr import _docs
 from skclr._fit_run import FIND_LR, FIT, PARTIAL_FIT, FitRun
+from skclr._labels import MULTIOUTPUT
 from skclr._monitor import DivergenceError
 from skclr._network import REFERENCE_PARAMETERS, NetworkChoice
-from skclr._scikeras import ScikerasClassifier, ScikerasRegressor
+from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, loss_name
 from skclr._target import TargetScaling
 from skclr.backend import fit_session
 from skclr._validation import LR_FINDER_NESTED, Validation
@@ -204,8 +205,10 @@ class _CLRWrapper(Validation, NetworkChoice):
         X : array-like or DataFrame of shape (n_samples, n_features)
             Numeric training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels (strings or integers, at least two classes), or continuous
-            targets for ``CLRRegressor`` (one column per output).
+            Class labels (strings or integers, at least two classes); for ``CLRClassifier``
+            also a multilabel indicator (0/1 columns), one-hot rows, or one column of labels
+            per output (multiclass-multioutput). Continuous targets for ``CLRRegressor``
+            (one column per output).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights.
         **kwargs
@@ -229,7 +232,7 @@ class _CLRWrapper(Validation, NetworkChoice):
         kwargs["epochs"] = kwargs.get("epochs", self._configured_epochs())  # fit(epochs=) > fit__epochs > epochs
         new_model = not (self.warm_start and self.initialized_)
         X, y, sample_weight = self._validate_fit_input(X, y, sample_weight, kwargs, kwargs["epochs"], new_model)
-        self._check_target(y, whole_training_set=True)
+        y = self._check_target(y, whole_training_set=True)
         run = FitRun(self, call, sample_weight)
         X, y, sample_weight = run.hold_out(X, y, sample_weight, kwargs)  # early_stopping's validation rows
         with run.running(), self._fit_session(new_model):
@@ -243,7 +246,7 @@ class _CLRWrapper(Validation, NetworkChoice):
         X, y, sample_weight = self._validate_fit_input(
             X, y, sample_weight, fit_kwargs, self._configured_epochs(), new_model
         )
-        self._check_target(y, whole_training_set=False)
+        y = self._check_target(y, whole_training_set=False)
         run = FitRun(self, PARTIAL_FIT, sample_weight)
         with run.running(), self._fit_session(new_model):
             super().partial_fit(X, y, sample_weight=sample_weight, **extra, **kwargs)
@@ -332,6 +335,15 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
     the training data of each ``fit`` (so each cross-validation fold finds its own
     bounds) and trains from the untouched initial weights afterwards.
 
+    A 2-D ``y`` is taken as ``MLPClassifier`` and scikeras take it. A multilabel
+    indicator (0/1 columns) trains one sigmoid output per label with binary
+    cross-entropy: ``predict`` returns the 0/1 matrix, ``predict_proba`` one
+    probability per label, ``score`` the subset accuracy. One-hot rows (exactly one 1
+    each, scikeras's rule) train a softmax with categorical cross-entropy and predict
+    one-hot rows. A multiclass-multioutput ``y`` (labels per column) trains one softmax
+    output per column, each with sparse categorical cross-entropy; ``predict_proba``
+    then returns one array per column, as ``MultiOutputClassifier``.
+
     Lengths (``step_size``, ``drop_every``, ``warmup``...) are in epochs and are
     converted to optimizer iterations at ``fit`` from what Keras will run: the
     training samples left by ``validation_split`` and the batch size and epochs,
@@ -342,8 +354,11 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
 {_docs.PARAMETERS}
     Attributes
     ----------
-{_docs.ATTRIBUTES}    classes_ : ndarray
-        Class labels.
+{_docs.ATTRIBUTES}    classes_ : ndarray, or list of ndarray
+        Class labels; the label indices ``0 .. n_labels - 1`` for a multilabel or one-hot
+        ``y`` (as ``MLPClassifier``); one array per column for a multiclass-multioutput ``y``.
+    n_outputs_expected_ : int
+        Outputs the model has: one per column of a multiclass-multioutput ``y``, else 1.
 
     See Also
     --------
@@ -364,8 +379,7 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
 
     _default_loss = "sparse_categorical_crossentropy"
     _output_activation = "softmax"
-    _target_checks: dict = {}
-    _constant_name = "the class prior"
+    _target_checks: dict = {"multi_output": True}  # a column vector is raveled in _check_target, as MLP's
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs) -> CLRClassifier:
         """Train for one more epoch, continuing the schedule where it stopped.
@@ -376,7 +390,7 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         classes : array-like, default=None
             All labels, needed on the first call if ``y`` lacks some.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -389,28 +403,88 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
         return self._partial_fit(X, y, sample_weight, kwargs, classes=classes)
 
     def predict_proba(self, X, **kwargs) -> np.ndarray:
-        """Predict class probabilities for ``X``, one column per class in ``classes_``."""
+        """Predict class probabilities for ``X``, one column per class in ``classes_`` (per label for a
+        multilabel ``y``); a list of such arrays, one per column, for a multiclass-multioutput ``y``."""
         return super().predict_proba(self._validate_predict_input(X), **kwargs)
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy on ``(X, y)``, weighted by ``sample_weight``; ``y`` may be one column, as in ``fit``."""
+        """Accuracy on ``(X, y)``, weighted by ``sample_weight``; ``y`` may be one column, as in ``fit``.
+
+        For a 2-D ``y`` (multilabel, one-hot, multiclass-multioutput) it is the subset accuracy:
+        the share of rows whose every label is predicted right, as scikit-learn's ``accuracy_score``
+        on indicator matrices and ``MultiOutputClassifier.score``.
+        """
         if np.ndim(y) == 2 and np.shape(y)[1] == 1:
             y = column_or_1d(y, warn=True)
+        check_is_fitted(self, "model_")
+        if self._target_kind() == MULTIOUTPUT:  # accuracy_score refuses multiclass-multioutput
+            _, y = self._validate_data(X=None, y=y)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, np.empty((len(y), 0)), ensure_non_negative=True)
+            return float(np.average(np.all(np.asarray(y) == self.predict(X), axis=1), weights=sample_weight))
         return super().score(X, y, sample_weight=sample_weight)
 
-    def _check_target(self, y, whole_training_set: bool) -> None:
+    def _check_target(self, y, whole_training_set: bool) -> np.ndarray:
+        if y.ndim == 2 and y.shape[1] == 1:  # MLPClassifier's rule: a column vector is one target
+            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        if whole_training_set and len(np.unique(y)) < 2:  # partial_fit may see one class per batch
+        kind = type_of_target(y)
+        if kind == MULTIOUTPUT and whole_training_set:
+            for column in range(y.shape[1]):
+                if len(np.unique(y[:, column])) < 2:
+                    raise ValueError(
+                        f"CLRClassifier needs at least 2 classes in each column of a multiclass-multioutput y; "
+                        f"column {column} has 1 class: {np.unique(y[:, column])}."
+                    )
+        elif kind != "multilabel-indicator" and whole_training_set and len(np.unique(y)) < 2:
+            # partial_fit may see one class per batch; a label of a multilabel y may be all 0 (MLP's too)
             raise ValueError(f"CLRClassifier needs at least 2 classes to train; y has 1 class: {np.unique(y)}.")
+        return y
 
-    def _output_units(self) -> int:
+    def _output_units(self) -> int | list[int]:
         return self.n_classes_
 
+    def _target_kind(self) -> str:
+        """The fitted target's type as scikeras's encoder sees it (``multiclass-onehot`` apart from
+        ``multilabel-indicator``); scikit-learn's ``type_of_target`` for a user's own encoder."""
+        return getattr(self.target_encoder_, "_target_type", None) or self.target_type_
+
+    def _reference_output(self) -> tuple:
+        """The reference network's output for the target: a softmax over the classes (one-hot ``y``:
+        categorical cross-entropy), one sigmoid per label for a multilabel ``y`` (binary
+        cross-entropy, as MLPClassifier's logistic outputs), one softmax per column for a
+        multiclass-multioutput ``y`` (a sparse categorical cross-entropy each)."""
+        kind = self._target_kind()
+        if kind == "multilabel-indicator":
+            return self.n_classes_, "sigmoid", "binary_crossentropy"
+        if kind == "multiclass-onehot":
+            return self.n_classes_, "softmax", "categorical_crossentropy"
+        if kind == MULTIOUTPUT:
+            return list(self.n_classes_), "softmax", [self._default_loss] * len(self.n_classes_)
+        return self.n_classes_, self._output_activation, self._default_loss
+
+    @property
+    def _constant_name(self) -> str:
+        """The best constant prediction, for the message that training did no better."""
+        return "each label's share of the rows" if self._target_kind() == "multilabel-indicator" else "the class prior"
+
     def _constant_prediction(self, y, sample_weight) -> np.ndarray | None:
-        if self.model_.loss != self._default_loss:
-            return None  # another loss (logits, one-hot targets...) has another best constant
-        counts = np.bincount(np.ravel(y).astype(int), weights=sample_weight, minlength=self.n_classes_)
-        return counts / counts.sum() if counts.sum() > 0 else None
+        loss = self.model_.loss
+        if not isinstance(loss, str):
+            return None  # a loss object may take logits (from_logits=True): another best constant
+        try:
+            loss = loss_name(loss)
+        except ValueError:  # a name Keras does not know
+            return None
+        if loss == self._default_loss:  # class codes (scikeras's encoder gives them one column)
+            counts = np.bincount(np.ravel(y).astype(int), weights=sample_weight, minlength=self.n_classes_)
+            return counts / counts.sum() if counts.sum() > 0 else None
+        one_per_column = np.ndim(y) == 2 and _output_width(self.model_) == np.shape(y)[1]
+        if loss in ("categorical_crossentropy", "binary_crossentropy") and one_per_column:
+            # each label's (or class's) share of the rows: the best constant under either cross-entropy
+            weights = None if sample_weight is None or not np.sum(sample_weight) > 0 else sample_weight
+            return np.average(np.asarray(y, dtype=np.float64), axis=0, weights=weights)
+        return None  # another loss has another best constant
 
 
 class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
@@ -602,8 +676,8 @@ class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
         ``y`` was 2-D)."""
         return super().predict(X, **kwargs)  # target_encoder_ un-scales the network's output
 
-    def _check_target(self, y, whole_training_set: bool) -> None:
-        pass  # validate_data with y_numeric=True has refused text, NaN and inf
+    def _check_target(self, y, whole_training_set: bool) -> np.ndarray:
+        return y  # validate_data with y_numeric=True has refused text, NaN and inf
 
     def _output_units(self) -> int:
         return self.n_outputs_
@@ -613,3 +687,12 @@ class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
             return None  # the mean is the best constant under the squared error only
         weights = sample_weight if sample_weight is not None and np.sum(sample_weight) > 0 else None
         return np.average(np.reshape(y, (len(y), -1)), axis=0, weights=weights)
+
+
+def _output_width(model) -> int | None:
+    """The last dimension of a model's one output; None for several outputs or a subclassed model."""
+    outputs = getattr(model, "outputs", None)
+    try:
+        return int(outputs[0].shape[-1]) if outputs and len(outputs) == 1 else None
+    except (TypeError, ValueError, AttributeError):
+        return None

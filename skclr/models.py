@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 
 import keras
 import numpy as np
@@ -19,7 +20,7 @@ def seed_dropout(n_layers: int) -> tuple[float, ...]:
 
 def reference_dnn(
     n_features: int,
-    n_classes: int,
+    n_classes: int | Sequence[int],
     hidden_layer_sizes: Sequence[int] = DEFAULT_HIDDEN,
     dropout: float | Sequence[float] | None = None,
     negative_slope: float = 0.1,
@@ -37,8 +38,10 @@ def reference_dnn(
     ----------
     n_features : int
         Width of the input.
-    n_classes : int
-        Number of output units: classes (>= 2) for softmax, target columns (>= 1) otherwise.
+    n_classes : int or sequence of int
+        Number of output units: classes (>= 2) for softmax, labels or target columns (>= 1)
+        otherwise. A sequence gives one output layer per entry on the same hidden layers (a
+        functional model with one output per target column: multiclass-multioutput targets).
     hidden_layer_sizes : sequence of int, default=(64, 128, 256, 128, 128)
         Units of each hidden Dense layer.
     dropout : float, sequence of float or None, default=None
@@ -51,12 +54,14 @@ def reference_dnn(
         default seeds come from Python's global ``random``, which other threads (a Dask
         worker's event loop, say) may draw from at the same time.
     output_activation : str, default="softmax"
-        Activation of the output layer; ``"linear"`` for regression.
+        Activation of the output layer; ``"linear"`` for regression, ``"sigmoid"`` for multilabel
+        targets (one independent probability per label).
 
     Returns
     -------
     keras.Model
-        An uncompiled ``keras.Sequential``.
+        An uncompiled ``keras.Sequential``; a functional ``keras.Model`` with one output per entry
+        when ``n_classes`` is a sequence.
 
     Examples
     --------
@@ -77,7 +82,9 @@ def reference_dnn(
             f"`dropout` needs one rate per hidden layer: got {len(rates)} rates for "
             f"{len(sizes)} layers (hidden_layer_sizes={sizes})."
         )
-    if n_classes < (2 if output_activation == "softmax" else 1):
+    single = isinstance(n_classes, Integral)
+    heads = [n_classes] if single else list(n_classes)
+    if not heads or min(heads) < (2 if output_activation == "softmax" else 1):
         raise ValueError(f"`n_classes` is too small for a {output_activation} output. Received: n_classes={n_classes}")
     draw = np.random.RandomState(seed).randint if seed is not None else lambda high: None
 
@@ -91,5 +98,11 @@ def reference_dnn(
             keras.layers.LeakyReLU(negative_slope=negative_slope),
             keras.layers.Dropout(rate, seed=draw(2**31 - 1)),
         ]
-    layers.append(dense(n_classes, activation=output_activation))
-    return keras.Sequential(layers, name="reference_dnn")
+    if single:
+        layers.append(dense(n_classes, activation=output_activation))
+        return keras.Sequential(layers, name="reference_dnn")
+    hidden = layers[0]
+    for layer in layers[1:]:
+        hidden = layer(hidden)
+    outputs = [dense(int(units), activation=output_activation, name=f"output_{i}")(hidden) for i, units in enumerate(heads)]
+    return keras.Model(layers[0], outputs, name="reference_dnn")
