@@ -71,9 +71,9 @@ class NetworkChoice:
         given_model = self._given_model()
         if given_model is None:
             return taken
-        name = "model" if self.model is not None else "build_fn"
-        what = f"the Keras model given as {name}" if isinstance(given_model, keras.Model) else (
-            f"{name}={getattr(given_model, '__name__', given_model)!r}"
+        given_as = "model" if self.model is not None else "build_fn"
+        what = f"the Keras model given as {given_as}" if isinstance(given_model, keras.Model) else (
+            f"{given_as}={getattr(given_model, '__name__', given_model)!r}"
         )  # fmt: skip
         ignored = [name for name in given if name not in taken]
         if ignored:
