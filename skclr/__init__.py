@@ -5,6 +5,16 @@
 ``keras.models.load_model`` finds them in a model saved with one. The other public names load on
 first use.
 
+TensorFlow's console notices (CUDA not found, ``cuInit`` errors, oneDNN, CPU features; written by
+its C++ log, some of them only at the first operation after the import) are held to
+``TF_CPP_MIN_LOG_LEVEL``. Unless the user set that variable, ``import skclr`` sets it to ``"3"``
+in ``os.environ`` before TensorFlow starts: no TensorFlow log, in this process and in the worker
+processes it starts (joblib's loky workers inherit the environment), so a fit prints only
+skclr's and Python's warnings. This also quiets the C++ log of the user's own TensorFlow code in
+the process (its Python warnings and exceptions are unaffected); a user who wants the notices sets
+``TF_CPP_MIN_LOG_LEVEL`` (``0`` shows all) before importing skclr. TensorFlow reads the variable
+once: imported before skclr, it keeps the level it started with.
+
 The command line (``python -m skclr`` and the ``skclr`` console script) is the exception: it
 parses and checks its arguments before it starts TensorFlow, so that a bad argument fails in a
 moment and TensorFlow's start-up log can be quieted first (see :mod:`skclr.cli`). The package
@@ -22,6 +32,9 @@ __all__ = [
     "CLRClassifier", "CLRRegressor", "DivergenceError", "FailedTrainingWarning", "LRFinder", "reference_dnn", "__version__"
 ]
 __version__ = "0.1.0"
+
+# Before TensorFlow starts (see the docstring); a level the user set is kept.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 _HOMES = {
     "CLRClassifier": "skclr.estimator",

@@ -32,7 +32,7 @@ from skclr._optimizer import current_rate, cycled_momentum_value, highest_rate, 
 
 __all__ = [
     "COLLAPSE_SHARE", "CONSTANT_MARGIN", "DIVERGE_FACTOR", "MEANINGFUL_FALL", "DivergenceError", "EpochMonitor",
-    "FailedTrainingWarning", "inference_loss", "start_loss",
+    "FailedTrainingWarning", "as_tracked", "inference_loss", "start_loss",
 ]  # fmt: skip
 
 #: Training diverged when an epoch's mean training loss is not finite or exceeds this multiple of
@@ -74,7 +74,15 @@ def inference_loss(model: keras.Model, X, y, sample_weight=None, y_pred=None) ->
         y_pred = np.broadcast_to(y_pred, (len(rows[1]), *np.shape(y_pred)[-1:])).astype("float32")
     loss = compute_loss(model, rows[0], rows[1], y_pred, weights, training=False)
     model.reset_metrics()  # computing a loss feeds the loss tracker
-    return float(keras.ops.convert_to_numpy(loss))
+    return as_tracked(keras.ops.convert_to_numpy(loss))
+
+
+def as_tracked(loss: np.ndarray) -> float:
+    """A batch's loss as Keras's loss tracker (``history["loss"]``) records it, which the epochs' losses
+    are compared with: a loss of one value per row (a ``keras.losses.Loss`` whose ``__call__`` does not
+    reduce, which Keras trains with) counts as their mean. A scalar loss passes untouched."""
+    loss = np.asarray(loss)
+    return float(loss.mean() if loss.ndim else loss)
 
 
 def start_loss(model: keras.Model, X, y, sample_weight=None) -> float | None:

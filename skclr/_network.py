@@ -18,6 +18,7 @@ import numpy as np
 from skclr._sklearn_internals import Interval, validate_parameter_constraints
 
 from skclr._scikeras import SCIKERAS_PARAMETERS, builder_only_params, has_param, takes_keyword
+from skclr._warn import warn_at_caller
 from skclr.models import DEFAULT_HIDDEN, reference_dnn
 
 __all__ = ["REFERENCE_PARAMETERS", "NetworkChoice"]
@@ -67,10 +68,12 @@ class NetworkChoice:
         """
         given = {name: getattr(self, name) for name in REFERENCE_PARAMETERS if getattr(self, name) is not None}
         taken = {name: value for name, value in given.items() if takes_keyword(builder, name)}
-        if self.model is None:
+        given_model = self._given_model()
+        if given_model is None:
             return taken
-        what = "the Keras model given as model" if isinstance(self.model, keras.Model) else (
-            f"model={getattr(self.model, '__name__', self.model)!r}"
+        given_as = "model" if self.model is not None else "build_fn"
+        what = f"the Keras model given as {given_as}" if isinstance(given_model, keras.Model) else (
+            f"{given_as}={getattr(given_model, '__name__', given_model)!r}"
         )  # fmt: skip
         ignored = [name for name in given if name not in taken]
         if ignored:
@@ -109,8 +112,27 @@ class NetworkChoice:
 
 
     def _uses_reference_network(self) -> bool:
-        """No ``model`` and no ``_keras_build_fn`` of a subclass (scikeras's two ways to give a network)."""
-        return self.model is None and not hasattr(self, "_keras_build_fn")
+        """No ``model`` (nor ``build_fn``) and no ``_keras_build_fn`` of a subclass (scikeras's two ways
+        to give a network)."""
+        return self._given_model() is None and not hasattr(self, "_keras_build_fn")
+
+    def _given_model(self):
+        """``model``, or else ``build_fn``, its old name, which scikeras 0.13 still uses (with a warning)."""
+        return self.model if self.model is not None else self.build_fn
+
+    def _user_builder(self):
+        """The function that builds the user's network, as scikeras's ``_check_model_param`` finds it
+        (and with its errors), ``build_fn`` standing for ``model``; no warning."""
+        if self.model is not None or self.build_fn is None:
+            return super()._check_model_param()
+        given = self.build_fn
+        if isinstance(given, keras.Model):
+            return lambda: given
+        if not (inspect.isfunction(given) or isinstance(given, functools.partial)):
+            raise TypeError(f"``build_fn`` must be a callable, a Keras Model instance or None. Got {given!r}.")
+        if hasattr(self, "_keras_build_fn"):
+            raise ValueError("This class cannot implement ``_keras_build_fn`` if using the `model` parameter")
+        return given
 
 
     def _build_reference_model(self, compile_kwargs: dict) -> keras.Model:
@@ -136,7 +158,12 @@ class NetworkChoice:
     def _check_model_param(self):
         if self._uses_reference_network():
             return self._build_reference_model
-        builder = super()._check_model_param()
+        if self.model is None and self.build_fn is not None:  # scikeras's warning, where scikeras gives it
+            warn_at_caller(
+                "``build_fn`` will be renamed to ``model`` in a future release, at which point use of "
+                "``build_fn`` will raise an Error instead."
+            )
+        builder = self._user_builder()
         settings = self._builder_settings(builder)  # routed model__* given at the call take precedence
         return functools.partial(builder, **settings) if settings else builder
 

@@ -130,8 +130,8 @@ class _Hooks:
         # scikeras's own, seeded through seeded_section: scikeras's tensorflow_random_state calls
         # tf.random.set_seed, which would drop every compiled function at each seeded build.
         build = self._check_model_param()
-        params = route_params(self.get_params(), destination="model", pass_filter=getattr(self, "_user_params", set()),
-                              strict=True)  # fmt: skip
+        params = route_params(self.get_params(), destination="model", strict=True,
+                              pass_filter=getattr(self, "_user_params", set()) - SCIKERAS_PARAMETERS)  # build_fn
         if has_param(build, "meta") or accepts_kwargs(build):
             params["meta"] = self._get_metadata()
         if has_param(build, "compile_kwargs") or accepts_kwargs(build):
@@ -297,7 +297,7 @@ def takes_keyword(builder, name: str) -> bool:
 
 def builder_only_params(estimator) -> list[str]:
     """The parameters scikeras passes to a model builder: keywords unknown to the constructor, and ``model__*``."""
-    unknown = getattr(estimator, "_user_params", set())
+    unknown = getattr(estimator, "_user_params", set()) - SCIKERAS_PARAMETERS  # build_fn is scikeras's own
     return sorted(
         name for name in estimator.get_params() if name.startswith("model__") or (name in unknown and "__" not in name)
     )

@@ -33,7 +33,7 @@ class Validation:
         if self._uses_reference_network():
             self._check_reference()
         else:
-            self._builder_settings(super()._check_model_param())  # refuses a setting the builder ignores
+            self._builder_settings(self._user_builder())  # refuses a setting the builder ignores
         if hasattr(self, "optimizer__learning_rate"):
             raise ValueError(
                 "optimizer__learning_rate would be overridden by the schedule; set learning_rate "

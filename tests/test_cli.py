@@ -325,6 +325,29 @@ def test_module_entry_point_hides_tensorflows_start_up_lines_unless_the_user_ask
     ]
 
 
+def test_an_estimator_fit_prints_no_tensorflow_notices_unless_the_user_asks():
+    # import skclr, then a fit: TensorFlow's notices come at its import (CUDA stubs, CPU features) and at
+    # the first operation (cuInit), here and in each loky worker, which starts TensorFlow again.
+    fit = ("import numpy as np, skclr\n"
+           "from sklearn.model_selection import cross_val_score\n"
+           "from skclr import CLRClassifier\n"
+           "X = np.arange(24.0).reshape(12, 2) % 5; y = np.arange(12) % 2\n"
+           "cross_val_score(CLRClassifier(hidden_layer_sizes=(4,), epochs=1), X, y, cv=2, n_jobs={jobs})\n")
+    runs = {
+        "unset, two workers": ([sys.executable, "-c", fit.format(jobs=2)], _python_env(PYTHONWARNINGS="ignore")),
+        "level 0": ([sys.executable, "-c", fit.format(jobs=1)], _python_env(PYTHONWARNINGS="ignore",
+                                                                           TF_CPP_MIN_LOG_LEVEL="0")),
+    }  # fmt: skip
+    started = {name: subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+               for name, (argv, env) in runs.items()}  # fmt: skip
+    errors = {name: process.communicate(timeout=300)[1] for name, process in started.items()}
+    assert all(process.returncode == 0 for process in started.values()), errors
+    assert errors["unset, two workers"] == ""
+    from skclr._startup import _LOG_LINE
+
+    assert any(_LOG_LINE.match(line) for line in errors["level 0"].splitlines()), errors  # the user's level wins
+
+
 def test_start_up_log_lines_below_the_level_are_dropped_and_other_lines_kept():
     from skclr._startup import drop_log_lines
 

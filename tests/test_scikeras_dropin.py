@@ -310,3 +310,49 @@ def test_a_target_with_other_columns_gets_scikeras_message(binary):
     reg = CLRRegressor(hidden_layer_sizes=(4,), epochs=1).fit(X, X[:, :1])
     with pytest.raises(ValueError, match=r"Detected ``y`` to have 2 outputs with ``y.shape = \(64, 2\)``"):
         reg.partial_fit(X, X[:, :2])
+
+
+class PerRowLoss(keras.losses.Loss):
+    """A loss whose ``__call__`` returns one value per row: Keras trains with it (the gradient of their sum)
+    and records their mean as the epoch's loss."""
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return keras.losses.binary_crossentropy(y_true, y_pred)
+
+
+def test_a_loss_of_one_value_per_row_is_measured_as_keras_records_it(binary):
+    from skclr._monitor import inference_loss
+
+    X, y = binary[0], binary[1][:, None].astype("float32")
+    model = dynamic_classifier({"n_features_in_": 5, "target_type_": "binary"}, {"loss": PerRowLoss(), "optimizer": "sgd"})
+    rows = keras.ops.convert_to_numpy(PerRowLoss()(y, model(X)))
+    assert rows.shape == (len(X),)
+    assert inference_loss(model, X, y) == pytest.approx(rows.mean(), rel=1e-6)
+    # Keras's own history records the mean (an SGD step at rate 0 leaves the weights)
+    model.optimizer.learning_rate = 0.0
+    recorded = model.fit(X, y, batch_size=len(X), epochs=1, verbose=0).history["loss"][0]
+    assert recorded == pytest.approx(rows.mean(), rel=1e-6)
+
+
+@pytest.mark.parametrize("lr_finder", [False, True])
+def test_a_routed_loss_class_of_one_value_per_row_trains_with_the_checks_and_the_range_test(binary, lr_finder):
+    X, y = binary
+    clf = CLRClassifier(dynamic_classifier, loss=PerRowLoss, epochs=2, batch_size=20, lr_finder=lr_finder,
+                        random_state=0).fit(X, y)  # fmt: skip
+    assert isinstance(clf.model_.loss, PerRowLoss) and len(clf.history_["loss"]) == 2
+    if lr_finder:
+        assert clf.lr_finder_.losses_.ndim == 1 and np.isfinite(clf.lr_finder_.losses_).all()
+
+
+def test_build_fn_is_used_as_model_with_scikeras_warning(binary):
+    X, y = binary
+    clf = CLRClassifier(build_fn=dynamic_classifier, model__hidden_layer_sizes=(3,), epochs=1)
+    assert clone(clf).get_params()["build_fn"] is dynamic_classifier
+    with pytest.warns(UserWarning, match="``build_fn`` will be renamed to ``model``") as caught:
+        clf.fit(X, y)
+    assert [w.filename for w in caught if "build_fn" in str(w.message)] == [__file__]  # once, at the user's line
+    assert clf.model_.name == "dynamic" and hidden_units(clf.model_) == [3]
+    with pytest.raises(ValueError, match="build_fn='dynamic_classifier' takes no 'dropout'"):
+        CLRClassifier(build_fn=dynamic_classifier, dropout=0.5).fit(X, y)
+    with pytest.raises(TypeError, match="``build_fn`` must be a callable"):
+        CLRClassifier(build_fn="dense").fit(X, y)

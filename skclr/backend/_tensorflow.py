@@ -281,12 +281,21 @@ class SweepFunctions:
                 loss = compute_loss(model, x, y, y_pred, w, training=True)
                 scaled = optimizer.scale_loss(loss)
             optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
-            losses = losses.write(i, tf.cast(loss, tf.float32))
+            losses = losses.write(i, tf.cast(_as_tracked(loss), tf.float32))
             if validation_data is not None:
                 x_val, y_val = validation_data[:2]
                 val = compute_loss(model, x_val, y_val, model(x_val, training=False), training=False)
-                val_losses = val_losses.write(i, tf.cast(val, tf.float32))
+                val_losses = val_losses.write(i, tf.cast(_as_tracked(val), tf.float32))
         return losses.stack(), val_losses.stack() if validation_data is not None else tf.zeros([0])
+
+
+def _as_tracked(loss):
+    """A batch's loss as Keras's loss tracker records it: a loss of one value per row (a ``Loss``
+    whose ``__call__`` does not reduce) counts as their mean, while the gradient, as in Keras's
+    ``train_step``, is that of their sum. A scalar loss passes untouched."""
+    import tensorflow as tf
+
+    return tf.reduce_mean(loss) if loss.shape.rank else loss
 
 
 _conversions: set = set()
