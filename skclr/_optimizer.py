@@ -15,6 +15,8 @@ from numbers import Real
 import keras
 from keras.optimizers.schedules import LearningRateSchedule
 
+from skclr import backend
+
 __all__ = [
     "attach_rate",
     "check_momentum_can_cycle",
@@ -143,6 +145,8 @@ def cycled_momentum(optimizer: keras.optimizers.Optimizer, schedule: LearningRat
     name = momentum_name(optimizer)
     nominal = getattr(optimizer, name)
     momentum = keras.Variable(nominal, trainable=False, name=f"cycled_{name}")
+    # the stand-in computes as its variable (TensorFlow: a tensor conversion; JAX: __jax_array__)
+    backend.register_tensor_like(_CycledMomentum, lambda value: value.variable.value)
     # object.__setattr__: untracked, so the optimizer's saved variables do not change. SGD and
     # RMSprop test `momentum != 0` in Python: they get a stand-in that answers with the nominal value.
     object.__setattr__(optimizer, name, momentum if name == "beta_1" else _CycledMomentum(momentum, nominal))
@@ -160,7 +164,13 @@ def cycled_momentum_value(optimizer: keras.optimizers.Optimizer) -> float | None
     name = momentum_name(optimizer)
     value = getattr(optimizer, name, None) if name else None
     value = getattr(value, "variable", value)
-    return float(value) if isinstance(value, keras.Variable) else None
+    if not isinstance(value, keras.Variable):
+        return None
+    driver = optimizer._learning_rate
+    if backend.NAME == "jax" and isinstance(driver, _MomentumDriver):
+        # a jitted step's assignment to a variable outside its state is not kept: the schedule's value
+        return float(driver.schedule.momentum(max(int(optimizer.iterations) - 1, 0)))
+    return float(value)
 
 
 class _MomentumDriver(LearningRateSchedule):
@@ -201,18 +211,3 @@ class _CycledMomentum:
         return self.nominal > other
 
     __hash__ = None
-
-
-def _cycled_momentum_as_tensor(value, dtype=None, name=None, as_ref=False):
-    import tensorflow as tf
-
-    return tf.convert_to_tensor(value.variable.value, dtype=dtype, name=name)
-
-
-def _register_cycled_momentum() -> None:
-    import tensorflow as tf
-
-    tf.register_tensor_conversion_function(_CycledMomentum, _cycled_momentum_as_tensor)
-
-
-_register_cycled_momentum()

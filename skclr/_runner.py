@@ -31,9 +31,13 @@ from keras.optimizers.schedules import LearningRateSchedule
 from skclr import _shelf, backend
 from skclr._keras_internals import compile_config, optimizer_rate, set_rate_untracked
 from skclr._optimizer import inner
-from skclr._shelf import architecture_key, compiled_copy, config_says_all, state_variables
+from skclr._shelf import architecture_key, compiled_copy, config_says_all, mark_runner_only, state_variables
 
 __all__ = ["RateTable", "Runner", "training_copy", "training_key", "validation_batches"]
+
+
+#: The optimizer's step counter's dtype: int64, which JAX has only in its 64-bit mode (steps fit int32).
+_STEP_DTYPE = "int32" if backend.NAME == "jax" else "int64"
 
 
 class RateTable(LearningRateSchedule):
@@ -46,9 +50,17 @@ class RateTable(LearningRateSchedule):
     the estimator returns carries the real schedule.
     """
 
-    def __init__(self, capacity: int):
-        self.values = keras.Variable(np.zeros(capacity, "float32"), trainable=False, name="rate_table")
-        self.start = keras.Variable(0, dtype="int64", trainable=False, name="rate_table_start")
+    def __init__(self, capacity: int, optimizer: keras.optimizers.Optimizer | None = None):
+        if optimizer is None:
+            self.values = keras.Variable(np.zeros(capacity, "float32"), trainable=False, name="rate_table")
+            self.start = keras.Variable(0, dtype=_STEP_DTYPE, trainable=False, name="rate_table_start")
+        else:
+            # A jitted step (JAX) reads a variable outside its state as a constant of its trace: the
+            # table joins the state as the optimizer's own variables, which state_variables leaves out.
+            self.values = optimizer.add_variable((capacity,), dtype="float32", name="rate_table")
+            self.start = optimizer.add_variable((), dtype=_STEP_DTYPE, name="rate_table_start")
+            for variable in (self.values, self.start):
+                mark_runner_only(variable)
         self.source = None
 
     @property
@@ -63,7 +75,7 @@ class RateTable(LearningRateSchedule):
         self.start.assign(start)
 
     def __call__(self, step):
-        index = keras.ops.clip(keras.ops.cast(step, "int64") - self.start, 0, self.capacity - 1)
+        index = keras.ops.clip(keras.ops.cast(step, _STEP_DTYPE) - self.start, 0, self.capacity - 1)
         return keras.ops.take(self.values, keras.ops.cast(index, "int32"))
 
     def get_config(self) -> dict:
@@ -152,11 +164,11 @@ class Runner:
         optimizer = inner(model.optimizer)
         schedule, start = optimizer_rate(optimizer), int(optimizer.iterations)
         rates = schedule_rates(schedule, steps, start)
-        for mine, its in zip(state_variables(self.model), state_variables(model)):
-            mine.assign(its)
+        backend.assign_state(state_variables(self.model), state_variables(model))
         if self.table is None or self.table.capacity < len(rates):
             # a longer table is a new variable: the steps are traced again, once per doubling
-            self.table = RateTable(1 << max(len(rates) - 1, 1).bit_length())
+            capacity = 1 << max(len(rates) - 1, 1).bit_length()
+            self.table = RateTable(capacity, inner(self.model.optimizer) if backend.STATELESS_STEPS else None)
             # untracked, as the range test's rate: the optimizer's variable list stays the model's
             set_rate_untracked(inner(self.model.optimizer), self.table)
             self.model.train_function = self.model.test_function = None
@@ -165,8 +177,7 @@ class Runner:
 
     def unload(self, model: keras.Model) -> None:
         """Give ``model`` the runner's state after training."""
-        for mine, its in zip(state_variables(model), state_variables(self.model)):
-            mine.assign(its)
+        backend.assign_state(state_variables(model), state_variables(self.model))
         history = vars(self.model).pop("history", None)  # set by Keras's History on the model it trains
         if history is not None:
             history.set_model(model)

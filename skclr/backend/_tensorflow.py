@@ -27,11 +27,13 @@ that Keras's public API does not offer. No other skclr module imports TensorFlow
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import threading
 import warnings
 
+from skclr.backend._common import env_threads
+
+#: A traced step reads every variable it uses as it is at each call.
+STATELESS_STEPS = False
 _lock = threading.Lock()
 #: Held by a seeded section: scikeras's seeding context saves, sets and restores process-wide state
 #: (``random``, ``np.random``, TensorFlow's global seed, ``TF_DETERMINISTIC_OPS``), so two seeded
@@ -44,12 +46,6 @@ _known: set[str] = set()
 _new_models = 0  # fits that built a model since the kernel cache was last cleared
 #: Fits that build a model between two clearings of the kernel cache (~0.6 MB each).
 KERNEL_CACHE_FITS = 8
-
-
-def env_threads() -> int | None:
-    """The first positive integer in ``OMP_NUM_THREADS`` ("4", "4,2"), or None if there is none."""
-    match = re.search(r"\d+", os.environ.get("OMP_NUM_THREADS", ""))
-    return int(match.group()) or None if match else None
 
 
 def limit_threads(n_threads: int | None) -> None:
@@ -179,6 +175,12 @@ def op_determinism_enabled() -> bool:
     from tensorflow.python.framework import config
 
     return config.is_op_determinism_enabled()
+
+
+def assign_state(targets, sources) -> None:
+    """Give each variable of ``targets`` the value of the same variable of ``sources``."""
+    for target, source in zip(targets, sources):
+        target.assign(source)
 
 
 def is_dataset(data) -> bool:
