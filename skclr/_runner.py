@@ -29,7 +29,7 @@ import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 
 from skclr import _shelf, backend
-from skclr._keras_internals import compile_config, optimizer_rate, set_rate_untracked
+from skclr._keras_internals import compile_config, optimizer_rate, set_rate_untracked, symbolic_build
 from skclr._optimizer import inner
 from skclr._shelf import architecture_key, compiled_copy, config_says_all, mark_runner_only, state_variables
 
@@ -175,6 +175,17 @@ class Runner:
         self.table.fill(schedule, rates, start)
         self.model.reset_metrics()
 
+    def build(self, data: tuple) -> None:
+        """Build the copy's compiled loss and metrics from the first row of ``data`` (x, y, sample
+        weights first), as the model itself was built before its first fit.
+
+        On JAX, ``fit`` builds what is unbuilt from a batch it draws from its shuffled arrays, a
+        draw from NumPy's generator that a fit on the model itself does not make: the copy's first
+        fit would then see its batches in another order.
+        """
+        first = keras.tree.map_structure(lambda array: None if array is None else array[:1], tuple(data[:3]))
+        symbolic_build(self.model, first)
+
     def unload(self, model: keras.Model) -> None:
         """Give ``model`` the runner's state after training."""
         backend.assign_state(state_variables(model), state_variables(self.model))
@@ -198,6 +209,8 @@ def training_copy(model: keras.Model, steps: int, data: tuple, shareable: bool) 
         yield model
         return
     runner.load(model, steps)
+    if backend.STATELESS_STEPS:
+        runner.build(data)
     try:
         yield runner.model
     finally:
