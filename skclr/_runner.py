@@ -82,15 +82,16 @@ class RateTable(LearningRateSchedule):
         return {"capacity": self.capacity}
 
 
-def schedule_rates(schedule, steps: int, start: int = 0) -> np.ndarray:
+def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True) -> np.ndarray:
     """The schedule's rate at steps ``start .. start + steps - 1``, computed as the train step computes it.
 
-    Each rate comes from the same graph ops on a scalar int64 step as inside Keras's train step,
-    so a fit on a runner trains bit for bit as the same fit on its own model would.
+    Each rate comes from the same ops on a scalar step as inside Keras's train step (compiled as
+    the step is: ``compiled``, the model's ``jit_compile``, matters on JAX, whose uncompiled steps
+    run op by op), so a fit on a runner trains bit for bit as the same fit on its own model would.
     """
     if not isinstance(schedule, LearningRateSchedule):
         return np.full(steps, float(schedule), dtype="float32")
-    return backend.schedule_rates(schedule, steps, start)
+    return backend.schedule_rates(schedule, steps, start, compiled)
 
 
 def training_key(model: keras.Model, data: tuple) -> str | None:
@@ -163,7 +164,7 @@ class Runner:
         """Give the runner ``model``'s whole state and its schedule's rate for each of ``steps`` steps."""
         optimizer = inner(model.optimizer)
         schedule, start = optimizer_rate(optimizer), int(optimizer.iterations)
-        rates = schedule_rates(schedule, steps, start)
+        rates = schedule_rates(schedule, steps, start, compiled=bool(self.model.jit_compile))
         backend.assign_state(state_variables(self.model), state_variables(model))
         if self.table is None or self.table.capacity < len(rates):
             # a longer table is a new variable: the steps are traced again, once per doubling

@@ -171,14 +171,19 @@ def _int_dtype():
     return jax.dtypes.canonicalize_dtype(jnp.int64)
 
 
-def schedule_rates(schedule, steps: int, start: int = 0):
-    """A schedule's rate at steps ``start .. start + steps - 1`` as float32, each computed by XLA
-    from a scalar step of the optimizer's counter's dtype, as inside Keras's jitted train step."""
+def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
+    """A schedule's rate at steps ``start .. start + steps - 1`` as float32, each computed from a
+    scalar step of the optimizer's counter's dtype as inside Keras's train step: in one jitted loop
+    for a jit-compiled step (``compiled``), op by op for a model with ``jit_compile=False``."""
     import jax
     import jax.numpy as jnp
     import numpy as np
 
     int_dtype = _int_dtype()
+    if not compiled:
+        return np.asarray(
+            [jnp.asarray(schedule(jnp.asarray(start + i, int_dtype))).astype(jnp.float32) for i in range(steps)]
+        )
 
     def rates(first):
         def step(i, values):

@@ -199,9 +199,10 @@ def batched_dataset(arrays, batch_size: int):
     return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size)
 
 
-def schedule_rates(schedule, steps: int, start: int = 0):
+def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
     """A schedule's rate at steps ``start .. start + steps - 1`` as float32, each from the same graph
-    ops on a scalar int64 step as inside Keras's train step."""
+    ops on a scalar int64 step as inside Keras's train step (a graph whether or not the step is
+    XLA-compiled: ``compiled`` is for JAX's eager steps)."""
     import tensorflow as tf
 
     @tf.function(autograph=False)
