@@ -8,9 +8,14 @@ therefore trains on a *runner*: a copy of its architecture kept on the process's
 states, optimizer variables) before ``keras.Model.fit`` and emptied back into the model after it.
 The model the estimator returns is its own; it was just not the object Keras's loop ran on.
 
-Validation arrays reach Keras as a plain ``tf.data`` pipeline of the batches Keras would cut
-(``validation_batches``): Keras's own array pipeline costs a new, heavier iterator at every
-epoch's evaluation, as much as a tenth of a small fit.
+On TensorFlow, validation arrays reach Keras as a plain ``tf.data`` pipeline of the batches Keras
+would cut (``validation_batches``): Keras's own array pipeline costs a new, heavier iterator at every
+epoch's evaluation, as much as a tenth of a small fit. On JAX they go as given (``skclr.backend``).
+
+On JAX a jitted step reads only the state passed to it, so a runner's rate table is two variables
+of the copy's optimizer (``skclr._shelf.mark_runner_only`` keeps them out of the state it shares
+with the model), state goes between model and copy as copies (the step donates its buffers), and
+the copy is built before its first fit (``Runner.build``).
 
 The runner's rate is a per-step table (``RateTable``) filled from the fit's schedule, so a new
 schedule, new bounds from the range test or another fold's length need no new trace. Every fit
@@ -222,7 +227,8 @@ def training_copy(model: keras.Model, steps: int, data: tuple, shareable: bool) 
 def validation_batches(validation_data, batch_size: int):
     """``validation_data`` (``(x, y)`` or ``(x, y, sample_weight)`` of NumPy arrays, or of dicts,
     lists and tuples of them for several inputs or outputs) as a ``tf.data`` pipeline of the
-    batches Keras would cut from it, in order, floats as ``floatx``; anything else as given.
+    batches Keras would cut from it, in order, floats as ``floatx`` (on JAX: those arrays, for
+    Keras's own pipeline; see ``skclr.backend``); anything else as given.
 
     A list of arrays is several inputs (or outputs), as in Keras's own array pipeline, which turns
     lists into tuples: ``tf.data`` would stack a list into one tensor.

@@ -97,7 +97,7 @@ def jit_after_compile():
     model.layers[-1].kernel.assign(seeded[1](model.layers[-1].kernel.shape))
     # the setting compile did not give: XLA on TensorFlow (off by default on CPU), none on JAX (on by default)
     model.jit_compile = ON_JAX is False
-    assert model.jit_compile is not ON_JAX  # Keras refuses XLA on TF under op determinism: set outside a seeded fit
+    assert model.jit_compile is not ON_JAX  # TF refuses XLA under op determinism: set it outside a fit
     return model
 
 
@@ -221,7 +221,7 @@ def test_jit_compile_set_after_compile_is_part_of_the_training_key():
     assert training_key(plain, data) != training_key(jitted, data)
 
 
-# ten steps of a 3- or 5-unit network may not lower the loss (as JAX draws its initial weights): not the point here
+# ten steps of a 3- or 5-unit network may not lower the loss (as JAX draws its weights): not the point here
 @pytest.mark.filterwarnings("ignore:The loss never fell during the range test")
 def test_runners_and_sweep_copies_share_one_shelf_of_one_size(monkeypatch):
     monkeypatch.setattr(_shelf, "KEPT", 2)

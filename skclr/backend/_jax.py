@@ -79,7 +79,8 @@ def limit_threads(n_threads: int | None) -> None:
             if threads == 1
             else "XLA sizes its CPU thread pool itself and can only be limited to one thread"
         )
-        warnings.warn(f"n_threads={n_threads} ignored on Keras's JAX backend: {reason}.", RuntimeWarning, stacklevel=3)
+        message = f"n_threads={n_threads} ignored on Keras's JAX backend: {reason}."
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 @contextlib.contextmanager
@@ -181,9 +182,8 @@ def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
 
     int_dtype = _int_dtype()
     if not compiled:
-        return np.asarray(
-            [jnp.asarray(schedule(jnp.asarray(start + i, int_dtype))).astype(jnp.float32) for i in range(steps)]
-        )
+        steps_ = (jnp.asarray(start + i, int_dtype) for i in range(steps))
+        return np.asarray([jnp.asarray(schedule(step)).astype(jnp.float32) for step in steps_])
 
     def rates(first):
         def step(i, values):
@@ -223,28 +223,25 @@ class SweepFunctions:
         if key not in self.functions:
             self.functions[key] = jax.jit(self._steps, static_argnums=(0, 1))
         jitted = self.functions[key]
-        model, rate = self.model, self.rate
+        rate = self.rate
 
         def call(*args):
             import numpy as np
 
-            given = [None, None, None]
-            for i, value in zip(present, args):
-                given[i] = value
-            rest = args[len(present) :]
-            rates = np.asarray(rest[0], dtype="float32")
-            state = self._state()
+            count = len(present)
+            inputs, validation_data = tuple(args[:count]), tuple(args[count + 1 :])
+            rates = np.asarray(args[count], "float32")
+            before = rate.value
             try:
                 losses, val_losses, state = jitted(
-                    present, validation is not None, state, tuple(given[i] for i in present), rates, tuple(rest[1:])
+                    present, validation is not None, self._state(), inputs, rates, validation_data
                 )
             finally:
-                # the trace gave the rate variable a traced value: give it a real one (the last rate)
-                rate.assign(rates[-1] if len(rates) else rate.numpy())
+                # a trace gave the rate variable a traced value: give it a real one (the last rate)
+                rate.assign(rates[-1] if len(rates) else before)
             self._write(state)
             return np.asarray(losses), np.asarray(val_losses)
 
-        del model
         return call
 
     def _variables(self):
@@ -284,7 +281,8 @@ class SweepFunctions:
             else:
                 rate.assign(step_rate)  # read by the optimizer's update below, in this trace
             (_, aux), grads = loss_and_updates(
-                trainable, non_trainable, metrics, x, y, w, training=True, optimizer_variables=optimizer_variables
+                trainable, non_trainable, metrics, x, y, w, training=True,
+                optimizer_variables=optimizer_variables,
             )
             loss, _, non_trainable, _ = aux
             trainable, optimizer_variables = optimizer.stateless_apply(optimizer_variables, grads, trainable)
@@ -297,7 +295,8 @@ class SweepFunctions:
             out = (jnp.asarray(loss).astype(jnp.float32), jnp.asarray(val).astype(jnp.float32))
             return (trainable, non_trainable, optimizer_variables), out
 
-        state, (losses, val_losses) = jax.lax.scan(one_step, tuple(state), (tuple(full[i] for i in present), rates))
+        batches = tuple(full[i] for i in present)
+        state, (losses, val_losses) = jax.lax.scan(one_step, tuple(state), (batches, rates))
         return losses, val_losses if has_validation else jnp.zeros((0,), jnp.float32), state
 
 
