@@ -157,11 +157,12 @@ def cycled_momentum(optimizer: keras.optimizers.Optimizer, schedule: LearningRat
     Keras optimizer). The caller drops the model's traced functions on both sides.
     """
     check_momentum_can_cycle(optimizer)
-    backend.register_tensor_like(_CycledMomentum, lambda value: value.variable.value)
     optimizer = inner(optimizer)
     name = momentum_name(optimizer)
     nominal = getattr(optimizer, name)
     momentum = keras.Variable(nominal, trainable=False, name=f"cycled_{name}")
+    # the stand-in computes as its variable (TensorFlow: a tensor conversion; JAX: __jax_array__)
+    backend.register_tensor_like(_CycledMomentum, lambda value: value.variable.value)
     # Untracked, so the optimizer's saved variables do not change. SGD and
     # RMSprop test `momentum != 0` in Python: they get a stand-in that answers with the nominal value.
     set_untracked(optimizer, name, momentum if name == "beta_1" else _CycledMomentum(momentum, nominal))
@@ -179,7 +180,13 @@ def cycled_momentum_value(optimizer: keras.optimizers.Optimizer) -> float | None
     name = momentum_name(optimizer)
     value = getattr(optimizer, name, None) if name else None
     value = getattr(value, "variable", value)
-    return float(value) if isinstance(value, keras.Variable) else None
+    if not isinstance(value, keras.Variable):
+        return None
+    driver = optimizer._learning_rate
+    if backend.NAME == "jax" and isinstance(driver, _MomentumDriver):
+        # a jitted step's assignment to a variable outside its state is not kept: the schedule's value
+        return float(driver.schedule.momentum(max(int(optimizer.iterations) - 1, 0)))
+    return float(value)
 
 
 class _MomentumDriver(LearningRateSchedule):

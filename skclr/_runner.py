@@ -8,9 +8,14 @@ therefore trains on a *runner*: a copy of its architecture kept on the process's
 states, optimizer variables) before ``keras.Model.fit`` and emptied back into the model after it.
 The model the estimator returns is its own; it was just not the object Keras's loop ran on.
 
-Validation arrays reach Keras as a plain ``tf.data`` pipeline of the batches Keras would cut
-(``validation_batches``): Keras's own array pipeline costs a new, heavier iterator at every
-epoch's evaluation, as much as a tenth of a small fit.
+On TensorFlow, validation arrays reach Keras as a plain ``tf.data`` pipeline of the batches Keras
+would cut (``validation_batches``): Keras's own array pipeline costs a new, heavier iterator at every
+epoch's evaluation, as much as a tenth of a small fit. On JAX they go as given (``skclr.backend``).
+
+On JAX a jitted step reads only the state passed to it, so a runner's rate table is two variables
+of the copy's optimizer (``skclr._shelf.mark_runner_only`` keeps them out of the state it shares
+with the model), state goes between model and copy as copies (the step donates its buffers), and
+the copy is built before its first fit (``Runner.build``).
 
 The runner's rate is a per-step table (``RateTable``) filled from the fit's schedule, so a new
 schedule, new bounds from the range test or another fold's length need no new trace. Every fit
@@ -29,11 +34,15 @@ import numpy as np
 from keras.optimizers.schedules import LearningRateSchedule
 
 from skclr import _shelf, backend
-from skclr._keras_internals import compile_config, optimizer_rate, set_rate_untracked
+from skclr._keras_internals import compile_config, optimizer_rate, set_rate_untracked, symbolic_build
 from skclr._optimizer import inner
-from skclr._shelf import architecture_key, compiled_copy, config_says_all, state_variables
+from skclr._shelf import architecture_key, compiled_copy, config_says_all, mark_runner_only, state_variables
 
 __all__ = ["RateTable", "Runner", "training_copy", "training_key", "validation_batches"]
+
+
+#: The optimizer's step counter's dtype: int64, which JAX has only in its 64-bit mode (steps fit int32).
+_STEP_DTYPE = "int32" if backend.NAME == "jax" else "int64"
 
 
 class RateTable(LearningRateSchedule):
@@ -46,9 +55,17 @@ class RateTable(LearningRateSchedule):
     the estimator returns carries the real schedule.
     """
 
-    def __init__(self, capacity: int):
-        self.values = keras.Variable(np.zeros(capacity, "float32"), trainable=False, name="rate_table")
-        self.start = keras.Variable(0, dtype="int64", trainable=False, name="rate_table_start")
+    def __init__(self, capacity: int, optimizer: keras.optimizers.Optimizer | None = None):
+        if optimizer is None:
+            self.values = keras.Variable(np.zeros(capacity, "float32"), trainable=False, name="rate_table")
+            self.start = keras.Variable(0, dtype=_STEP_DTYPE, trainable=False, name="rate_table_start")
+        else:
+            # A jitted step (JAX) reads a variable outside its state as a constant of its trace: the
+            # table joins the state as the optimizer's own variables, which state_variables leaves out.
+            self.values = optimizer.add_variable((capacity,), dtype="float32", name="rate_table")
+            self.start = optimizer.add_variable((), dtype=_STEP_DTYPE, name="rate_table_start")
+            for variable in (self.values, self.start):
+                mark_runner_only(variable)
         self.source = None
 
     @property
@@ -63,22 +80,23 @@ class RateTable(LearningRateSchedule):
         self.start.assign(start)
 
     def __call__(self, step):
-        index = keras.ops.clip(keras.ops.cast(step, "int64") - self.start, 0, self.capacity - 1)
+        index = keras.ops.clip(keras.ops.cast(step, _STEP_DTYPE) - self.start, 0, self.capacity - 1)
         return keras.ops.take(self.values, keras.ops.cast(index, "int32"))
 
     def get_config(self) -> dict:
         return {"capacity": self.capacity}
 
 
-def schedule_rates(schedule, steps: int, start: int = 0) -> np.ndarray:
+def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True) -> np.ndarray:
     """The schedule's rate at steps ``start .. start + steps - 1``, computed as the train step computes it.
 
-    Each rate comes from the same graph ops on a scalar int64 step as inside Keras's train step,
-    so a fit on a runner trains bit for bit as the same fit on its own model would.
+    Each rate comes from the same ops on a scalar step as inside Keras's train step (compiled as
+    the step is: ``compiled``, the model's ``jit_compile``, matters on JAX, whose uncompiled steps
+    run op by op), so a fit on a runner trains bit for bit as the same fit on its own model would.
     """
     if not isinstance(schedule, LearningRateSchedule):
         return np.full(steps, float(schedule), dtype="float32")
-    return backend.schedule_rates(schedule, steps, start)
+    return backend.schedule_rates(schedule, steps, start, compiled)
 
 
 def training_key(model: keras.Model, data: tuple) -> str | None:
@@ -151,22 +169,32 @@ class Runner:
         """Give the runner ``model``'s whole state and its schedule's rate for each of ``steps`` steps."""
         optimizer = inner(model.optimizer)
         schedule, start = optimizer_rate(optimizer), int(optimizer.iterations)
-        rates = schedule_rates(schedule, steps, start)
-        for mine, its in zip(state_variables(self.model), state_variables(model)):
-            mine.assign(its)
+        rates = schedule_rates(schedule, steps, start, compiled=bool(self.model.jit_compile))
+        backend.assign_state(state_variables(self.model), state_variables(model))
         if self.table is None or self.table.capacity < len(rates):
             # a longer table is a new variable: the steps are traced again, once per doubling
-            self.table = RateTable(1 << max(len(rates) - 1, 1).bit_length())
+            capacity = 1 << max(len(rates) - 1, 1).bit_length()
+            self.table = RateTable(capacity, inner(self.model.optimizer) if backend.STATELESS_STEPS else None)
             # untracked, as the range test's rate: the optimizer's variable list stays the model's
             set_rate_untracked(inner(self.model.optimizer), self.table)
             self.model.train_function = self.model.test_function = None
         self.table.fill(schedule, rates, start)
         self.model.reset_metrics()
 
+    def build(self, data: tuple) -> None:
+        """Build the copy's compiled loss and metrics from the first row of ``data`` (x, y, sample
+        weights first), as the model itself was built before its first fit.
+
+        On JAX, ``fit`` builds what is unbuilt from a batch it draws from its shuffled arrays, a
+        draw from NumPy's generator that a fit on the model itself does not make: the copy's first
+        fit would then see its batches in another order.
+        """
+        first = keras.tree.map_structure(lambda array: None if array is None else array[:1], tuple(data[:3]))
+        symbolic_build(self.model, first)
+
     def unload(self, model: keras.Model) -> None:
         """Give ``model`` the runner's state after training."""
-        for mine, its in zip(state_variables(model), state_variables(self.model)):
-            mine.assign(its)
+        backend.assign_state(state_variables(model), state_variables(self.model))
         history = vars(self.model).pop("history", None)  # set by Keras's History on the model it trains
         if history is not None:
             history.set_model(model)
@@ -187,6 +215,8 @@ def training_copy(model: keras.Model, steps: int, data: tuple, shareable: bool) 
         yield model
         return
     runner.load(model, steps)
+    if backend.STATELESS_STEPS:
+        runner.build(data)
     try:
         yield runner.model
     finally:
@@ -197,7 +227,8 @@ def training_copy(model: keras.Model, steps: int, data: tuple, shareable: bool) 
 def validation_batches(validation_data, batch_size: int):
     """``validation_data`` (``(x, y)`` or ``(x, y, sample_weight)`` of NumPy arrays, or of dicts,
     lists and tuples of them for several inputs or outputs) as a ``tf.data`` pipeline of the
-    batches Keras would cut from it, in order, floats as ``floatx``; anything else as given.
+    batches Keras would cut from it, in order, floats as ``floatx`` (on JAX: those arrays, for
+    Keras's own pipeline; see ``skclr.backend``); anything else as given.
 
     A list of arrays is several inputs (or outputs), as in Keras's own array pipeline, which turns
     lists into tuples: ``tf.data`` would stack a list into one tensor.

@@ -39,6 +39,7 @@ __all__ = [
     "config_says_all",
     "give_back",
     "keys",
+    "mark_runner_only",
     "shareable",
     "state_variables",
     "take",
@@ -196,7 +197,16 @@ def state_variables(model: keras.Model) -> list:
 
     The optimizer is built before a copy is loaded, so the list is the same before and after a fit.
     """
-    return [*model.variables, *model.optimizer.variables]
+    return [*model.variables, *(v for v in model.optimizer.variables if not getattr(v, _RUNNER_ONLY, False))]
+
+
+_RUNNER_ONLY = "_skclr_runner_only"
+
+
+def mark_runner_only(variable) -> None:
+    """Leave ``variable`` (an optimizer variable of a copy, such as a runner's rate table) out of
+    ``state_variables``: the copy's alone, it is neither loaded from a model nor given back to one."""
+    setattr(variable, _RUNNER_ONLY, True)
 
 
 def compiled_copy(model: keras.Model) -> keras.Model:

@@ -14,6 +14,18 @@ from sklearn.datasets import make_classification  # noqa: E402
 TINY = dict(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, batch_size=16)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip the tests marked for another Keras backend, each with the reason (shown by ``-ra``)."""
+    backend = keras.backend.backend()
+    for item in items:
+        for marker, name in (("tensorflow_only", "tensorflow"), ("jax_only", "jax")):
+            if marker in item.keywords and backend != name:
+                reason = item.get_closest_marker(marker).kwargs.get("reason", "")
+                item.add_marker(pytest.mark.skip(
+                    reason=f"{marker}: Keras runs on {backend!r}" + (f" ({reason})" if reason else "")
+                ))
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     keras.utils.set_random_seed(0)

@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import re
 import threading
 import warnings
 
+from skclr.backend._common import env_threads
+
+#: A traced step reads every variable it uses as it is at each call.
+STATELESS_STEPS = False
 _lock = threading.Lock()
 #: Held by a seeded section: scikeras's seeding context saves, sets and restores process-wide state
 #: (``random``, ``np.random``, TensorFlow's global seed, ``TF_DETERMINISTIC_OPS``), so two seeded
@@ -45,12 +47,6 @@ _known: set[str] = set()
 _new_models = 0  # fits that built a model since the kernel cache was last cleared
 #: Fits that build a model between two clearings of the kernel cache (~0.6 MB each).
 KERNEL_CACHE_FITS = 8
-
-
-def env_threads() -> int | None:
-    """The first positive integer in ``OMP_NUM_THREADS`` ("4", "4,2"), or None if there is none."""
-    match = re.search(r"\d+", os.environ.get("OMP_NUM_THREADS", ""))
-    return int(match.group()) or None if match else None
 
 
 def limit_threads(n_threads: int | None) -> None:
@@ -184,6 +180,12 @@ def op_determinism_enabled() -> bool:
     return config.is_op_determinism_enabled()
 
 
+def assign_state(targets, sources) -> None:
+    """Give each variable of ``targets`` the value of the same variable of ``sources``."""
+    for target, source in zip(targets, sources):
+        target.assign(source)
+
+
 def is_dataset(data) -> bool:
     """Whether ``data`` is a dataset of batches (``tf.data.Dataset`` or ``keras.utils.PyDataset``)."""
     import keras
@@ -200,9 +202,10 @@ def batched_dataset(arrays, batch_size: int):
     return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size)
 
 
-def schedule_rates(schedule, steps: int, start: int = 0):
+def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
     """A schedule's rate at steps ``start .. start + steps - 1`` as float32, each from the same graph
-    ops on a scalar int64 step as inside Keras's train step."""
+    ops on a scalar int64 step as inside Keras's train step (a graph whether or not the step is
+    XLA-compiled: ``compiled`` is for JAX's eager steps)."""
     import tensorflow as tf
 
     @tf.function(autograph=False)

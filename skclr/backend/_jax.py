@@ -1,0 +1,325 @@
+"""Everything skclr does with JAX itself, behind the same interface as ``_tensorflow``. No other skclr
+module imports JAX.
+
+* **Threads.** XLA sizes its CPU thread pool when JAX starts its backend, from ``XLA_FLAGS``; after
+  that nothing changes it. Before JAX has started, a limit of one thread (``n_threads=1`` or
+  ``OMP_NUM_THREADS=1``, as joblib and Dask workers announce) goes into ``XLA_FLAGS``
+  (``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``); XLA has no flag for
+  another count, so a larger one is left to XLA (an explicit ``n_threads`` says so in a warning).
+* **Op determinism, caches.** XLA on CPU computes the same result for the same program and inputs;
+  there is no process-wide switch to hold, and no per-trace registry that outlives a function.
+* **Seeds.** ``seeded_section`` sets Python's and NumPy's global seeds (Keras's JAX array pipeline
+  shuffles with NumPy; Keras's default seeds for unseeded layers and initializers come from Python's
+  ``random``) and TensorFlow's where TensorFlow is already imported (for ``tf.data`` pipelines).
+* **Compiled functions.** The range test's multi-step sweep (``SweepFunctions``: one jitted
+  ``lax.scan`` over the steps, a pure function of the state written back into the variables), a
+  schedule's rate at each step (``schedule_rates``), and the conversion of a cycled momentum
+  (``__jax_array__``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import warnings
+
+from skclr.backend._common import env_threads
+
+__all__ = [
+    "STATELESS_STEPS",
+    "SweepFunctions",
+    "assign_state",
+    "batched_dataset",
+    "env_threads",
+    "fit_session",
+    "is_dataset",
+    "limit_threads",
+    "op_determinism_enabled",
+    "register_tensor_like",
+    "schedule_rates",
+    "seeded_section",
+]
+
+#: A jitted step reads only the state passed to it: other variables are constants of its trace.
+STATELESS_STEPS = True
+_lock = threading.Lock()
+#: Held by a seeded section (see ``_tensorflow._seed_lock``): the seeds it sets are process-wide.
+_seed_lock = threading.RLock()
+_SINGLE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def _jax_started() -> bool:
+    """Whether JAX has created its backends (after which ``XLA_FLAGS`` is read no more)."""
+    if "jax" not in sys.modules:
+        return False
+    try:
+        from jax._src import xla_bridge  # private: JAX offers no public "is it initialized"
+
+        return bool(getattr(xla_bridge, "_backends", {1: None}))
+    except ImportError:  # moved: assume the worst (started), which only costs a warning
+        return True
+
+
+def limit_threads(n_threads: int | None) -> None:
+    """Run XLA on one CPU thread when ``n_threads`` (else ``OMP_NUM_THREADS``) is 1 and JAX has not
+    started yet; warn when an explicit ``n_threads`` cannot be honoured."""
+    threads = n_threads or env_threads()
+    if threads is None:
+        return
+    with _lock:
+        flags = os.environ.get("XLA_FLAGS", "")
+        if threads == 1 and "xla_cpu_multi_thread_eigen" not in flags and not _jax_started():
+            os.environ["XLA_FLAGS"] = f"{flags} {_SINGLE_THREAD_FLAGS}".strip()
+            return
+    if n_threads is not None and not (threads == 1 and "xla_cpu_multi_thread_eigen=false" in flags):
+        reason = (
+            "JAX already started in this process; set it before the first fit"
+            if threads == 1
+            else "XLA sizes its CPU thread pool itself and can only be limited to one thread"
+        )
+        message = f"n_threads={n_threads} ignored on Keras's JAX backend: {reason}."
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+@contextlib.contextmanager
+def seeded_section(seed: int | None = None):
+    """Run a seeded section of a fit alone in the process, with Python's and NumPy's global seeds
+    (and TensorFlow's, where TensorFlow is imported) set to ``seed`` and put back afterwards; with
+    ``seed=None``, just run it."""
+    if seed is None:
+        yield
+        return
+    with _seed_lock:
+        import random
+
+        import numpy as np
+
+        saved = random.getstate(), np.random.get_state()
+        random.seed(seed)
+        np.random.seed(seed)
+        try:
+            if "tensorflow" in sys.modules:  # a user's tf.data pipeline shuffles with TensorFlow's seed
+                from skclr.backend import _tensorflow
+
+                with _tensorflow.seeded_section(seed):
+                    yield
+            else:
+                yield
+        finally:
+            random.setstate(saved[0])
+            np.random.set_state(saved[1])
+
+
+@contextlib.contextmanager
+def fit_session(*, seeded: bool, new_model: bool = True, n_threads: int | None = None):
+    """Wrap one skclr fit: the thread limit (see :func:`limit_threads`); nothing else is needed on JAX.
+
+    Parameters
+    ----------
+    seeded : bool
+        Whether this fit is seeded (XLA's results need no switch to repeat).
+    new_model : bool, default=True
+        Unused on JAX: a jitted function's executable goes with the function.
+    n_threads : int, optional
+        Passed to :func:`limit_threads`.
+    """
+    limit_threads(n_threads)
+    yield
+
+
+def op_determinism_enabled() -> bool:
+    """Always False: JAX has no process-wide determinism switch traced into a step."""
+    return False
+
+
+def assign_state(targets, sources) -> None:
+    """Give each variable of ``targets`` a copy of the value of the same variable of ``sources``.
+
+    A copy, not the same array: Keras's jitted train step donates its state's buffers, so a model
+    whose variables shared arrays with a runner's would find them deleted after the runner's next fit.
+    """
+    import jax.numpy as jnp
+
+    for target, source in zip(targets, sources):
+        target.assign(jnp.array(source.value, copy=True))
+
+
+def is_dataset(data) -> bool:
+    """Whether ``data`` is a dataset of batches (``keras.utils.PyDataset``, or a ``tf.data.Dataset``
+    where TensorFlow is imported: a dataset object means it is)."""
+    import keras
+
+    if isinstance(data, keras.utils.PyDataset):
+        return True
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(data, tf.data.Dataset)
+
+
+def batched_dataset(arrays, batch_size: int):
+    """``arrays`` as given: Keras's JAX backend cuts arrays into batches with a light NumPy
+    iterator, which costs no more per epoch than a pipeline of ready batches (the reason for
+    ``tf.data`` on TensorFlow), and importing TensorFlow for it would cost seconds."""
+    return arrays
+
+
+def _int_dtype():
+    import jax
+    import jax.numpy as jnp
+
+    # the optimizer's int64 iteration counter is int32 on JAX unless 64-bit mode is on
+    return jax.dtypes.canonicalize_dtype(jnp.int64)
+
+
+def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
+    """A schedule's rate at steps ``start .. start + steps - 1`` as float32, each computed from a
+    scalar step of the optimizer's counter's dtype as inside Keras's train step: in one jitted loop
+    for a jit-compiled step (``compiled``), op by op for a model with ``jit_compile=False``."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    int_dtype = _int_dtype()
+    if not compiled:
+        steps_ = (jnp.asarray(start + i, int_dtype) for i in range(steps))
+        return np.asarray([jnp.asarray(schedule(step)).astype(jnp.float32) for step in steps_])
+
+    def rates(first):
+        def step(i, values):
+            rate = schedule(first + i.astype(int_dtype))
+            return values.at[i].set(jnp.asarray(rate).astype(jnp.float32))
+
+        return jax.lax.fori_loop(0, steps, step, jnp.zeros(steps, jnp.float32))
+
+    return np.asarray(jax.jit(rates)(jnp.asarray(start, int_dtype)))
+
+
+class SweepFunctions:
+    """The range test's compiled steps for one model: several steps in one jitted ``lax.scan``, each
+    step Keras's JAX ``train_step`` without the metrics (``compute_loss_and_updates`` under
+    ``jax.value_and_grad``, then ``optimizer.stateless_apply``) at the rate given for it, returning
+    each step's own loss (and the validation loss after it).
+
+    The steps are a pure function of the model's and optimizer's state: each call reads the
+    variables, runs, and writes the final state back. ``rate`` (a variable the optimizer reads) is
+    given the step's rate while the step is traced, as the TensorFlow sweep assigns it in its graph;
+    after each call it holds the last rate, as there. JAX compiles once per shape: the number of
+    steps in a call and the batch size are part of it (a sweep makes calls of one length, and the
+    jitted function lives as long as the model's copy).
+    """
+
+    def __init__(self, model, rate):
+        self.model, self.rate = model, rate
+        self.functions: dict = {}
+
+    def get(self, parts: list, validation: tuple | None):
+        """The steps for ``parts`` (x, y, sample weights: stacked batches, or None) and ``validation``
+        (x, y or None): called as ``f(*present parts, rates, *validation)``."""
+        import jax
+
+        present = tuple(i for i, part in enumerate(parts) if part is not None)
+        key = (present, validation is not None)
+        if key not in self.functions:
+            self.functions[key] = jax.jit(self._steps, static_argnums=(0, 1))
+        jitted = self.functions[key]
+        rate = self.rate
+
+        def call(*args):
+            import numpy as np
+
+            count = len(present)
+            inputs, validation_data = tuple(args[:count]), tuple(args[count + 1 :])
+            rates = np.asarray(args[count], "float32")
+            before = rate.value
+            try:
+                losses, val_losses, state = jitted(
+                    present, validation is not None, self._state(), inputs, rates, validation_data
+                )
+            finally:
+                # a trace gave the rate variable a traced value: give it a real one (the last rate)
+                rate.assign(rates[-1] if len(rates) else before)
+            self._write(state)
+            return np.asarray(losses), np.asarray(val_losses)
+
+        return call
+
+    def _variables(self):
+        model = self.model
+        return model.trainable_variables, model.non_trainable_variables, model.optimizer.variables
+
+    def _state(self):
+        return tuple([v.value for v in group] for group in self._variables())
+
+    def _write(self, state) -> None:
+        for group, values in zip(self._variables(), state):
+            for variable, value in zip(group, values):
+                variable.assign(value)
+
+    def _steps(self, present, has_validation, state, given, rates, validation):
+        import jax
+        import jax.numpy as jnp
+
+        model, rate = self.model, self.rate
+        optimizer = model.optimizer
+        metrics = [v.value for v in model.metrics_variables]  # untouched: the sweep keeps no metrics
+        full = [None, None, None]
+        for i, value in zip(present, given):
+            full[i] = value
+        loss_and_updates = jax.value_and_grad(model.compute_loss_and_updates, has_aux=True)
+
+        # the optimizer's own rate variable is part of its state; a swept stand-in is not
+        tracked = [i for i, variable in enumerate(optimizer.variables) if variable is rate]
+
+        def one_step(carry, inputs):
+            trainable, non_trainable, optimizer_variables = carry
+            batch, step_rate = inputs
+            x, y, w = (None if i not in present else batch[present.index(i)] for i in range(3))
+            if tracked:
+                optimizer_variables = list(optimizer_variables)
+                optimizer_variables[tracked[0]] = step_rate.astype(optimizer_variables[tracked[0]].dtype)
+            else:
+                rate.assign(step_rate)  # read by the optimizer's update below, in this trace
+            (_, aux), grads = loss_and_updates(
+                trainable, non_trainable, metrics, x, y, w, training=True,
+                optimizer_variables=optimizer_variables,
+            )
+            loss, _, non_trainable, _ = aux
+            trainable, optimizer_variables = optimizer.stateless_apply(optimizer_variables, grads, trainable)
+            val = jnp.zeros((), jnp.float32)
+            if has_validation:
+                x_val, y_val = validation[:2]
+                val, _ = model.compute_loss_and_updates(
+                    trainable, non_trainable, metrics, x_val, y_val, None, training=False
+                )
+            out = (jnp.asarray(loss).astype(jnp.float32), jnp.asarray(val).astype(jnp.float32))
+            return (trainable, non_trainable, optimizer_variables), out
+
+        batches = tuple(full[i] for i in present)
+        state, (losses, val_losses) = jax.lax.scan(one_step, tuple(state), (batches, rates))
+        return losses, val_losses if has_validation else jnp.zeros((0,), jnp.float32), state
+
+
+_conversions: set = set()
+
+
+def register_tensor_like(cls, to_tensor) -> None:
+    """Let JAX (and so Keras's ops) take instances of ``cls`` as arrays (``to_tensor(value)`` gives
+    the tensor), through ``__jax_array__``; once per class."""
+    with _lock:
+        if cls in _conversions:
+            return
+        _conversions.add(cls)
+
+    def __jax_array__(self):  # noqa: N807 -- JAX's protocol
+        import jax.numpy as jnp
+
+        return jnp.asarray(to_tensor(self))
+
+    cls.__jax_array__ = __jax_array__
+
+
+@contextlib.contextmanager
+def in_keras_steps():
+    """TensorFlow's retracing warning has no JAX counterpart: nothing to quiet."""
+    yield
