@@ -94,13 +94,15 @@ PARAMETERS = """    model : callable, keras Model or None, default=None
         TensorFlow threads per process. ``None`` uses the first positive integer in
         ``OMP_NUM_THREADS`` when there is one (joblib and Dask workers set it) and
         TensorFlow's default otherwise. Takes effect only before TensorFlow starts
-        its runtime in the process.
+        its runtime in the process. On Keras's JAX backend only 1 is honoured (before
+        JAX starts); another value is ignored with a warning.
     optimizer : str or keras Optimizer class, default="adam"
         Optimizer; its other settings can be routed as ``optimizer__beta_1=...``.
         Its rate always comes from ``schedule`` (``optimizer__learning_rate`` is refused).
     loss : str, keras Loss or None, default=None
         Training loss. None trains the reference network with its task's loss: sparse
-        categorical cross-entropy for ``CLRClassifier``, mean squared error for
+        categorical cross-entropy for ``CLRClassifier`` (binary cross-entropy for a
+        multilabel ``y``, categorical for one-hot rows), mean squared error for
         ``CLRRegressor``; a builder receives ``compile_kwargs["loss"] = None``, as in
         scikeras, and must compile its model with a loss of its own.
     metrics : list, default=None

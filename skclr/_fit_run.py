@@ -34,6 +34,7 @@ from sklearn.base import clone
 
 from skclr import _optimizer
 from skclr._early_stopping import HeldOut, ValidationStop, hold_out, mlp_attributes
+from skclr._labels import MULTIOUTPUT, subset_accuracy
 from skclr._monitor import START_ROWS, EpochMonitor, FailedTrainingWarning, inference_loss, start_loss
 from skclr._plan import SchedulePlan, TrainingPlan
 from skclr._runner import training_copy, validation_batches
@@ -164,9 +165,13 @@ class FitRun:
         estimator, held = self.estimator, self.held_out
         X = estimator.feature_encoder_.transform(estimator._validate_data(X=held.X, y=None)[0])
 
+        # accuracy_score refuses a multiclass-multioutput y, which score measures by subset accuracy
+        multioutput = getattr(estimator, "_target_kind", lambda: None)() == MULTIOUTPUT
+        scorer = subset_accuracy if multioutput else estimator.scorer
+
         def score(outputs) -> float:
             y_pred = estimator.target_encoder_.inverse_transform(outputs)
-            return estimator.scorer(held.y, y_pred, sample_weight=held.sample_weight)
+            return scorer(held.y, y_pred, sample_weight=held.sample_weight)
 
         return ValidationStop(score, X, estimator.n_iter_no_change, estimator.tol)
 

@@ -18,7 +18,7 @@ from scikeras.utils.transformers import ClassifierLabelEncoder
 from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils.multiclass import type_of_target
 
-__all__ = ["MULTIOUTPUT", "LabelEncoder", "is_one_hot"]
+__all__ = ["MULTIOUTPUT", "LabelEncoder", "is_one_hot", "subset_accuracy"]
 
 #: scikit-learn's name (``type_of_target``) for a 2-D ``y`` of labels with more than two per column.
 MULTIOUTPUT = "multiclass-multioutput"
@@ -85,3 +85,9 @@ def is_one_hot(y) -> bool:
     indicator with exactly one 1 per row. Such a ``y`` trains a softmax, not one sigmoid per label."""
     y = np.asarray(y)
     return y.ndim == 2 and type_of_target(y) == "multilabel-indicator" and y.min() == 0 and bool((y.sum(axis=1) == 1).all())
+
+
+def subset_accuracy(y_true, y_pred, sample_weight=None) -> float:
+    """The (weighted) share of rows whose every column is predicted right: scikit-learn's
+    ``accuracy_score`` on indicator matrices, for a multiclass-multioutput ``y`` too, which it refuses."""
+    return float(np.average(np.all(np.asarray(y_true) == np.asarray(y_pred), axis=1), weights=sample_weight))

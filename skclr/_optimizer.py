@@ -182,7 +182,7 @@ def cycled_momentum_value(optimizer: keras.optimizers.Optimizer) -> float | None
     value = getattr(value, "variable", value)
     if not isinstance(value, keras.Variable):
         return None
-    driver = optimizer._learning_rate
+    driver = optimizer_rate(optimizer)
     if backend.NAME == "jax" and isinstance(driver, _MomentumDriver):
         # a jitted step's assignment to a variable outside its state is not kept: the schedule's value
         return float(driver.schedule.momentum(max(int(optimizer.iterations) - 1, 0)))

@@ -42,7 +42,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 
 from skclr import _docs
 from skclr._fit_run import FIND_LR, FIT, PARTIAL_FIT, FitRun
-from skclr._labels import MULTIOUTPUT
+from skclr._labels import MULTIOUTPUT, subset_accuracy
 from skclr._monitor import DivergenceError
 from skclr._network import REFERENCE_PARAMETERS, NetworkChoice
 from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, loss_name
@@ -421,7 +421,7 @@ class CLRClassifier(_CLRWrapper, ScikerasClassifier):
             _, y = self._validate_data(X=None, y=y)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, np.empty((len(y), 0)), ensure_non_negative=True)
-            return float(np.average(np.all(np.asarray(y) == self.predict(X), axis=1), weights=sample_weight))
+            return subset_accuracy(y, self.predict(X), sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
     def _check_target(self, y, whole_training_set: bool) -> np.ndarray:

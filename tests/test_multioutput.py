@@ -233,3 +233,10 @@ def test_no_better_than_the_class_prior_of_one_hot_y_is_reported(data):
     noise = np.eye(3, dtype=int)[np.random.RandomState(1).randint(0, 3, 60)]
     with pytest.warns(FailedTrainingWarning, match="no better than predicting the class prior"):
         CLRClassifier(**SEEDED, learning_rate=1e-7).fit(X, noise)
+
+
+def test_early_stopping_scores_a_multiclass_multioutput_y_by_subset_accuracy(data):
+    X, Y, classes = data
+    y = np.column_stack([classes, Y[:, 0]])
+    clf = CLRClassifier(**SEEDED, early_stopping=True, validation_fraction=0.25).fit(X, y)
+    assert len(clf.validation_scores_) == 2 and 0.0 <= clf.best_validation_score_ <= 1.0

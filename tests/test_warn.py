@@ -21,7 +21,7 @@ def test_the_range_tests_no_clear_fall_warning_points_at_the_users_line():
     X, y = rng.normal(size=(64, 4)).astype("float32"), rng.normal(size=64)
     estimator = CLRRegressor(model=_noise_model, epochs=1, batch_size=64, random_state=0,
                              lr_finder=LRFinder(min_lr=1e-3, max_lr=10.0, num_iter=30, n_sweeps=1))  # fmt: skip
-    for call in (estimator.fit, estimator.find_lr):  # via _training.py, and via scikeras's fit in between
+    for call in (estimator.fit, estimator.find_lr):  # via _fit_run.py, and via scikeras's fit in between
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             call(X, y)

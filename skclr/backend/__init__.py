@@ -1,6 +1,7 @@
 """The Keras backend skclr runs on, behind one small interface.
 
-Everything outside this package uses ``keras.ops`` and public Keras API; what a backend must do
+Everything outside this package uses ``keras.ops`` and public Keras API (Keras's private attributes
+only through ``skclr._keras_internals``); what a backend must do
 itself lives in one module per backend, chosen from ``keras.backend.backend()`` when skclr is
 imported: ``_tensorflow`` (TensorFlow's process-wide state, seeding, thread pools, the compiled sweep
 and rate-table functions) and ``_jax`` (the same for JAX). Keras's other backends (PyTorch, NumPy,
