@@ -40,3 +40,82 @@ def test_a_later_shared_fit_leaves_an_earlier_models_arrays_alive(binary_data):
     CLRClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=1).fit(X, y)  # the same runner
     np.testing.assert_array_equal(first.predict_proba(X), proba)
     assert np.isfinite(float(first.model_.optimizer.iterations))
+
+
+# A fresh process fits a tiny model and says how many programs it loaded from JAX's persistent cache
+# (JAX logs each hit at DEBUG) and what the model predicts.
+_CACHE_PROBE = """
+import json, logging
+import numpy as np
+hits = []
+class Hits(logging.Handler):
+    def emit(self, record):
+        hits.append("Persistent compilation cache hit" in record.getMessage())
+compiler = logging.getLogger("jax._src.compiler")
+compiler.addHandler(Hits())
+compiler.setLevel(logging.DEBUG)
+from skclr import CLRClassifier
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(24, 3)).astype("float32"), np.arange(24) % 2
+model = CLRClassifier(hidden_layer_sizes=(3,), dropout=0.0, epochs=1, batch_size=8, random_state=0).fit(X, y)
+print(json.dumps({"hits": sum(hits), "proba": model.predict_proba(X).tolist()}))
+"""
+
+
+def _fit_in_a_fresh_process(tmp_path, **env):
+    """Run ``_CACHE_PROBE`` with HOME and XDG_CACHE_HOME in ``tmp_path`` (and ``env``); its output."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import skclr
+
+    keep = {k: v for k, v in os.environ.items() if k not in ("JAX_COMPILATION_CACHE_DIR", "SKCLR_JAX_CACHE")}
+    env = {**keep, "HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "xdg"), "KERAS_BACKEND": "jax",
+           "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(Path(skclr.__file__).parents[1]), **env}  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", _CACHE_PROBE], capture_output=True, text=True, timeout=300,
+                            env=env, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _cache_entries(folder) -> set:
+    """The names of the compiled programs JAX keeps under ``folder`` (each named after its function)."""
+    return {path.relative_to(folder).as_posix() for path in folder.rglob("jit_*")}
+
+
+@pytest.mark.jax_only(reason="JAX's persistent compilation cache")
+def test_a_fresh_process_loads_the_programs_an_earlier_one_compiled_from_skclrs_cache_folder(tmp_path):
+    folder = tmp_path / "xdg" / "skclr" / "jax"
+    cold = _fit_in_a_fresh_process(tmp_path)
+    entries = _cache_entries(folder)
+    assert cold["hits"] == 0 and any(name.startswith("jit_train_step-") for name in entries), entries
+    assert _cache_entries(tmp_path) == {f"xdg/skclr/jax/{name}" for name in entries}  # nothing anywhere else
+    warm = _fit_in_a_fresh_process(tmp_path)
+    assert warm["hits"] >= len(entries) and _cache_entries(folder) == entries  # all loaded, nothing new
+    assert warm["proba"] == cold["proba"]  # a loaded program computes what the compiled one did
+
+
+@pytest.mark.jax_only(reason="JAX's persistent compilation cache")
+@pytest.mark.parametrize("setting", ["SKCLR_JAX_CACHE=0", "JAX_COMPILATION_CACHE_DIR"])
+def test_the_off_switch_and_a_users_own_cache_folder_are_obeyed(tmp_path, setting):
+    own = tmp_path / "own"
+    env = {"SKCLR_JAX_CACHE": "0"} if setting.startswith("SKCLR") else {"JAX_COMPILATION_CACHE_DIR": str(own)}
+    _fit_in_a_fresh_process(tmp_path, **env)
+    expected = set() if setting.startswith("SKCLR") else {f"own/{name}" for name in _cache_entries(own)}
+    assert _cache_entries(tmp_path) == expected
+    assert setting.startswith("SKCLR") or any(name.startswith("jit_train_step-") for name in _cache_entries(own))
+
+
+@pytest.mark.jax_only(reason="skclr's JAX cache folder")
+def test_the_cache_folder_follows_xdg_cache_home_else_the_home_folder(tmp_path, monkeypatch):
+    from skclr.backend import _jax
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _jax.default_cache_dir() == tmp_path / "xdg" / "skclr" / "jax"
+    for unset in ("relative", ""):  # the XDG specification: a relative path is ignored
+        monkeypatch.setenv("XDG_CACHE_HOME", unset)
+        assert _jax.default_cache_dir() == tmp_path / ".cache" / "skclr" / "jax"

@@ -11,6 +11,20 @@ module imports JAX.
 * **Seeds.** ``seeded_section`` sets Python's and NumPy's global seeds (Keras's JAX array pipeline
   shuffles with NumPy; Keras's default seeds for unseeded layers and initializers come from Python's
   ``random``) and TensorFlow's where TensorFlow is already imported (for ``tf.data`` pipelines).
+* **Persistent compilation cache.** XLA compiles each new architecture's train step for about
+  3 s; JAX can keep the compiled programs on disk, so that a fresh process (a loky or Dask
+  worker, the command line, the next session) loads them instead. When this module is imported
+  (skclr's first import on Keras's JAX backend) it points JAX's cache
+  (``jax_compilation_cache_dir``) at ``$XDG_CACHE_HOME/skclr/jax``, else ``~/.cache/skclr/jax``
+  (:func:`default_cache_dir`), and writes nowhere else; every compiled program is kept
+  (``CACHE_MIN_COMPILE_SECONDS``; JAX's default keeps only those that took 1 s), about 1 MB per
+  architecture and data shape. A cache the user set up wins: ``JAX_COMPILATION_CACHE_DIR`` or
+  ``jax.config.update("jax_compilation_cache_dir", ...)`` before importing skclr (and then JAX's
+  own thresholds hold), as does ``JAX_ENABLE_COMPILATION_CACHE=false``. ``SKCLR_JAX_CACHE=0``
+  (or ``false``, ``no``, ``off``) in the environment before importing skclr turns skclr's cache
+  off. The folder only ever saves time: delete it whenever you like (JAX does not bound its size).
+  A folder that cannot be created (a read-only home) means no cache, silently: a cache miss costs
+  time, never a result.
 * **Compiled functions.** The range test's multi-step sweep (``SweepFunctions``: one jitted
   ``lax.scan`` over the steps, a pure function of the state written back into the variables), a
   schedule's rate at each step (``schedule_rates``), and the conversion of a cycled momentum
@@ -25,13 +39,19 @@ import sys
 import threading
 import warnings
 
+from pathlib import Path
+
 from skclr.backend._common import env_threads
 
 __all__ = [
+    "CACHE_MIN_COMPILE_SECONDS",
+    "CACHE_SWITCH",
     "STATELESS_STEPS",
     "SweepFunctions",
     "assign_state",
     "batched_dataset",
+    "compilation_cache_dir",
+    "default_cache_dir",
     "env_threads",
     "fit_session",
     "is_dataset",
@@ -48,6 +68,54 @@ _lock = threading.Lock()
 #: Held by a seeded section (see ``_tensorflow._seed_lock``): the seeds it sets are process-wide.
 _seed_lock = threading.RLock()
 _SINGLE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+#: The environment variable that turns skclr's persistent compilation cache off ("0", "false", "no", "off").
+CACHE_SWITCH = "SKCLR_JAX_CACHE"
+_OFF = ("0", "false", "no", "off")
+#: Programs that compile at least this long go into skclr's cache: all of them. JAX's default, 1 s,
+#: keeps the reference network's train step but recompiles the hundred small programs of its first
+#: fit (initializers, Keras's eager ops), which together cost more than the train step's load and
+#: load several times faster than they compile; the folder grows by about 1 MB per architecture and
+#: data shape.
+CACHE_MIN_COMPILE_SECONDS = 0.0
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/skclr/jax``, else ``~/.cache/skclr/jax``: the folder of skclr's JAX cache.
+
+    A relative ``XDG_CACHE_HOME`` is ignored, as the XDG base directory specification says.
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    return root / "skclr" / "jax"
+
+
+def compilation_cache_dir() -> str | None:
+    """Point JAX's persistent compilation cache at :func:`default_cache_dir` unless the user set up
+    their own or turned it off (see the module's docstring); return the folder JAX caches into
+    (None: no cache).
+
+    Called once, when this module is imported: JAX reads the folder at its first compilation
+    that looks for the cache, and a compilation before this one, with no folder set, leaves it
+    unread.
+    """
+    import jax
+
+    if not jax.config.jax_enable_compilation_cache:  # JAX_ENABLE_COMPILATION_CACHE=false
+        return None
+    if jax.config.jax_compilation_cache_dir:  # JAX_COMPILATION_CACHE_DIR sets it at import
+        return jax.config.jax_compilation_cache_dir
+    if os.environ.get(CACHE_SWITCH, "").strip().lower() in _OFF:
+        return None
+    folder = default_cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only home: no cache costs time, not results
+        return None
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    threshold = jax.config.jax_persistent_cache_min_compile_time_secs
+    if threshold == 1.0 and "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:  # JAX's default
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", CACHE_MIN_COMPILE_SECONDS)
+    return str(folder)
 
 
 def _jax_started() -> bool:
@@ -323,3 +391,7 @@ def register_tensor_like(cls, to_tensor) -> None:
 def in_keras_steps():
     """TensorFlow's retracing warning has no JAX counterpart: nothing to quiet."""
     yield
+
+
+#: The folder JAX's persistent compilation cache writes into in this process (None: none).
+CACHE_DIR = compilation_cache_dir()
