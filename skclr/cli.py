@@ -9,12 +9,20 @@ one line on stderr, ``skclr: error: ...``, and exit status 2, as argparse report
 a run that fails after it started (training, writing the results) exits with status 1.
 Unless the user set ``TF_CPP_MIN_LOG_LEVEL``, it is set to 3 (no TensorFlow log), for the worker
 processes too; a level the user set always holds (see :mod:`skclr._startup`).
+
+Every command runs on the Keras backend ``--backend`` names, else on the user's ``KERAS_BACKEND``,
+else on :func:`default_backend` (JAX where it is installed, else TensorFlow); ``--backend`` and a
+different ``KERAS_BACKEND`` together are a mistake. The choice goes into ``KERAS_BACKEND`` before
+Keras is imported, so the worker processes run on it too. ``~/.keras/keras.json`` is not a choice
+here: Keras writes it itself on its first import. ``compare`` names the backend that trained in its
+table and in ``results.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import lzma
 import os
@@ -47,8 +55,48 @@ class CLIError(Exception):
         self.status = status
 
 
+#: The Keras backends the command line runs on (those skclr supports).
+BACKENDS = ("tensorflow", "jax")
+
+
+def default_backend() -> str:
+    """The backend when neither ``--backend`` nor ``KERAS_BACKEND`` names one: JAX when it is
+    installed (looked up, not imported: importing it costs seconds), else TensorFlow."""
+    return "jax" if importlib.util.find_spec("jax") is not None else "tensorflow"
+
+
+def choose_backend(option: str | None) -> str:
+    """The backend a command runs on, set in ``KERAS_BACKEND`` for Keras and the worker processes;
+    a CLIError, before Keras starts, for a conflict or a backend that is not installed.
+
+    ``option`` (``--backend``) wins; else the user's ``KERAS_BACKEND``; else :func:`default_backend`.
+    With Keras already imported (the command line called from Python), its backend is the one.
+    """
+    env = os.environ.get("KERAS_BACKEND") or None
+    if option is not None and env is not None and env != option:
+        raise CLIError(f"--backend {option} conflicts with KERAS_BACKEND={env} in the environment; "
+                       "give one of them, or the same in both")  # fmt: skip
+    name = option or env or default_backend()
+    source = f"--backend {name}" if option else f"KERAS_BACKEND={name}" if env else f"the default backend {name}"
+    if "keras" in sys.modules:  # Keras's backend is fixed when it is imported
+        import keras
+
+        running = keras.backend.backend()
+        if option is not None and option != running:
+            raise CLIError(f"{source}: Keras is already running on {running} in this process")
+        return running
+    if name not in BACKENDS:
+        raise CLIError(f"{source}: skclr runs on Keras's {' and '.join(BACKENDS)} backends")
+    if importlib.util.find_spec(name) is None:
+        extra = ' "skclr[jax]"' if name == "jax" else " tensorflow"
+        raise CLIError(f"{source}: {name} is not installed; pip install{extra}")
+    os.environ["KERAS_BACKEND"] = name
+    return name
+
+
 def _start_keras() -> None:
-    """Import Keras (TensorFlow) with its start-up lines held to TF_CPP_MIN_LOG_LEVEL; register skclr's schedules.
+    """Import Keras (on the backend :func:`choose_backend` set) with its start-up lines held to
+    TF_CPP_MIN_LOG_LEVEL; register skclr's schedules.
 
     ``import skclr`` does both itself, except when it starts the command line (see
     :mod:`skclr`): the command line calls this once its arguments and data are checked.
@@ -145,11 +193,11 @@ def _progress(quiet: bool):
     return lambda line: print(line, file=sys.stderr, flush=True)
 
 
-def _format_table(summary: pd.DataFrame) -> str:
+def _format_table(summary: pd.DataFrame, backend: str) -> str:
     main, other = summary.attrs["scores"]
     header = (f"{'configuration':<18} {main.replace('_', '-'):>15} {other.replace('_', '-'):>15} {'fit s':>6} "
               f"{'epochs*':>7}  description")  # fmt: skip
-    lines = [header, "-" * len(header)]
+    lines = [f"Keras backend: {backend}", header, "-" * len(header)]
     for name, row in summary.iterrows():
         epochs = "-" if np.isnan(row.epochs_to_baseline) else f"{row.epochs_to_baseline:.0f}"
         failed = f"  ({row.failed:.0f} diverged)" if row.failed else ""
@@ -193,7 +241,7 @@ def cmd_compare(args) -> int:
         raise CLIError(f"training failed: {' '.join(str(error).split())}", status=1) from None
     summary = result.summary()
     print()
-    print(_format_table(summary))
+    print(_format_table(summary, result.backend))
     measure = "accuracy reaches" if summary.attrs["curve"] == "val_accuracy" else "loss (standardized MSE) falls to"
     print(f"\n* epochs until the mean held-out {measure} the best baseline's "
           f"({', '.join(summary.attrs['baselines'])}: {summary.attrs['target']:.4f}); - = never")  # fmt: skip
@@ -227,6 +275,7 @@ def _save_comparison(result, summary: pd.DataFrame, output: Path, settings: dict
         "data": described,
         "settings": {k: v for k, v in settings.items() if k != "func"},
         "task": result.task,
+        "backend": result.backend,
         "baseline_target": summary.attrs["target"],
         "results": json.loads(summary.to_json(orient="index")),
     }
@@ -308,7 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m skclr", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
+    def backend_option(sub):
+        sub.add_argument("--backend", choices=BACKENDS,
+                         help="Keras backend (default: KERAS_BACKEND if set, else jax where JAX is installed, "
+                              "else tensorflow; ~/.keras/keras.json, which Keras writes itself, is not read)")  # fmt: skip
+
     def data_options(sub):
+        backend_option(sub)
         sub.add_argument("--data", help="CSV file (default: scikit-learn's digits)")
         sub.add_argument("--target", help="label column of --data")
         sub.add_argument("--output", default=DEFAULT_OUTPUT, help=f"folder for results (default {DEFAULT_OUTPUT})")
@@ -339,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     find.set_defaults(func=cmd_find_lr)
 
     draw = commands.add_parser("schedules", help="draw every schedule")
+    backend_option(draw)
     draw.add_argument("--output", default=DEFAULT_OUTPUT)
     draw.add_argument("--epochs", type=_positive_int, default=40)
     draw.set_defaults(func=cmd_schedules)
@@ -372,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
     try:
+        args.backend = choose_backend(args.backend)  # before Keras is imported
         return args.func(args)
     except CLIError as error:
         print(f"skclr: error: {error}", file=sys.stderr)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import joblib
+import keras
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -162,6 +163,13 @@ class Comparison:
     folds: list[dict] = field(default_factory=list)
     curves: dict[str, dict[str, list[list[float]]]] = field(default_factory=dict)
     finders: dict = field(default_factory=dict)
+    #: The Keras backend the fits ran on, as each fit's process reported it (", "-joined if several).
+    backends: list[str] = field(default_factory=list)
+
+    @property
+    def backend(self) -> str:
+        """The Keras backend that trained the fits (``keras.backend.backend()`` where they ran)."""
+        return ", ".join(self.backends)
 
     def summary(self) -> pd.DataFrame:
         """Mean and standard deviation over folds x repeats, and epochs to the best baseline's curve.
@@ -290,6 +298,8 @@ def compare(
         nonlocal done
         row, finder = fit["row"], fit["finder"]
         result.folds.append(row)
+        if fit["backend"] not in result.backends:
+            result.backends.append(fit["backend"])
         for key, values in fit["curves"].items():
             result.curves.setdefault(row["config"], {}).setdefault(key, []).append(values)
         if finder is not None:
@@ -349,7 +359,7 @@ def _fold(X, y, train, test, split: int, configs: dict, settings: dict, on_fit=N
         if finder is not None:  # the rates this fold's range test set, and how far its sweeps agreed
             row.update({rate: getattr(estimator, f"{rate}_") for rate in _RATES if hasattr(estimator, f"{rate}_")})
             row["finder_spread"] = finder.spread_
-        fits.append({"row": row, "curves": curves, "finder": finder})
+        fits.append({"row": row, "curves": curves, "finder": finder, "backend": keras.backend.backend()})
         if on_fit is not None:
             on_fit(fits[-1])
     return fits

@@ -86,6 +86,8 @@ def test_compare_detects_a_continuous_target_and_reports_r2_and_rmse(mixed_csv, 
 
 
 def test_compare_on_the_default_data(tmp_path, capsys):
+    import keras
+
     code, out, err = run(
         ["compare", "--epochs", 2, "--folds", 2, "--schedules", "cosine", "--output", tmp_path, "--quiet"],
         capsys,
@@ -93,6 +95,50 @@ def test_compare_on_the_default_data(tmp_path, capsys):
     assert code == 0, err
     assert "digits" in err and "cosine" in out
     assert "[1/" not in err  # --quiet
+    # the results say which backend produced them
+    assert out.splitlines()[1] == f"Keras backend: {keras.backend.backend()}"
+    assert json.loads((tmp_path / "results.json").read_text())["backend"] == keras.backend.backend()
+
+
+@pytest.mark.parametrize(
+    "option, env, jax_installed, expected",
+    [
+        (None, None, True, "jax"),  # the default: JAX where it is installed
+        (None, None, False, "tensorflow"),
+        (None, "tensorflow", True, "tensorflow"),  # the user's KERAS_BACKEND wins over the default
+        ("tensorflow", None, True, "tensorflow"),
+        ("jax", "jax", True, "jax"),  # the same in both is no conflict
+        ("tensorflow", "jax", True, "--backend tensorflow conflicts with KERAS_BACKEND=jax"),
+        ("jax", None, False, '--backend jax: jax is not installed; pip install "skclr\[jax\]"'),
+        (None, "jax", False, 'KERAS_BACKEND=jax: jax is not installed; pip install "skclr\[jax\]"'),
+        (None, "torch", True, "KERAS_BACKEND=torch: skclr runs on Keras's tensorflow and jax backends"),
+    ],
+)  # fmt: skip
+def test_the_backend_is_the_option_else_keras_backend_else_jax_where_installed(option, env, jax_installed, expected,
+                                                                               monkeypatch):  # fmt: skip
+    import importlib.util
+
+    import skclr.cli
+
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name):
+        if name == "jax":  # any module's spec stands for an installed JAX
+            return real_find_spec("keras") if jax_installed else None
+        return real_find_spec(name)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.delitem(sys.modules, "keras")  # as before the command line imports Keras (put back afterwards)
+    if env is None:
+        monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    else:
+        monkeypatch.setenv("KERAS_BACKEND", env)
+    if " " not in expected:
+        assert skclr.cli.choose_backend(option) == expected
+        assert os.environ["KERAS_BACKEND"] == expected  # for Keras and the worker processes
+    else:
+        with pytest.raises(skclr.cli.CLIError, match=expected):
+            skclr.cli.choose_backend(option)
 
 
 def test_compare_lr_finder_flag_adds_the_range_test(mixed_csv, tmp_path, capsys):
@@ -275,6 +321,35 @@ def test_argument_errors_are_reported_before_tensorflow_is_imported(entry, argv,
     *message, probed = result.stderr.strip().splitlines()
     assert "error:" in message[-1] and "Traceback" not in result.stderr
     assert probed == "tensorflow imported: False"
+
+
+@pytest.mark.parametrize(
+    "argv, env, message",
+    [
+        (["compare", "--backend", "tensorflow"], {"KERAS_BACKEND": "jax"},
+         "skclr: error: --backend tensorflow conflicts with KERAS_BACKEND=jax in the environment; give one"),
+        (["find-lr", "--backend", "jax"], {"HIDE_JAX": "1"},
+         'skclr: error: --backend jax: jax is not installed; pip install "skclr[jax]"'),
+        (["schedules"], {"KERAS_BACKEND": "torch"},
+         "skclr: error: KERAS_BACKEND=torch: skclr runs on Keras's tensorflow and jax backends"),
+    ],
+)  # fmt: skip
+def test_a_backend_that_cannot_be_used_is_one_line_before_keras_is_imported(argv, env, message, tmp_path):
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    # Python imports sitecustomize at start-up: it hides JAX if asked (find_spec and import see None), and
+    # at exit it says whether Keras was imported.
+    (probe / "sitecustomize.py").write_text(
+        "import atexit, os, sys\n"
+        "if os.environ.get('HIDE_JAX'):\n    sys.modules['jax'] = None\n"
+        "atexit.register(lambda: print('keras imported:', 'keras' in sys.modules, file=sys.stderr))\n"
+    )
+    result = subprocess.run([sys.executable, "-m", "skclr", *argv, "--output", tmp_path / "out"], capture_output=True,
+                            text=True, timeout=120, env=_python_env(PYTHONPATH=str(probe), **env))  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    error, probed = result.stderr.strip().splitlines()
+    assert error.startswith(message), error
+    assert probed == "keras imported: False"
 
 
 def test_import_skclr_registers_its_schedules_for_load_model(tmp_path):
