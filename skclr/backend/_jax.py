@@ -393,5 +393,11 @@ def in_keras_steps():
     yield
 
 
-#: The folder JAX's persistent compilation cache writes into in this process (None: none).
-CACHE_DIR = compilation_cache_dir()
+def _keras_on_jax() -> bool:
+    keras = sys.modules.get("keras")
+    return keras is not None and keras.backend.backend() == "jax"
+
+
+#: The folder JAX's persistent compilation cache writes into in this process (None: none). Only on
+#: Keras's JAX backend: on another, this module is imported only to collect its doctests.
+CACHE_DIR = compilation_cache_dir() if _keras_on_jax() else None
