@@ -79,11 +79,13 @@ class LabelEncoder(ClassifierLabelEncoder):
             return  # a 1-D y after a 2-D one: scikeras's check of y's dimensions says so
         given, fitted = given_shape[1], int(np.prod(self._y_shape[1:], dtype=int))
         if given != fitted:
-            first = "one target (a 1-D y or one column)" if len(self._y_shape) == 1 else f"a y of {fitted} columns"
+            one = len(self._y_shape) == 1
+            first = "one target (a 1-D y or one column)" if one else f"a y of {fitted} columns"
             raise ValueError(
                 f"y has {given} columns (shape {given_shape}), but this {owner} was fitted on {first}: its "
                 f"target encoder is expecting {fitted} features as input. partial_fit (and fit with "
-                "warm_start=True) keep training on the first fit's target; call fit to start over on a new one."
+                "warm_start=True) keep training on the first fit's target; call fit to start over on a "
+                "new one."
             )
 
     def transform(self, y: np.ndarray):

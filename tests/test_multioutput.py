@@ -246,7 +246,7 @@ def test_early_stopping_scores_a_multiclass_multioutput_y_by_subset_accuracy(dat
 @pytest.mark.parametrize(
     "first, then, fitted_on",
     [
-        ("column", "two_columns", "one target"),  # scikeras's own case: flattened here, so its check of y's dimensions would answer
+        ("column", "two_columns", "one target"),  # scikeras's case; skclr flattens the first y
         ("labels", "one_more_label", "a y of 3 columns"),  # scikeras hands this one to Keras
         ("labels", "one_label_less", "a y of 3 columns"),
         ("one_hot", "one_more_label", "a y of 3 columns"),
