@@ -97,9 +97,8 @@ ROWS.update(EARLY_STOPPING_ROWS)
 NEURAL = {"mlp_default", "mlp_reference", "clr_default", "one_cycle_20", "one_cycle_50", "one_cycle_50_wd0",
           *EARLY_STOPPING_ROWS}
 CHECKED = "one_cycle_50"
-# Each early-stopping row and its twin without it; R² closer than TIE is a tie (the targets' margin)
+# Each early-stopping row and its twin without it; R² within TIE of another is a tie (the targets' margin)
 ES_TWINS = {"one_cycle_20_es": "one_cycle_20", "one_cycle_50_es": "one_cycle_50"}
-SHORT, LONG, LONG_ES = "one_cycle_20", "one_cycle_50", "one_cycle_50_es"
 TIE = 0.01
 QUICK = dict(sets=["Boston", "biomass"], rows=["mlp_default", "clr_default", "one_cycle_50", "hgb"], folds=3, epochs=3)
 # sklearn's own notices about the MLP's iteration budget are not what "folds warned" counts
@@ -214,11 +213,11 @@ def early_stopping_verdicts(table: list[dict]) -> list[dict]:
     where 50 epochs lose to 20 (by more than ``TIE``), does early stopping at 50 epochs tie or beat 20?"""
     frame = pd.DataFrame(table).set_index(["set", "row"])["R² mean"]
     columns = {  # column -> (row, the row it is measured against)
-        "50 vs 20 epochs": (LONG, SHORT),
+        "50 vs 20 epochs": ("one_cycle_50", "one_cycle_20"),
         "20 + ES vs 20": ("one_cycle_20_es", "one_cycle_20"),
         "50 + ES vs 50": ("one_cycle_50_es", "one_cycle_50"),
-        "50 + ES vs 20": (LONG_ES, SHORT),
-        "50 + ES vs better MLP": (LONG_ES, "mlp"),
+        "50 + ES vs 20": ("one_cycle_50_es", "one_cycle_20"),
+        "50 + ES vs better MLP": ("one_cycle_50_es", "mlp"),
     }
     out, outcomes, lost, rescued = [], {column: [] for column in columns}, [], []
     for name in dict.fromkeys(frame.index.get_level_values("set")):
