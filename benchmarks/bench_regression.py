@@ -25,6 +25,9 @@ where it stands against gradient boosting.
 ``--early-stopping`` adds the one-cycle rows at 20 and 50 epochs with ``early_stopping=True`` (MLP's
 defaults: 10% of the training fold held out, stop after 10 epochs without a gain of 1e-4 in R², best
 epoch's weights): whether stopping turns the long fit's loss on small noisy sets into a tie or a win.
+With those rows in the table, :func:`verdicts` compares them (:func:`early_stopping_verdicts`): each
+against its twin without early stopping, and the 50-epoch one against the 20-epoch fit, on every set
+where 50 epochs lose to 20; its last row is the answer. R² within ``TIE`` (0.01) is a tie.
 
 ``--quick`` is a smoke run: Boston and biomass, 3 folds, four rows, 3 epochs. ``--cache`` appends
 each finished fold to a JSON-lines file and reads it back, so a rerun fits only what is missing.
@@ -94,6 +97,9 @@ ROWS.update(EARLY_STOPPING_ROWS)
 NEURAL = {"mlp_default", "mlp_reference", "clr_default", "one_cycle_20", "one_cycle_50", "one_cycle_50_wd0",
           *EARLY_STOPPING_ROWS}
 CHECKED = "one_cycle_50"
+# Each early-stopping row and its twin without it; R² within TIE of another is a tie (the targets' margin)
+ES_TWINS = {"one_cycle_20_es": "one_cycle_20", "one_cycle_50_es": "one_cycle_50"}
+TIE = 0.01
 QUICK = dict(sets=["Boston", "biomass"], rows=["mlp_default", "clr_default", "one_cycle_50", "hgb"], folds=3, epochs=3)
 # sklearn's own notices about the MLP's iteration budget are not what "folds warned" counts
 QUIET = ("ConvergenceWarning", "DeprecationWarning", "FutureWarning")
@@ -188,6 +194,70 @@ def run(quick: bool = False, sets: list[str] | None = None, rows: list[str] | No
 
 
 def verdicts(table: list[dict]) -> list[dict]:
+    """:func:`early_stopping_verdicts` when the table has the early-stopping rows, else :func:`targets`."""
+    if any(entry["row"] in ES_TWINS for entry in table):
+        return early_stopping_verdicts(table)
+    return targets(table)
+
+
+def _outcome(delta: float) -> str:
+    if not np.isfinite(delta):
+        return "n/a"  # a row missing from the table, or a diverged fold (R² NaN)
+    delta = round(delta, 4)  # as printed, so that the word and the number agree at the margin
+    return "win" if delta > TIE else "loss" if delta < -TIE else "tie"
+
+
+def early_stopping_verdicts(table: list[dict]) -> list[dict]:
+    """Per set, each early-stopping row against its twin without it, and the 50-epoch one against the
+    20-epoch fit and the better MLP row; then the counts, and a last row with the answer: on the sets
+    where 50 epochs lose to 20 (by more than ``TIE``), does early stopping at 50 epochs tie or beat 20?"""
+    frame = pd.DataFrame(table).set_index(["set", "row"])["R² mean"]
+    columns = {  # column -> (row, the row it is measured against)
+        "50 vs 20 epochs": ("one_cycle_50", "one_cycle_20"),
+        "20 + ES vs 20": ("one_cycle_20_es", "one_cycle_20"),
+        "50 + ES vs 50": ("one_cycle_50_es", "one_cycle_50"),
+        "50 + ES vs 20": ("one_cycle_50_es", "one_cycle_20"),
+        "50 + ES vs better MLP": ("one_cycle_50_es", "mlp"),
+    }
+    out, outcomes, lost, rescued = [], {column: [] for column in columns}, [], []
+    for name in dict.fromkeys(frame.index.get_level_values("set")):
+        part = frame.loc[name]
+        mlp = [row for row in MLP_ROWS if row in part.index]
+        r2 = {**part.to_dict(), "mlp": part.loc[mlp].max() if mlp else np.nan}
+        entry = {"set": name}
+        for column, (row, other) in columns.items():
+            delta = r2.get(row, np.nan) - r2.get(other, np.nan)
+            outcomes[column].append(_outcome(delta))
+            entry[column] = f"{delta:+.4f} {outcomes[column][-1]}" if np.isfinite(delta) else "n/a"
+        if outcomes["50 vs 20 epochs"][-1] == "loss":
+            lost.append(name)
+            if outcomes["50 + ES vs 20"][-1] in ("tie", "win"):
+                rescued.append(name)
+        out.append(entry)
+    if not out:
+        return out
+    n = len(out)
+    out.append({"set": f"all {n}: win / tie / loss",
+                **{column: "{} / {} / {}".format(*(found.count(o) for o in ("win", "tie", "loss")))
+                   for column, found in outcomes.items()}})  # fmt: skip
+    if not lost:
+        answer = (f"not shown here: 50 epochs lose to 20 on none of the {n} sets (by more than {TIE} R²), "
+                  "so there is no loss for early stopping to turn")  # fmt: skip
+    else:
+        word = "yes" if len(rescued) == len(lost) else "no" if not rescued else "partly"
+        answer = (f"{word}: 50 epochs lose to 20 on {len(lost)} of {n} sets ({', '.join(lost)}); with early "
+                  f"stopping they tie or beat 20 on {len(rescued)} of them"
+                  + (f" ({', '.join(rescued)})" if rescued else ""))  # fmt: skip
+    against_twin = outcomes["50 + ES vs 50"]
+    wins, ties, losses = (against_twin.count(o) for o in ("win", "tie", "loss"))
+    cost = (f"; against the full 50-epoch schedule early stopping wins on {wins}, ties on {ties}, loses on "
+            f"{losses} of {n} sets")
+    out.append({"set": f"does early stopping turn the long fit's loss into a tie or a win? {answer}{cost}",
+                **{column: "" for column in columns}})  # fmt: skip
+    return out
+
+
+def targets(table: list[dict]) -> list[dict]:
     """Per set, the one-cycle row at 50 epochs against the better MLP row and gradient boosting; then a total."""
     frame = pd.DataFrame(table).set_index(["set", "row"])
     out, counts = [], {"sets": 0, "ge": 0, "within": 0, "failed": 0, "beats hgb": 0}
@@ -240,7 +310,10 @@ def main() -> None:
                 early_stopping=args.early_stopping)
     print(markdown_table(table))
     print()
-    print(markdown_table(verdicts(table)))
+    print(markdown_table(targets(table)))
+    if any(entry["row"] in ES_TWINS for entry in table):
+        print()
+        print(markdown_table(early_stopping_verdicts(table)))
 
 
 if __name__ == "__main__":

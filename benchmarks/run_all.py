@@ -42,6 +42,10 @@ SECTIONS = [
     ("Regression on six real sets, raw targets", "bench_regression", {}),
     ("Regression, target standardized by the user (TransformedTargetRegressor)", "bench_regression",
      {"target_scaled": True, "rows": ["mlp_default", "mlp_reference", "one_cycle_50", "hgb"]}),
+    # the fits without early stopping are the raw-target section's (shared through --cache-dir)
+    ("Regression: early stopping against the full schedule", "bench_regression",
+     {"rows": ["mlp_default", "mlp_reference", "one_cycle_20", "one_cycle_20_es", "one_cycle_50",
+               "one_cycle_50_es"]}),
     ("Grid search: one process, loky, Dask", "bench_parallel", {}),
     ("Memory per fit in one process", "bench_memory", {}),
     ("Bad input: the error and how soon it comes", "bench_errors", {}),

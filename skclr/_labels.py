@@ -58,6 +58,36 @@ class LabelEncoder(ClassifierLabelEncoder):
         self.n_outputs_ = self.n_outputs_expected_ = y.shape[1]
         return self
 
+    def check_columns(self, y, owner: str) -> None:
+        """Refuse a ``y`` (``partial_fit``, a warm-started ``fit``, ``score``) with another number of
+        columns than the ``y`` this encoder was fitted on, before any training.
+
+        scikeras's encoders refuse it in ``transform`` ("expecting ... features", scikit-learn's
+        words) for one target, and pass a multilabel ``y`` of another width on to Keras. skclr
+        flattens a one-column ``y`` before scikeras sees it, so that scikeras's check of ``y``'s
+        dimensions would answer first, and with other words: this check runs before it.
+
+        Parameters
+        ----------
+        y : array-like
+            The new target, after the estimator's own flattening of a one-column ``y``.
+        owner : str
+            The estimator's class name, for the message.
+        """
+        given_shape = np.shape(y)
+        if len(given_shape) != 2:
+            return  # a 1-D y after a 2-D one: scikeras's check of y's dimensions says so
+        given, fitted = given_shape[1], int(np.prod(self._y_shape[1:], dtype=int))
+        if given != fitted:
+            one = len(self._y_shape) == 1
+            first = "one target (a 1-D y or one column)" if one else f"a y of {fitted} columns"
+            raise ValueError(
+                f"y has {given} columns (shape {given_shape}), but this {owner} was fitted on {first}: its "
+                f"target encoder is expecting {fitted} features as input. partial_fit (and fit with "
+                "warm_start=True) keep training on the first fit's target; call fit to start over on a "
+                "new one."
+            )
+
     def transform(self, y: np.ndarray):
         if self._target_type != MULTIOUTPUT:
             return super().transform(y)

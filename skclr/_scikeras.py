@@ -84,6 +84,10 @@ class _Hooks:
                     variable.assign(value)
 
     def _validate_data(self, X=None, y=None, reset: bool = False, y_numeric: bool = False):
+        # the classifier's y of another width, refused before scikeras's check of y's dimensions answers
+        check_columns = getattr(getattr(self, "target_encoder_", None), "check_columns", None)
+        if not reset and y is not None and check_columns is not None:
+            check_columns(y, self.__name__)
         # scikeras refuses X whose dtype cannot be cast safely to the training X's (float64 after
         # int or float32): X is cast here to the float dtype the model computes in, as Keras does.
         fitted = getattr(self, "X_dtype_", None)

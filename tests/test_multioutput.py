@@ -240,3 +240,36 @@ def test_early_stopping_scores_a_multiclass_multioutput_y_by_subset_accuracy(dat
     y = np.column_stack([classes, Y[:, 0]])
     clf = CLRClassifier(**SEEDED, early_stopping=True, validation_fraction=0.25).fit(X, y)
     assert len(clf.validation_scores_) == 2 and 0.0 <= clf.best_validation_score_ <= 1.0
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")  # the one-column y
+@pytest.mark.parametrize(
+    "first, then, fitted_on",
+    [
+        ("column", "two_columns", "one target"),  # scikeras's case; skclr flattens the first y
+        ("labels", "one_more_label", "a y of 3 columns"),  # scikeras hands this one to Keras
+        ("labels", "one_label_less", "a y of 3 columns"),
+        ("one_hot", "one_more_label", "a y of 3 columns"),
+        ("multioutput", "two_columns", "a y of 3 columns"),
+    ],
+)
+def test_continuing_on_a_y_of_another_width_is_refused_before_training(data, first, then, fitted_on):
+    X, Y, classes = data
+    targets = {
+        "column": classes.reshape(-1, 1), "labels": Y, "one_hot": np.eye(3, dtype=int)[classes],
+        "multioutput": np.column_stack([classes, classes, 2 - classes]),
+        "two_columns": np.column_stack([classes, classes]), "one_more_label": np.column_stack([Y, Y[:, 0]]),
+        "one_label_less": Y[:, :2],
+    }  # fmt: skip
+    clf = CLRClassifier(**SEEDED).fit(X, targets[first])
+    weights, n_iter, curve = [w.copy() for w in clf.model_.get_weights()], clf.n_iter_, list(clf.loss_curve_)
+    message = rf"y has {targets[then].shape[1]} columns .* fitted on {fitted_on}.*: .*expecting \d features"
+    with pytest.raises(ValueError, match=message):  # scikeras's "features", from its encoder
+        clf.partial_fit(X, targets[then])
+    with pytest.raises(ValueError, match=message):
+        clf.set_params(warm_start=True).fit(X, targets[then])
+    for before, after in zip(weights, clf.model_.get_weights()):
+        np.testing.assert_array_equal(before, after)  # nothing trained
+    assert clf.n_iter_ == n_iter and clf.loss_curve_ == curve
+    clf.partial_fit(X, targets[first])  # the first fit's width goes on
+    assert len(clf.loss_curve_) == len(curve) + 1
