@@ -115,7 +115,8 @@ def _validation_and_fixed_cost(quick: bool) -> list[dict]:
             X[train], y[train], **kwargs
         )
 
-    fit(epochs, True), fit(1, False)  # warm-up: the shared train and test steps are traced once per process
+    # warm-up, every kind of fit timed below: the shared steps are traced (on JAX compiled, per length) once
+    fit(epochs, True), fit(epochs, False), fit(1, False)
     validation = alternate({"with": lambda: fit(epochs, True), "without": lambda: fit(epochs, False)}, repeats)
     lengths = alternate({"one": lambda: fit(1, False), "many": lambda: fit(epochs, False)}, repeats)
     one, many = statistics.median(lengths["one"]), statistics.median(lengths["many"])

@@ -11,7 +11,8 @@ process of its own (``_common.per_backend``), skclr against plain Keras on the s
    later epochs; target <= 1.2 on JAX, issue 29);
 2. the same fit with ``lr_finder=True`` against the fit without it (target <= 1.15), at 11 epochs
    and at 20 (the range-test quality benchmark's length), and with a new ``random_state`` at every
-   fit (per-fold seeds, repeated CV). The warm-up runs one range test, so these
+   fit (per-fold seeds, repeated CV). The warm-up runs every timed fit once, untimed (on JAX a
+   fit of a new length compiles its steps), so these
    rows are every fit of a grid search but its first: that one also traces the sweep
    (``bench_finder.py`` measures a first range test);
 3. ``GridSearchCV`` over 4 schedules x 5 folds against the plain-Keras loop of the same grid
@@ -146,13 +147,13 @@ def measure(quick: bool = False, baseline: str | None = None) -> list[dict]:
     def seeded_fit(**params):
         return skclr_fit(random_state=next(seeds), **params)
 
-    keras_fit(X, y), skclr_fit(lr_finder=True), seeded_fit(lr_finder=True)  # warm-up: imports, first traces
-    fits = alternate(
-        {"skclr": clocked_skclr_fit, "keras": clocked_keras_fit, "skclr + range test": lambda: skclr_fit(lr_finder=True),
-         "skclr 20": lambda: skclr_fit(epochs=20), "skclr 20 + range test": lambda: skclr_fit(epochs=20, lr_finder=True),
-         "seeded": seeded_fit, "seeded + range test": lambda: seeded_fit(lr_finder=True)},
-        rounds,
-    )  # fmt: skip
+    timed = {"skclr": clocked_skclr_fit, "keras": clocked_keras_fit, "skclr + range test": lambda: skclr_fit(lr_finder=True),
+             "skclr 20": lambda: skclr_fit(epochs=20), "skclr 20 + range test": lambda: skclr_fit(epochs=20, lr_finder=True),
+             "seeded": seeded_fit, "seeded + range test": lambda: seeded_fit(lr_finder=True)}  # fmt: skip
+    for fit in timed.values():  # warm-up: imports, first traces (and compiles) of every kind of fit
+        fit()
+    warm["skclr"].clear(), warm["keras"].clear()
+    fits = alternate(timed, rounds)
     grids = alternate({"skclr": skclr_grid, "keras": keras_grid}, 1)
     setting = f"{n}x20, 4 classes, {epochs} epochs, batch {batch}"
     per_fit = f"{setting}, {rounds} rounds"
