@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
@@ -35,10 +35,12 @@ from sklearn.base import clone
 from skclr import _optimizer
 from skclr._early_stopping import HeldOut, ValidationStop, hold_out, mlp_attributes
 from skclr._labels import MULTIOUTPUT, subset_accuracy
-from skclr._monitor import START_ROWS, EpochMonitor, FailedTrainingWarning, inference_loss, start_loss
+from skclr._monitor import (
+    START_ROWS, EpochMonitor, FailedTrainingWarning, inference_loss, refuse_unreduced_loss, start_loss,
+)
 from skclr._plan import SchedulePlan, TrainingPlan
 from skclr._runner import training_copy, validation_batches
-from skclr._scikeras import first_rows, history_key, num_rows
+from skclr._scikeras import callback_params, first_rows, history_key, num_rows, remake_callbacks
 from skclr.finder import LRFinder
 
 __all__ = ["FIND_LR", "FIT", "INITIALIZE", "PARTIAL_FIT", "FitRun", "ModelRecord"]
@@ -60,12 +62,15 @@ class ModelRecord:
         The model's loss before its first training: divergence is judged against it.
     schedule_plan : SchedulePlan or None
         The schedule last planned; ``partial_fit`` calls after the first go on with it.
+    callback_params : dict
+        The parameters the estimator's callbacks were made from: a later call with others makes them again.
     """
 
     clipvalue: float | None
     weight_decay: float | None
     untrained_loss: float | None = None
     schedule_plan: SchedulePlan | None = None
+    callback_params: dict = field(default_factory=dict)
 
 
 class FitRun:
@@ -138,9 +143,11 @@ class FitRun:
 
     def train(self, X, y, sample_weight, fit_args: dict, warm_start: bool) -> None:
         """What scikeras's ``_fit_keras_model`` asks of the estimator, step by step."""
+        record, fresh = self._model_record()
+        self._current_callbacks(record, fresh)
         callbacks = self._complete_fit_args(X, sample_weight, fit_args)
         plan = TrainingPlan.from_fit_args(num_rows(X), fit_args)
-        record, fresh = self._model_record()
+        refuse_unreduced_loss(self.estimator.model_, X, y)
         self._prepare_optimizer(plan, X, y, sample_weight, record, fresh)
         if self.call == FIND_LR:
             return  # the range test was all it asked for
@@ -183,6 +190,14 @@ class FitRun:
                 fit_args[key] = num_rows(X)
         fit_args["sample_weight"] = sample_weight
         return [*self.estimator._fit_callbacks, *(fit_args.pop("callbacks", None) or [])]
+
+    def _current_callbacks(self, record: ModelRecord, fresh: bool) -> None:
+        """The estimator's callbacks made from its current parameters: a continuation (warm start,
+        ``partial_fit``) after ``set_params(callbacks=...)`` uses the new ones, as a new model would."""
+        params = callback_params(self.estimator)
+        if not fresh and not _same(params, record.callback_params):
+            remake_callbacks(self.estimator)
+        record.callback_params = params
 
     def _model_record(self) -> tuple[ModelRecord, bool]:
         """The estimator's record of ``model_``, and whether the model is fresh: just built, its
@@ -370,6 +385,15 @@ class FitRun:
 
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+
+
+def _same(params: dict, earlier: dict) -> bool:
+    try:
+        return params.keys() == earlier.keys() and all(
+            value is earlier[key] or bool(value == earlier[key]) for key, value in params.items()
+        )
+    except (TypeError, ValueError):  # a value without a truth value for ==
+        return False
 
 
 def _has_batch_hooks(callback: keras.callbacks.Callback) -> bool:

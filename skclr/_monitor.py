@@ -27,12 +27,13 @@ import math
 import keras
 import numpy as np
 
+from skclr import backend
 from skclr._keras_internals import compute_loss
 from skclr._optimizer import current_rate, cycled_momentum_value, highest_rate, inner
 
 __all__ = [
     "COLLAPSE_SHARE", "CONSTANT_MARGIN", "DIVERGE_FACTOR", "MEANINGFUL_FALL", "DivergenceError", "EpochMonitor",
-    "FailedTrainingWarning", "as_tracked", "inference_loss", "start_loss",
+    "FailedTrainingWarning", "as_tracked", "inference_loss", "refuse_unreduced_loss", "start_loss",
 ]  # fmt: skip
 
 #: Training diverged when an epoch's mean training loss is not finite or exceeds this multiple of
@@ -75,6 +76,31 @@ def inference_loss(model: keras.Model, X, y, sample_weight=None, y_pred=None) ->
     loss = compute_loss(model, rows[0], rows[1], y_pred, weights, training=False)
     model.reset_metrics()  # computing a loss feeds the loss tracker
     return as_tracked(keras.ops.convert_to_numpy(loss))
+
+
+def refuse_unreduced_loss(model: keras.Model, X, y) -> None:
+    """On JAX, raise ``TypeError`` before training when the model's loss gives one value per row.
+
+    Keras's TensorFlow backend trains with such a loss (the gradient of the values' sum); its JAX
+    backend differentiates only a scalar and fails inside the first step. Keras's own losses reduce,
+    so only a user's loss is measured (one eager forward pass on a few rows)."""
+    if backend.NAME != "jax" or all(_from_keras(loss) for loss in keras.tree.flatten(model.loss)):
+        return
+    rows = keras.tree.map_structure(lambda a: a[:8], (X, y))
+    loss = compute_loss(model, rows[0], rows[1], model(rows[0], training=False), None, training=False)
+    if np.ndim(keras.ops.convert_to_numpy(loss)):
+        raise TypeError(
+            f"The model's loss ({model.loss!r}) returns one value per row (shape {tuple(np.shape(loss))}); "
+            "Keras's JAX backend trains only with a loss that reduces to one number (TensorFlow's sums "
+            "the rows). Reduce it in the loss (e.g. keras.ops.mean, or a keras.losses.Loss subclass that "
+            "implements call() and lets __call__ reduce), or use KERAS_BACKEND=tensorflow."
+        )
+
+
+def _from_keras(loss) -> bool:
+    """Whether ``loss`` is a name or one of Keras's own loss functions or classes (all reduce)."""
+    home = loss if callable(loss) and not isinstance(loss, keras.losses.Loss) else type(loss)
+    return loss is None or isinstance(loss, str) or getattr(home, "__module__", "").startswith("keras.")
 
 
 def as_tracked(loss: np.ndarray) -> float:

@@ -44,6 +44,8 @@ __all__ = [
     "ScikerasClassifier",
     "ScikerasRegressor",
     "builder_only_params",
+    "callback_params",
+    "remake_callbacks",
     "first_rows",
     "has_param",
     "history_key",
@@ -315,3 +317,19 @@ def history_key(key: str) -> str:
         return metric_name(key)
     except ValueError:  # a custom metric
         return key
+
+
+_CALLBACK_PARAMS = ("callbacks", "fit__callbacks", "predict__callbacks")
+
+
+def callback_params(estimator) -> dict:
+    """The parameters scikeras makes the estimator's callbacks from (``callbacks``, ``fit__callbacks``,
+    ``predict__callbacks`` and their routed ``__`` arguments)."""
+    return {key: value for key, value in estimator.get_params().items()
+            if key in _CALLBACK_PARAMS or key.startswith(tuple(f"{name}__" for name in _CALLBACK_PARAMS))}  # fmt: skip
+
+
+def remake_callbacks(estimator) -> None:
+    """Make the estimator's callbacks again from its parameters (scikeras makes them only with a new
+    model, so a warm start or ``partial_fit`` would keep using callbacks ``set_params`` replaced)."""
+    estimator._initialize_callbacks()

@@ -96,3 +96,4 @@ def import_keras() -> None:
         return
     with _log_lines_below(level):
         import keras  # noqa: F401
+        import scikeras.wrappers  # noqa: F401  (imports TensorFlow, whatever Keras's backend: on JAX, here)

@@ -16,12 +16,17 @@ from sklearn.datasets import make_classification  # noqa: E402
 TINY = dict(hidden_layer_sizes=(8,), dropout=0.0, epochs=2, batch_size=16)
 
 
+#: The modules whose tests exercise what differs between Keras backends: schedules computed in the
+#: graph, the range test's compiled sweep and its restoring, the shared train steps, seeds and threads.
+BACKEND_MODULES = {"test_backend.py", "test_finder.py", "test_runner.py", "test_schedules.py", "test_sharing.py"}
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip the tests marked for another Keras backend, each with the reason (shown by ``-ra``); a
     backend's own tests are ``backend`` tests (``.ci/run`` runs those on JAX as well)."""
     backend = keras.backend.backend()
     for item in items:
-        if "jax_only" in item.keywords or "tensorflow_only" in item.keywords:
+        if item.path.name in BACKEND_MODULES or "jax_only" in item.keywords or "tensorflow_only" in item.keywords:
             item.add_marker(pytest.mark.backend)
         for marker, name in (("tensorflow_only", "tensorflow"), ("jax_only", "jax")):
             if marker in item.keywords and backend != name:

@@ -103,7 +103,7 @@ def test_compare_on_the_default_data(tmp_path, capsys):
 @pytest.mark.parametrize(
     "option, env, jax_installed, expected",
     [
-        (None, None, True, "jax"),  # the default: JAX where it is installed
+        (None, None, True, "tensorflow"),  # the default, JAX installed or not
         (None, None, False, "tensorflow"),
         (None, "tensorflow", True, "tensorflow"),  # the user's KERAS_BACKEND wins over the default
         ("tensorflow", None, True, "tensorflow"),
@@ -288,6 +288,18 @@ def test_an_error_writing_the_results_is_one_line_and_status_1(mixed_csv, tmp_pa
     assert code == 1 and err == f"skclr: error: cannot write the results to {tmp_path}: [Errno 28] No space left on device\n"
 
 
+@pytest.fixture(autouse=True)
+def _keras_backend_as_it_was():
+    # main() sets KERAS_BACKEND for its worker processes: a call in this process must not leak it into
+    # the next test's subprocesses.
+    before = os.environ.get("KERAS_BACKEND")
+    yield
+    if before is None:
+        os.environ.pop("KERAS_BACKEND", None)
+    else:
+        os.environ["KERAS_BACKEND"] = before
+
+
 def _python_env(**extra) -> dict:
     """This environment, skclr importable from this checkout, without TF_CPP_MIN_LOG_LEVEL unless given."""
     import skclr
@@ -394,7 +406,10 @@ def test_module_entry_point_hides_tensorflows_start_up_lines_unless_the_user_ask
     errors = {name: process.communicate(timeout=300)[1] for name, process in started.items()}
     assert all(process.returncode == 0 for process in started.values()), errors
     assert errors["level 3, one process"] == ""
-    assert "tensorflow" in errors["level 0, one process"].lower()  # a user's own setting wins
+    from skclr._startup import _LOG_LINE
+
+    level_0 = errors["level 0, one process"].splitlines()
+    assert any(_LOG_LINE.match(line) for line in level_0), level_0  # a user's own setting wins
     assert errors["unset, two workers"].splitlines() == [
         "data: tiny.csv (8 x 2, 2 classes); 1 configurations x 2 folds x 1 repeats, 1 epochs each"
     ]

@@ -198,8 +198,12 @@ def test_an_estimator_holds_no_private_state_of_a_call(binary_data):
     clf.partial_fit(X, y)
     clf.set_params(warm_start=True).fit(X, y)
     assert _private(clf) == BETWEEN_CALLS
-    with pytest.raises(DivergenceError):  # a call that fails leaves nothing of itself either
-        clf.set_params(learning_rate=1e4, lr_finder=False).fit(X * 1e3, y)
+    class Fails(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise DivergenceError("stopped by the test")
+
+    with pytest.raises(DivergenceError, match="by the test"):  # a call that fails leaves nothing of itself either
+        clf.set_params(callbacks=[Fails()], lr_finder=False).fit(X, y)
     assert _private(clf) == BETWEEN_CALLS
 
 
@@ -467,3 +471,26 @@ def test_the_classifier_has_no_weight_decay_unless_asked(binary_data):
     assert clf.set_params(weight_decay=0.1).fit(X, y).model_.optimizer.weight_decay == 0.1
     adamw = CLRClassifier(**{**TINY, "epochs": 1}, optimizer="adamw", random_state=0).fit(X, y)
     assert adamw.model_.optimizer.weight_decay == 0.004  # AdamW's own default is kept
+
+
+@pytest.mark.parametrize("go_on", ["warm start", "partial_fit"])
+def test_callbacks_replaced_by_set_params_take_effect_when_training_goes_on(binary_data, go_on):
+    # scikeras makes callbacks only with a new model: a continuation kept running the replaced ones.
+    X, y = binary_data
+    seen = {"old": 0, "new": 0}
+
+    class Counts(keras.callbacks.Callback):
+        def __init__(self, name):
+            super().__init__()
+            self.name = name
+
+        def on_epoch_end(self, epoch, logs=None):
+            seen[self.name] += 1
+
+    clf = CLRClassifier(**TINY, callbacks=[Counts("old")], warm_start=go_on == "warm start").fit(X, y)
+    clf.set_params(callbacks=[Counts("new")])
+    clf.fit(X, y) if go_on == "warm start" else clf.partial_fit(X, y)
+    assert seen == {"old": 2, "new": 2 if go_on == "warm start" else 1}
+    clf.set_params(callbacks=None)
+    clf.fit(X, y) if go_on == "warm start" else clf.partial_fit(X, y)
+    assert seen == {"old": 2, "new": 2 if go_on == "warm start" else 1}

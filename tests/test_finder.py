@@ -204,6 +204,8 @@ class TestRestore:
     @pytest.mark.parametrize(
         "kind", ["Sequential, shared copy", "Sequential, in place", "functional, in place"]
     )
+    # random labels: whether the sweep's loss falls clearly depends on the backend's draw; restoring does not
+    @pytest.mark.filterwarnings("ignore:The range test shows no clear fall:RuntimeWarning")
     def test_model_and_optimizer_come_back_bit_for_bit(self, optimizer, kind, monkeypatch):
         if kind == "Sequential, in place":
             sweep_in_place(monkeypatch)

@@ -75,6 +75,7 @@ def _fit_in_worker():
     return clf, clf.predict_proba(X[:20]), os.environ.get("OMP_NUM_THREADS"), tf.config.threading.get_intra_op_parallelism_threads()
 
 
+@pytest.mark.tensorflow_only(reason="TensorFlow's thread pools; JAX's are XLA's (test_backend)")
 def test_workers_bound_tensorflow_threads_and_fitted_estimators_travel_back():
     results = Parallel(n_jobs=2)(delayed(_fit_in_worker)() for _ in range(2))
     for clf, proba_in_worker, omp, tf_threads in results:
@@ -119,6 +120,7 @@ def test_traced_graphs_are_released_after_each_fit():
     assert _alive_train_graphs() <= before
 
 
+@pytest.mark.tensorflow_only(reason="TensorFlow's registry of traced gradients")
 def test_concurrent_fits_in_threads_keep_their_gradients_until_all_end():
     # A trace needs its gradient entry until it ends: the first fit to finish must not release
     # the entries while another fit still runs; the last one releases them all.
@@ -154,6 +156,7 @@ def test_concurrent_fits_in_threads_keep_their_gradients_until_all_end():
     assert entries() <= before  # released when the last fit ended
 
 
+@pytest.mark.tensorflow_only(reason="TensorFlow's eager kernel cache")
 def test_kernel_cache_is_cleared_every_few_fits_that_build_a_model(monkeypatch):
     # TensorFlow's eager kernel cache keeps every called function's executable form (~0.6 MB per
     # fit, tensorflow/tensorflow#40171); a partial_fit on the same model reuses its kernels.

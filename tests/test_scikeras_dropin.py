@@ -320,6 +320,7 @@ class PerRowLoss(keras.losses.Loss):
         return keras.losses.binary_crossentropy(y_true, y_pred)
 
 
+@pytest.mark.tensorflow_only(reason="Keras's JAX backend differentiates only a scalar loss: skclr refuses it")
 def test_a_loss_of_one_value_per_row_is_measured_as_keras_records_it(binary):
     from skclr._monitor import inference_loss
 
@@ -334,6 +335,7 @@ def test_a_loss_of_one_value_per_row_is_measured_as_keras_records_it(binary):
     assert recorded == pytest.approx(rows.mean(), rel=1e-6)
 
 
+@pytest.mark.tensorflow_only(reason="Keras's JAX backend differentiates only a scalar loss: skclr refuses it")
 @pytest.mark.parametrize("lr_finder", [False, True])
 def test_a_routed_loss_class_of_one_value_per_row_trains_with_the_checks_and_the_range_test(binary, lr_finder):
     X, y = binary
@@ -342,6 +344,16 @@ def test_a_routed_loss_class_of_one_value_per_row_trains_with_the_checks_and_the
     assert isinstance(clf.model_.loss, PerRowLoss) and len(clf.history_["loss"]) == 2
     if lr_finder:
         assert clf.lr_finder_.losses_.ndim == 1 and np.isfinite(clf.lr_finder_.losses_).all()
+
+
+@pytest.mark.jax_only(reason="Keras's TensorFlow backend trains with such a loss")
+@pytest.mark.parametrize("lr_finder", [False, True])
+def test_on_jax_a_loss_of_one_value_per_row_is_refused_before_training(binary, lr_finder):
+    X, y = binary
+    clf = CLRClassifier(dynamic_classifier, loss=PerRowLoss, epochs=2, batch_size=20, lr_finder=lr_finder)
+    with pytest.raises(TypeError, match="one value per row .*KERAS_BACKEND=tensorflow"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "history_") and not hasattr(clf, "lr_finder_")
 
 
 def test_build_fn_is_used_as_model_with_scikeras_warning(binary):
