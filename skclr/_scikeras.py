@@ -28,16 +28,20 @@ import inspect
 
 import keras
 import numpy as np
-from scikeras._utils import accepts_kwargs, has_param, route_params
-from scikeras.utils import loss_name, metric_name
-from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
-from scipy.sparse import issparse
-from sklearn.base import BaseEstimator
-from sklearn.utils import ClassifierTags, RegressorTags
-from sklearn.utils.class_weight import compute_sample_weight
 
-from skclr._labels import LabelEncoder, is_one_hot
-from skclr.backend import in_keras_steps, seeded_section
+from skclr._startup import import_quietly
+
+import_quietly("scikeras.wrappers")  # on JAX, scikeras's TensorFlow import starts TensorFlow: quietly
+from scikeras._utils import accepts_kwargs, has_param, route_params  # noqa: E402
+from scikeras.utils import loss_name, metric_name  # noqa: E402
+from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor  # noqa: E402
+from scipy.sparse import issparse  # noqa: E402
+from sklearn.base import BaseEstimator  # noqa: E402
+from sklearn.utils import ClassifierTags, RegressorTags  # noqa: E402
+from sklearn.utils.class_weight import compute_sample_weight  # noqa: E402
+
+from skclr._labels import LabelEncoder, is_one_hot  # noqa: E402
+from skclr.backend import in_keras_steps, seeded_section  # noqa: E402
 
 __all__ = [
     "SCIKERAS_PARAMETERS",

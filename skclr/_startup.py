@@ -12,6 +12,7 @@ every line except the log lines below that level, so the level the user set is t
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 import sys
@@ -96,4 +97,16 @@ def import_keras() -> None:
         return
     with _log_lines_below(level):
         import keras  # noqa: F401
-        import scikeras.wrappers  # noqa: F401  (imports TensorFlow, whatever Keras's backend: on JAX, here)
+
+
+def import_quietly(module: str) -> None:
+    """Import ``module`` with start-up log lines below ``TF_CPP_MIN_LOG_LEVEL`` dropped (scikeras
+    imports TensorFlow whatever Keras's backend: on JAX, TensorFlow starts there)."""
+    if module in sys.modules:
+        return
+    level = min_log_level()
+    if level == 0:
+        importlib.import_module(module)
+        return
+    with _log_lines_below(level):
+        importlib.import_module(module)
