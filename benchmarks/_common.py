@@ -338,6 +338,11 @@ def warm_epoch(ends: Sequence[float]) -> float:
 def _serve_child(script: str, inputs: str, output: str) -> None:
     function, kwargs = pickle.loads(Path(inputs).read_bytes())
     result = getattr(importlib.import_module(script), function)(**kwargs)
+    asked = os.environ.get("KERAS_BACKEND")
+    if asked and "keras" in sys.modules:  # a row labelled with one backend is never measured on another
+        running = sys.modules["keras"].backend.backend()
+        if running != asked:
+            raise RuntimeError(f"{script}.{function} ran on Keras's {running} backend, not on {asked}")
     Path(output).write_bytes(pickle.dumps(result))
 
 

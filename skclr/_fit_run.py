@@ -25,6 +25,7 @@ pickle does (``partial_fit`` and warm starts after unpickling continue the same 
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -197,7 +198,9 @@ class FitRun:
         params = callback_params(self.estimator)
         if not fresh and not _same(params, record.callback_params):
             remake_callbacks(self.estimator)
-        record.callback_params = params
+        # copies of the lists and dicts: a callback appended in place to the same list is a change too
+        record.callback_params = {key: copy.copy(value) if isinstance(value, (list, dict)) else value
+                                  for key, value in params.items()}  # fmt: skip
 
     def _model_record(self) -> tuple[ModelRecord, bool]:
         """The estimator's record of ``model_``, and whether the model is fresh: just built, its

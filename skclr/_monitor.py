@@ -98,7 +98,10 @@ def refuse_unreduced_loss(model: keras.Model, X, y) -> None:
 
 
 def _from_keras(loss) -> bool:
-    """Whether ``loss`` is a name or one of Keras's own loss functions or classes (all reduce)."""
+    """Whether ``loss`` is a name or one of Keras's own loss functions or classes that reduces (all do
+    but a ``keras.losses.Loss`` built with ``reduction=None`` or ``"none"``)."""
+    if isinstance(loss, keras.losses.Loss) and loss.reduction in (None, "none"):
+        return False
     home = loss if callable(loss) and not isinstance(loss, keras.losses.Loss) else type(loss)
     return loss is None or isinstance(loss, str) or getattr(home, "__module__", "").startswith("keras.")
 

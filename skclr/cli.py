@@ -425,12 +425,28 @@ def _seed(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return its exit status (argparse exits itself, with 2, on a bad option)."""
-    # Set before TensorFlow starts, here and in the worker processes, which inherit the environment.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    args = build_parser().parse_args(argv)
+    with _environment_restored("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND"):
+        # Set before TensorFlow starts, here and in the worker processes, which inherit the environment.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        args = build_parser().parse_args(argv)
+        try:
+            args.backend = choose_backend(args.backend)  # before Keras is imported
+            return args.func(args)
+        except CLIError as error:
+            print(f"skclr: error: {error}", file=sys.stderr)
+            return error.status
+
+
+@contextlib.contextmanager
+def _environment_restored(*names: str):
+    """Put the named environment variables back as they were: main() called from Python sets them
+    for its own run and its worker processes, not for the caller's next command."""
+    before = {name: os.environ.get(name) for name in names}
     try:
-        args.backend = choose_backend(args.backend)  # before Keras is imported
-        return args.func(args)
-    except CLIError as error:
-        print(f"skclr: error: {error}", file=sys.stderr)
-        return error.status
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

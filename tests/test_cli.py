@@ -114,8 +114,8 @@ def test_compare_on_the_default_data(tmp_path, capsys):
         (None, "torch", True, "KERAS_BACKEND=torch: skclr runs on Keras's tensorflow and jax backends"),
     ],
 )  # fmt: skip
-def test_the_backend_is_the_option_else_keras_backend_else_jax_where_installed(option, env, jax_installed, expected,
-                                                                               monkeypatch):  # fmt: skip
+def test_the_backend_is_the_option_else_keras_backend_else_tensorflow(option, env, jax_installed, expected,
+                                                                       monkeypatch):  # fmt: skip
     import importlib.util
 
     import skclr.cli
@@ -139,6 +139,25 @@ def test_the_backend_is_the_option_else_keras_backend_else_jax_where_installed(o
     else:
         with pytest.raises(skclr.cli.CLIError, match=expected):
             skclr.cli.choose_backend(option)
+
+
+def test_main_leaves_the_callers_environment_as_it_was(tmp_path, monkeypatch, capsys):
+    # main() sets KERAS_BACKEND and TF_CPP_MIN_LOG_LEVEL for its run: a second call from the same Python
+    # must not find the first call's default backend in KERAS_BACKEND and refuse its own --backend.
+    import importlib.util
+
+    import skclr.cli
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: real_find_spec("keras" if name == "jax" else name))
+    monkeypatch.delitem(sys.modules, "keras")  # as before the command line imports Keras (put back afterwards)
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    missing = ["--data", str(tmp_path / "missing.csv"), "--target", "y", "--output", str(tmp_path / "out")]
+    for backend in ([], ["--backend", "jax"]):
+        code, out, err = run(["compare", *backend, *missing], capsys)
+        assert code == 2 and err.startswith("skclr: error: no such file"), err  # the data's error, no conflict
+        assert "KERAS_BACKEND" not in os.environ and "TF_CPP_MIN_LOG_LEVEL" not in os.environ
 
 
 def test_compare_lr_finder_flag_adds_the_range_test(mixed_csv, tmp_path, capsys):
@@ -286,18 +305,6 @@ def test_an_error_writing_the_results_is_one_line_and_status_1(mixed_csv, tmp_pa
     monkeypatch.setattr(skclr.cli, "_save_figure", full_disk)
     code, out, err = run(["schedules", "--output", tmp_path, "--epochs", 4], capsys)
     assert code == 1 and err == f"skclr: error: cannot write the results to {tmp_path}: [Errno 28] No space left on device\n"
-
-
-@pytest.fixture(autouse=True)
-def _keras_backend_as_it_was():
-    # main() sets KERAS_BACKEND for its worker processes: a call in this process must not leak it into
-    # the next test's subprocesses.
-    before = os.environ.get("KERAS_BACKEND")
-    yield
-    if before is None:
-        os.environ.pop("KERAS_BACKEND", None)
-    else:
-        os.environ["KERAS_BACKEND"] = before
 
 
 def _python_env(**extra) -> dict:

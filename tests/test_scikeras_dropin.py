@@ -347,10 +347,13 @@ def test_a_routed_loss_class_of_one_value_per_row_trains_with_the_checks_and_the
 
 
 @pytest.mark.jax_only(reason="Keras's TensorFlow backend trains with such a loss")
-@pytest.mark.parametrize("lr_finder", [False, True])
-def test_on_jax_a_loss_of_one_value_per_row_is_refused_before_training(binary, lr_finder):
+@pytest.mark.parametrize(
+    "loss, lr_finder",
+    [(PerRowLoss, False), (PerRowLoss, True), (keras.losses.BinaryCrossentropy(reduction=None), False)],
+)
+def test_on_jax_a_loss_of_one_value_per_row_is_refused_before_training(binary, loss, lr_finder):
     X, y = binary
-    clf = CLRClassifier(dynamic_classifier, loss=PerRowLoss, epochs=2, batch_size=20, lr_finder=lr_finder)
+    clf = CLRClassifier(dynamic_classifier, loss=loss, epochs=2, batch_size=20, lr_finder=lr_finder)
     with pytest.raises(TypeError, match="one value per row .*KERAS_BACKEND=tensorflow"):
         clf.fit(X, y)
     assert not hasattr(clf, "history_") and not hasattr(clf, "lr_finder_")

@@ -228,8 +228,10 @@ class TestDivergence:
         with pytest.raises(DivergenceError, match=match):
             clf.fit(X, y)
         assert len(clf.history_["loss"]) < 5  # no epochs wasted after the loss went non-finite
-        # non-finite on TensorFlow; on JAX the clipped cross-entropy saturates, far above chance (ln 2)
-        assert not np.isfinite(clf.history_["loss"][-1]) or clf.history_["loss"][-1] > DIVERGE_FACTOR * np.log(2)
+        if keras.backend.backend() == "jax":  # XLA's clipped cross-entropy saturates, far above chance (ln 2)
+            assert clf.history_["loss"][-1] > DIVERGE_FACTOR * np.log(2)
+        else:
+            assert not np.isfinite(clf.history_["loss"][-1])
 
     @pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
     def test_grid_search_with_error_score_nan_carries_on(self):
@@ -248,7 +250,7 @@ class TestDivergence:
             clf.fit(X, y)
         assert clf.history_["lr"][-1] < 1e-2
 
-    @pytest.mark.xfail(keras.backend.backend() == "jax", reason="JAX: at rate 1e9 this model's clipped loss "
+    @pytest.mark.xfail(keras.backend.backend() == "jax", strict=True, reason="JAX: at rate 1e9 this model's clipped loss "
                        "saturates below 4x its start loss, reported as failed training, not divergence")
     def test_after_the_range_test_the_message_says_it_chose_the_rates(self):
         # It told the user to let lr_finder=True choose the rates, which it had just done.
