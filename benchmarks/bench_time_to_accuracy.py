@@ -48,6 +48,10 @@ here). It is computed from the validated fits ("tta") and, with the same ``E``, 
 ("tta plain"; left out if a plain fit's accuracy differs from its validated twin's, which would mean
 validating changed the training). Ratios are to the better MLP's wall time for the same folds.
 
+A fit that raises ``DivergenceError`` is never dropped: its fold counts with accuracy NaN (so the
+row's mean is NaN, and its target not met) and its curve is NaN from the epoch it diverged in; the
+"diverged" column counts such folds.
+
 The verdict table: per set, backend and skclr row, whether the row's final mean accuracy is at
 least the better MLP's and its time to that accuracy at most 1.5x the MLP's wall time (issues 20
 and 29: on digits and on at least 5 of the 7 sets, per backend; aim ≤ 1x), judged on the validated
@@ -139,26 +143,34 @@ def mlp_templates(names: list[str], epochs: int | None) -> dict[str, object]:
     return {"prepare": _prepare(), **{row: row_factories()[row][1](0, epochs) for row in names}}
 
 
-def _timed_fit(model, X_train, y_train, **fit_params) -> tuple[float, list[str]]:
-    start = time.perf_counter()
+def _timed_fit(model, X_train, y_train, diverges=(), **fit_params) -> tuple[float, list[str], bool]:
+    """Seconds, warnings, and whether the fit raised one of ``diverges`` (then its message is a warning)."""
+    start, diverged = time.perf_counter(), False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(X_train, y_train, **fit_params)
+        try:
+            model.fit(X_train, y_train, **fit_params)
+        except diverges as error:  # a failed fold counts, as accuracy NaN: it is never dropped
+            diverged = True
+            warnings.warn(f"{type(error).__name__}: {error}", RuntimeWarning)
     seconds = time.perf_counter() - start
-    return seconds, sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught})
+    return seconds, sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught}), diverged
 
 
 def fit_mlp(row: str, fold: Fold, templates: dict[str, object]) -> dict:
     # the row's factory with seed fold.index, as the skclr rows are seeded
     estimator = clone(templates[row]).set_params(random_state=fold.index)
     model = make_pipeline(clone(templates["prepare"]), estimator)
-    seconds, caught = _timed_fit(model, fold.X_train, fold.y_train)
+    seconds, caught, _ = _timed_fit(model, fold.X_train, fold.y_train)
     return {"accuracy": float(model.score(fold.X_test, fold.y_test)), "seconds": seconds,
             "iterations": int(model[-1].n_iter_), "warnings": caught}  # fmt: skip
 
 
 def fit_clr(row: str, fold: Fold, epochs: int | None, plain: bool) -> dict:
-    """The validated fit (curve, timings) and, if ``plain``, the same fit without validation data."""
+    """The validated fit (curve, timings) and, if ``plain``, the same fit without validation data.
+    A fit that diverges has accuracy NaN, and NaN in its curve from the epoch it diverged in."""
+    from skclr import DivergenceError
+
     X_train, y_train, X_test, y_test = fold.X_train, fold.y_train, fold.X_test, fold.y_test
     # the fold's preprocessing, fitted the same way as inside the timed Pipeline, for the test part
     validation = (_prepare().fit(X_train).transform(X_test).astype("float32"), y_test)
@@ -171,11 +183,13 @@ def fit_clr(row: str, fold: Fold, epochs: int | None, plain: bool) -> dict:
         model = make_pipeline(_prepare(), estimator)
         fit_params = {"clrclassifier__validation_data": validation} if kind == "validated" else {}
         with epoch_ends() as ends:
-            seconds, caught = _timed_fit(model, X_train, y_train, **fit_params)
-        record[kind] = {"seconds": seconds, "epoch_ends": ends, "warnings": caught,
-                        "accuracy": float(model.score(X_test, y_test))}  # fmt: skip
+            seconds, caught, diverged = _timed_fit(model, X_train, y_train, DivergenceError, **fit_params)
+        record[kind] = {"seconds": seconds, "epoch_ends": ends, "warnings": caught, "diverged": diverged,
+                        "accuracy": math.nan if diverged else float(model.score(X_test, y_test))}  # fmt: skip
         if kind == "validated":
-            record[kind]["val_accuracy"] = [float(v) for v in estimator.history_["val_accuracy"]]
+            curve = [float(v) for v in estimator.history_["val_accuracy"]]
+            curve[len(curve) - diverged :] = []  # the epoch it diverged in does not count
+            record[kind]["val_accuracy"] = curve + [math.nan] * (estimator.epochs - len(curve))
             if estimator.lr_finder:
                 record[kind]["max_lr"] = float(estimator.max_lr_)
     return {"accuracy": record["validated"]["accuracy"], **record}
@@ -240,7 +254,7 @@ def first_epoch(curve: np.ndarray, target: float) -> float:
     return float(reached[0] + 1) if reached.size else math.nan
 
 
-COLUMNS = ("set", "backend", "row", "accuracy", "acc. std", "fit s", "× better MLP", "MLP iterations", "s / epoch", "fixed s",
+COLUMNS = ("set", "backend", "row", "accuracy", "acc. std", "diverged", "fit s", "× better MLP", "MLP iterations", "s / epoch", "fixed s",
            "E to MLP acc.", "tta s", "tta × MLP", "plain fit s", "val cost", "tta plain s", "tta plain × MLP")
 
 
@@ -255,12 +269,14 @@ def summarize(entries: list[dict]) -> list[dict]:
         yardstick = mlp[best].seconds.sum() if best else math.nan
         for (backend, row), part in by_set.groupby(["backend", "row"], sort=False):
             line = dict.fromkeys(COLUMNS, "")
-            line.update({"set": name, "backend": backend, "row": row, "accuracy": part.accuracy.mean(), "acc. std": part.accuracy.std()})
+            line.update({"set": name, "backend": backend, "row": row, "accuracy": part.accuracy.mean(skipna=False),
+                         "acc. std": part.accuracy.std(skipna=False)})  # a diverged fold (NaN) is never dropped
             if row in MLP_ROWS:
                 line["fit s"] = part.seconds.sum()
                 line["MLP iterations"] = " ".join(str(int(n)) for n in part.iterations)
             else:
                 validated = list(part.validated)
+                line["diverged"] = f"{sum(fit.get('diverged', False) for fit in validated)}/{len(validated)}"
                 line["fit s"] = sum(fit["seconds"] for fit in validated)
                 epoch = first_epoch(np.mean([fit["val_accuracy"] for fit in validated], axis=0), target)
                 line.update({"s / epoch": np.mean([_per_epoch(fit) for fit in validated]),
@@ -272,7 +288,8 @@ def summarize(entries: list[dict]) -> list[dict]:
                     line["plain fit s"] = sum(fit["seconds"] for fit in plain)
                     line["val cost"] = line["fit s"] / line["plain fit s"]
                     # E read from the validated curve holds for the plain fits only if they trained alike
-                    same = all(p["accuracy"] == v["accuracy"] for p, v in zip(plain, validated))
+                    same = all(p["accuracy"] == v["accuracy"] or math.isnan(p["accuracy"]) and math.isnan(v["accuracy"])
+                               for p, v in zip(plain, validated))  # fmt: skip
                     if not same:
                         print(f"{name} {row}: fits with and without validation_data differ; no tta plain")
                     line["tta plain s"] = _time_to(plain, epoch) if same else math.nan
