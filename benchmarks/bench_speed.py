@@ -18,7 +18,8 @@ process of its own (``_common.per_backend``), skclr against plain Keras on the s
 3. ``GridSearchCV`` over 4 schedules x 5 folds against the plain-Keras loop of the same grid
    (build, compile, fit, predict per fold);
 4. with ``--baseline DIR`` (a checkout of an earlier skclr, e.g. ``git worktree add ../skclr-base
-   0328c15``), the same grid search with this skclr against that one (target <= 0.5), each in a
+   d0f864e``, the code before the JAX backend), the same grid search with this skclr against that
+   one (target <= 1.05, issue 29: TensorFlow gets no slower, within the rounds' noise), each in a
    fresh process that reports the grid's own time, alternated; on TensorFlow only (TensorFlow must
    not get slower; an earlier skclr may not run on JAX).
 
@@ -165,7 +166,7 @@ def measure(quick: bool = False, baseline: str | None = None) -> list[dict]:
             for name in ("skclr", "baseline") if round_ % 2 == 0 else ("baseline", "skclr"):
                 times[name].append(grid_seconds(here if name == "skclr" else Path(baseline), n, epochs, batch, folds))
         versions.append(ratio_row(f"GridSearchCV {len(GRID)} schedules x {folds} folds vs the same on {_name(baseline)}",
-                                  f"{setting}, {len(times['skclr'])} rounds", times, "skclr", "baseline", "<= 0.5"))
+                                  f"{setting}, {len(times['skclr'])} rounds", times, "skclr", "baseline", "<= 1.05"))
     jax = backend == "jax"
     return [
         ratio_row("CLRClassifier(one_cycle).fit vs Keras Model.fit", per_fit, fits, "skclr", "keras",
