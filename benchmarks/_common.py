@@ -251,6 +251,12 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def checkout_name(checkout: str) -> str:
+    """``skclr <commit>`` of a git checkout of skclr (a ``--baseline``), else its path."""
+    commit = subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return f"skclr {commit.stdout.strip()}" if commit.returncode == 0 else checkout
+
+
 #: Keras's backends skclr runs on, in the order the benchmarks measure them.
 BACKENDS = ("tensorflow", "jax")
 

@@ -38,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import (BACKENDS, alternate, epoch_ends, markdown_table, per_backend, ratio_row, target_verdicts,
+from _common import (BACKENDS, alternate, checkout_name, epoch_ends, markdown_table, per_backend, ratio_row, target_verdicts,
                      warm_epoch)  # fmt: skip
 
 import keras
@@ -74,12 +74,6 @@ def grid_seconds(skclr_root: Path, n: int, epochs: int, batch: int, folds: int) 
     args = [sys.executable, "-c", GRID_IN_A_NEW_PROCESS, *map(str, (n, epochs, batch, folds)), ",".join(GRID)]
     out = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.split()[-1])
-
-
-def _name(checkout: str) -> str:
-    """The commit of a git checkout, else its path."""
-    commit = subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return f"skclr {commit.stdout.strip()}" if commit.returncode == 0 else checkout
 
 
 class _EpochClock(keras.callbacks.Callback):
@@ -165,7 +159,7 @@ def measure(quick: bool = False, baseline: str | None = None) -> list[dict]:
         for round_ in range(1 if quick else 2):  # A B, then B A
             for name in ("skclr", "baseline") if round_ % 2 == 0 else ("baseline", "skclr"):
                 times[name].append(grid_seconds(here if name == "skclr" else Path(baseline), n, epochs, batch, folds))
-        versions.append(ratio_row(f"GridSearchCV {len(GRID)} schedules x {folds} folds vs the same on {_name(baseline)}",
+        versions.append(ratio_row(f"GridSearchCV {len(GRID)} schedules x {folds} folds vs the same on {checkout_name(baseline)}",
                                   f"{setting}, {len(times['skclr'])} rounds", times, "skclr", "baseline", "<= 1.05"))
     jax = backend == "jax"
     return [

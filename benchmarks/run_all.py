@@ -53,6 +53,7 @@ SECTIONS = [
     ("Regression: early stopping against the full schedule", "bench_regression",
      {"rows": ["mlp_default", "mlp_reference", "one_cycle_20", "one_cycle_20_es", "one_cycle_50",
                "one_cycle_50_es"]}),
+    ("The main job: python -m skclr compare per backend", "bench_cli", {}),
     ("Grid search: one process, loky, Dask", "bench_parallel", {}),
     ("Memory per fit in one process", "bench_memory", {}),
     ("Bad input: the error and how soon it comes", "bench_errors", {}),
@@ -95,11 +96,13 @@ def header(quick: bool) -> str:
 
 
 def section(title: str, script: str, options: dict, quick: bool, cache_dir: Path | None = None,
-            backends: list[str] | None = None) -> str:
+            backends: list[str] | None = None, baseline: str | None = None) -> str:
     start = time.perf_counter()
     module = importlib.import_module(script)
     if backends and "backends" in inspect.signature(module.run).parameters:
         options = {**options, "backends": backends}
+    if baseline and "baseline" in inspect.signature(module.run).parameters:
+        options = {**options, "baseline": baseline}
     if cache_dir is not None and "cache" in inspect.signature(module.run).parameters:
         cache_dir.mkdir(parents=True, exist_ok=True)
         options = {**options, "cache": cache_dir / f"{script}{'-scaled' if options.get('target_scaled') else ''}.jsonl"}
@@ -141,7 +144,7 @@ def main() -> int:
                         help="run these scripts only")  # fmt: skip
     parser.add_argument("--title", help="with or without --only: run only the sections whose title contains this")
     parser.add_argument("--output", type=Path, help="default: BENCHMARKS.md, or skclr-output/BENCHMARKS-quick.md")
-    parser.add_argument("--baseline", help="checkout of an earlier skclr for bench_speed.py's version row")
+    parser.add_argument("--baseline", help="checkout of an earlier skclr: bench_speed.py's version row, bench_cli.py's yardstick")
     parser.add_argument("--backends", nargs="+", choices=BACKENDS,
                         help="the Keras backends of the per-backend scripts (default: every installed one)")  # fmt: skip
     parser.add_argument("--update", action="store_true",
@@ -158,9 +161,7 @@ def main() -> int:
             if title in earlier:
                 sections.append(earlier[title])
             continue
-        if script == "bench_speed" and args.baseline:
-            options = {**options, "baseline": args.baseline}
-        sections.append(section(title, script, options, args.quick, args.cache_dir, args.backends))
+        sections.append(section(title, script, options, args.quick, args.cache_dir, args.backends, args.baseline))
         print(sections[-1], flush=True)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n\n".join(sections) + "\n")
