@@ -13,7 +13,7 @@ processes, compilation, training, figures). Rows:
   JAX at most 0.5x its time, with the same accuracies within the fold-to-fold noise.
 
 Columns: wall seconds, ratio to the baseline (else to this code on TensorFlow), the mean accuracy
-over the configurations, and the largest difference of a configuration's mean accuracy from the
+over the configurations, and the largest difference (absolute) of a configuration's mean accuracy from the
 TensorFlow run's, beside the largest fold-to-fold standard deviation of the two runs: a different
 backend draws different random numbers, so accuracies move within that noise.
 
@@ -47,8 +47,10 @@ def timed_compare(code: Path, backend: str | None, cache_home: str, quick: bool)
         env.pop("KERAS_BACKEND", None)  # --backend chooses; the baseline's CLI knows only TensorFlow
         env.pop("JAX_COMPILATION_CACHE_DIR", None)
         start = time.perf_counter()
-        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, cwd=folder)
+        done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=folder)
         seconds = time.perf_counter() - start
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(argv[1:])} failed ({done.returncode}):\n{done.stderr}")
         return seconds, json.loads(Path(folder, "results.json").read_text())
 
 
@@ -72,7 +74,7 @@ def run(quick: bool = False, baseline: str | None = None) -> list[dict]:
             "run": name, "backend": result.get("backend", "tensorflow"), "wall s": seconds,
             f"× {yardstick_name}": seconds / yardstick,
             "mean accuracy": sum(r["accuracy_mean"] for r in results.values()) / len(results),
-            "largest |Δ accuracy| vs tensorflow": max(differences),
+            "largest Δ accuracy vs tensorflow": max(differences),
             "largest fold std": max(noise),
             "target": f"<= {TARGET}" if name.startswith("jax") and baseline else "-",
         })  # fmt: skip
@@ -85,7 +87,7 @@ def verdicts(rows: list[dict]) -> list[dict]:
         if row["target"] == "-":
             continue
         ratio = next(value for key, value in row.items() if key.startswith("×"))
-        within = row["largest |Δ accuracy| vs tensorflow"] <= row["largest fold std"]
+        within = row["largest Δ accuracy vs tensorflow"] <= row["largest fold std"]
         out.append({"run": row["run"], "time": f"{ratio:.3g}x", "target": row["target"],
                     "met": "yes" if ratio <= TARGET else "NO",
                     "accuracies within the fold noise": "yes" if within else "NO"})  # fmt: skip
