@@ -18,7 +18,7 @@ from skclr._sklearn_internals import Interval, StrOptions
 
 from skclr import _rules
 from skclr._rules import CLEAR_FALL, MAX_DIV, SUGGESTIONS
-from skclr._sweep import Batches, build, chunked, sweep_model
+from skclr._sweep import STEPS_PER_CALL, Batches, build, chunked, sweep_model
 from skclr._warn import warn_at_caller
 
 __all__ = ["MAX_DIV", "SUGGESTIONS", "LRFinder"]
@@ -242,8 +242,7 @@ class LRFinder(BaseEstimator):
             n_sweeps = int(self.n_sweeps) if batches.can_reorder() else 1
             for _ in range(n_sweeps - 1):  # the same rates and length, another batch order
                 reset()
-                steps = list(itertools.islice(batches.sweep(first=False), len(losses)))
-                sweeps.append(np.asarray(sweep(rates[: len(steps)], steps)[0]))  # no early stop: one call
+                sweeps.append(self._later_sweep(sweep, rates, batches.sweep(first=False), len(losses)))
 
         self.lrs_ = rates[: len(losses)]
         self.sweep_losses_ = np.array(sweeps)
@@ -279,6 +278,22 @@ class LRFinder(BaseEstimator):
                 return losses[: stop + 1], val_losses[: stop + 1]
         self.diverged_ = False
         return losses, val_losses
+
+    def _later_sweep(self, sweep, rates, batches, length: int) -> np.ndarray:
+        """The first ``length`` losses of another sweep, run in the first sweep's calls (no early stop).
+
+        The calls are the first sweep's, to its last: on JAX each number of steps per call is a
+        program of its own, and a call as long as the first sweep's random length would compile one
+        in almost every fit. Past ``length`` (where the first sweep diverged) the last call repeats
+        its last batch, so the sweep draws the batches it always drew; those steps' losses are
+        dropped, and the state after them is reset anyway.
+        """
+        steps = list(itertools.islice(batches, length))
+        steps += steps[-1:] * (min(int(self.num_iter), -(-length // STEPS_PER_CALL) * STEPS_PER_CALL) - length)
+        losses = []
+        for start, chunk in chunked(steps):
+            losses += sweep(rates[start : start + len(chunk)], chunk)[0]
+        return np.asarray(losses[:length])
 
     def suggest(self, rule: str | None = None) -> float:
         """Return a learning rate read off the curve, by one of fast.ai's rules.

@@ -727,3 +727,37 @@ def test_mixed_precision_sweeps_the_rate_that_moves_the_weights(shared, monkeypa
     assert finder.suggestion_ < 1.0 and finder.clr_bounds()[1] < 1.0
     assert_same_variables(before, snapshot(model.optimizer.variables))
     assert float(inner(model.optimizer).learning_rate) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared copy", "in place"])
+def test_later_sweeps_run_in_the_first_sweeps_calls_and_give_the_same_losses(shared, monkeypatch):
+    # On JAX each number of steps per call is a program of its own: later sweeps as long as the first
+    # sweep's (where it diverged: a random length) compiled one in almost every fit.
+    import skclr._sweep
+    import skclr.finder
+
+    if not shared:
+        sweep_in_place(monkeypatch)
+    calls = []
+    original = skclr._sweep.SweepSteps.__call__
+
+    def spying(self, rates, batches, validation_data=None):
+        calls.append(len(batches))
+        return original(self, rates, batches, validation_data)
+
+    monkeypatch.setattr(skclr._sweep.SweepSteps, "__call__", spying)
+
+    def sweeps():  # gradient descent on this regression diverges above a rate of about 1
+        finder = LRFinder(min_lr=1e-3, max_lr=1e6, num_iter=60, n_sweeps=3, random_state=0)
+        return finder.find(linear_model(), XL, YL, batch_size=8)
+
+    finder = sweeps()
+    steps = len(finder.losses_)
+    assert finder.diverged_ and steps % skclr.finder.STEPS_PER_CALL != 0  # a length of its own
+    assert set(calls) == {skclr.finder.STEPS_PER_CALL} and len(calls) == 3 * -(-steps // 10)
+
+    def in_one_call(self, sweep, rates, batches, length):  # each later sweep as one call of its length
+        return np.asarray(sweep(rates[:length], list(itertools.islice(batches, length)))[0])
+
+    monkeypatch.setattr(LRFinder, "_later_sweep", in_one_call)
+    np.testing.assert_array_equal(finder.sweep_losses_, sweeps().sweep_losses_)  # the same batches, bit for bit
