@@ -103,7 +103,7 @@ def test_compare_on_the_default_data(tmp_path, capsys):
 @pytest.mark.parametrize(
     "option, env, jax_installed, expected",
     [
-        (None, None, True, "tensorflow"),  # the default, JAX installed or not
+        (None, None, True, "jax"),  # the default: JAX where installed (the faster), else TensorFlow
         (None, None, False, "tensorflow"),
         (None, "tensorflow", True, "tensorflow"),  # the user's KERAS_BACKEND wins over the default
         ("tensorflow", None, True, "tensorflow"),
@@ -114,8 +114,8 @@ def test_compare_on_the_default_data(tmp_path, capsys):
         (None, "torch", True, "KERAS_BACKEND=torch: skclr runs on Keras's tensorflow and jax backends"),
     ],
 )  # fmt: skip
-def test_the_backend_is_the_option_else_keras_backend_else_tensorflow(option, env, jax_installed, expected,
-                                                                       monkeypatch):  # fmt: skip
+def test_the_backend_is_the_option_else_keras_backend_else_jax_where_installed(option, env, jax_installed, expected,
+                                                                               monkeypatch):  # fmt: skip
     import importlib.util
 
     import skclr.cli
@@ -129,6 +129,7 @@ def test_the_backend_is_the_option_else_keras_backend_else_tensorflow(option, en
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     monkeypatch.delitem(sys.modules, "keras")  # as before the command line imports Keras (put back afterwards)
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # choose_backend sets KERAS_BACKEND: not for later tests
     if env is None:
         monkeypatch.delenv("KERAS_BACKEND", raising=False)
     else:
@@ -154,7 +155,7 @@ def test_main_leaves_the_callers_environment_as_it_was(tmp_path, monkeypatch, ca
     monkeypatch.delenv("KERAS_BACKEND", raising=False)
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     missing = ["--data", str(tmp_path / "missing.csv"), "--target", "y", "--output", str(tmp_path / "out")]
-    for backend in ([], ["--backend", "jax"]):
+    for backend in ([], ["--backend", "tensorflow"]):  # the first runs on the default, JAX (found here)
         code, out, err = run(["compare", *backend, *missing], capsys)
         assert code == 2 and err.startswith("skclr: error: no such file"), err  # the data's error, no conflict
         assert "KERAS_BACKEND" not in os.environ and "TF_CPP_MIN_LOG_LEVEL" not in os.environ
@@ -308,10 +309,14 @@ def test_an_error_writing_the_results_is_one_line_and_status_1(mixed_csv, tmp_pa
 
 
 def _python_env(**extra) -> dict:
-    """This environment, skclr importable from this checkout, without TF_CPP_MIN_LOG_LEVEL unless given."""
+    """This environment, skclr importable from this checkout, without TF_CPP_MIN_LOG_LEVEL unless given,
+    on this process's Keras backend unless KERAS_BACKEND is given ("": none, the command line's default)."""
+    import keras
+
     import skclr
 
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["KERAS_BACKEND"] = keras.backend.backend()
     root = str(Path(skclr.__file__).parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [extra.pop("PYTHONPATH", ""), root]))
     return {**env, **extra}
@@ -364,7 +369,7 @@ def test_a_backend_that_cannot_be_used_is_one_line_before_keras_is_imported(argv
         "atexit.register(lambda: print('keras imported:', 'keras' in sys.modules, file=sys.stderr))\n"
     )
     result = subprocess.run([sys.executable, "-m", "skclr", *argv, "--output", tmp_path / "out"], capture_output=True,
-                            text=True, timeout=120, env=_python_env(PYTHONPATH=str(probe), **env))  # fmt: skip
+                            text=True, timeout=120, env=_python_env(PYTHONPATH=str(probe), **{"KERAS_BACKEND": "", **env}))  # fmt: skip
     assert result.returncode == 2, result.stderr
     error, probed = result.stderr.strip().splitlines()
     assert error.startswith(message), error
