@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from skclr._sklearn_internals import Interval, StrOptions
 
-from skclr import _rules
+from skclr import _rules, backend
 from skclr._rules import CLEAR_FALL, MAX_DIV, SUGGESTIONS
 from skclr._sweep import STEPS_PER_CALL, Batches, build, chunked, sweep_model
 from skclr._warn import warn_at_caller
@@ -282,13 +282,16 @@ class LRFinder(BaseEstimator):
     def _later_sweep(self, sweep, rates, batches, length: int) -> np.ndarray:
         """The first ``length`` losses of another sweep, run in the first sweep's calls (no early stop).
 
-        The calls are the first sweep's, to its last: on JAX each number of steps per call is a
-        program of its own, and a call as long as the first sweep's random length would compile one
-        in almost every fit. Past ``length`` (where the first sweep diverged) the last call repeats
-        its last batch, so the sweep draws the batches it always drew; those steps' losses are
-        dropped, and the state after them is reset anyway.
+        On TensorFlow one call (its trace leaves the number of steps open). On JAX, where each number
+        of steps per call is a program of its own, a call as long as the first sweep's random length
+        would compile one in almost every fit: the calls are the first sweep's, to its last. Past
+        ``length`` (where the first sweep diverged) the last call repeats its last batch, so the sweep
+        draws the batches it always drew; those steps' losses are dropped, and the state after them
+        is reset anyway.
         """
         steps = list(itertools.islice(batches, length))
+        if not backend.PROGRAM_PER_SWEEP_LENGTH:
+            return np.asarray(sweep(rates[:length], steps)[0])
         steps += steps[-1:] * (min(int(self.num_iter), -(-length // STEPS_PER_CALL) * STEPS_PER_CALL) - length)
         losses = []
         for start, chunk in chunked(steps):

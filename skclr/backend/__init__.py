@@ -21,6 +21,7 @@ else:  # TensorFlow; an unsupported backend gets TensorFlow's functions, refused
 
 __all__ = [
     "NAME",
+    "PROGRAM_PER_SWEEP_LENGTH",
     "STATELESS_STEPS",
     "SUPPORTED",
     "SweepFunctions",
@@ -43,6 +44,7 @@ SUPPORTED = ("tensorflow", "jax")
 NAME = keras.backend.backend()
 
 STATELESS_STEPS = _module.STATELESS_STEPS
+PROGRAM_PER_SWEEP_LENGTH = _module.PROGRAM_PER_SWEEP_LENGTH
 assign_state = _module.assign_state
 batched_dataset = _module.batched_dataset
 env_threads = _module.env_threads

@@ -46,6 +46,7 @@ from skclr.backend._common import env_threads
 __all__ = [
     "CACHE_MIN_COMPILE_SECONDS",
     "CACHE_SWITCH",
+    "PROGRAM_PER_SWEEP_LENGTH",
     "STATELESS_STEPS",
     "SweepFunctions",
     "assign_state",
@@ -64,6 +65,8 @@ __all__ = [
 
 #: A jitted step reads only the state passed to it: other variables are constants of its trace.
 STATELESS_STEPS = True
+#: Each number of sweep steps per call is a program of its own (``lax.scan`` over a fixed length).
+PROGRAM_PER_SWEEP_LENGTH = True
 _lock = threading.Lock()
 #: Held by a seeded section (see ``_tensorflow._seed_lock``): the seeds it sets are process-wide.
 _seed_lock = threading.RLock()

@@ -35,6 +35,8 @@ from skclr.backend._common import env_threads
 
 #: A traced step reads every variable it uses as it is at each call.
 STATELESS_STEPS = False
+#: One trace of the sweep serves every number of steps per call (the length is left open).
+PROGRAM_PER_SWEEP_LENGTH = False
 _lock = threading.Lock()
 #: Held by a seeded section: scikeras's seeding context saves, sets and restores process-wide state
 #: (``random``, ``np.random``, TensorFlow's global seed, ``TF_DETERMINISTIC_OPS``), so two seeded
