@@ -39,8 +39,8 @@ time per epoch is ``(t_end[last] - t_end[first]) / (epochs - 1)``: the mean of t
 later epochs, which excludes the first epoch's tracing (of the train step, and of the test step
 when validating). Its fixed cost is ``fit seconds - epochs x time per epoch``: preprocessing, model
 build, range test, tracing, the skclr wrapper's own work. ``E`` is the first epoch at which the
-held-out accuracy, averaged over folds epoch by epoch, reaches the better MLP's mean accuracy
-(within 1e-6). Time to accuracy = the sum over folds of ``fixed cost + E x time per epoch``, i.e.
+held-out accuracy, averaged over folds epoch by epoch, comes within 0.005 of the better MLP's mean
+accuracy (issue 29's yardstick; the table before it asked for the MLP's accuracy itself). Time to accuracy = the sum over folds of ``fixed cost + E x time per epoch``, i.e.
 what fitting with ``epochs=E`` costs. For the constant-rate row that fit is the first ``E`` epochs
 of the measured one; the one-cycle row's curve is that of a cycle planned for all 20 epochs, and a
 fit planned for ``E`` epochs anneals sooner, so its accuracy at ``E`` may differ (not measured
@@ -52,8 +52,8 @@ A fit that raises ``DivergenceError`` is never dropped: its fold counts with acc
 row's mean is NaN, and its target not met) and its curve is NaN from the epoch it diverged in; the
 "diverged" column counts such folds.
 
-The verdict table: per set, backend and skclr row, whether the row's final mean accuracy is at
-least the better MLP's and its time to that accuracy at most 1.5x the MLP's wall time (issues 20
+The verdict table: per set, backend and skclr row, whether the row's final mean accuracy is
+within 0.005 of the better MLP's and its time to that accuracy at most 1.5x the MLP's wall time (issues 20
 and 29: on digits and on at least 5 of the 7 sets, per backend; aim ≤ 1x), judged on the validated
 timing and on the plain one.
 
@@ -90,7 +90,7 @@ from sklearn.preprocessing import StandardScaler
 
 BATCH = 38  # the seed's batch size, as in issue 20's yardstick
 SETS = ["digits", *CLASSIFICATION]
-TOLERANCE = 1e-6  # Keras's accuracies are float32
+WITHIN = 0.005  # issue 29: "time to MLPClassifier's accuracy (within 0.005)"
 TARGET_RATIO = 1.5
 TARGET_SETS = 5
 
@@ -250,7 +250,7 @@ def _fixed(fit: dict) -> float:
 
 
 def first_epoch(curve: np.ndarray, target: float) -> float:
-    reached = np.flatnonzero(curve >= target - TOLERANCE)
+    reached = np.flatnonzero(curve >= target - WITHIN)
     return float(reached[0] + 1) if reached.size else math.nan
 
 
@@ -328,7 +328,7 @@ VERDICT_COLUMNS = ("set", "backend", "row", "better MLP", "accuracy", "vs MLP", 
 
 
 def verdicts(table: list[dict]) -> list[dict]:
-    """Per set, backend and skclr row: final accuracy ≥ the better MLP's and time to it ≤ 1.5x its wall time;
+    """Per set, backend and skclr row: final accuracy within 0.005 of the better MLP's and time to it ≤ 1.5x its wall time;
     then totals per backend and row (target: digits and at least 5 of the 7 sets)."""
     frame = pd.DataFrame(table)
     out, met = [], {}
@@ -338,7 +338,7 @@ def verdicts(table: list[dict]) -> list[dict]:
             continue
         best = mlp.loc[mlp.accuracy.idxmax()]
         for _, mine in part[~part.row.isin(MLP_ROWS)].iterrows():
-            accurate = mine.accuracy >= best.accuracy - TOLERANCE
+            accurate = mine.accuracy >= best.accuracy - WITHIN
             line = {"set": name, "backend": mine.backend, "row": mine.row, "better MLP": f"{best.row} {best.accuracy:.4f}",
                     "accuracy": f"{mine.accuracy:.4f}", "vs MLP": f"{mine.accuracy - best.accuracy:+.4f}",
                     "E": mine["E to MLP acc."]}  # fmt: skip
