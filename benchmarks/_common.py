@@ -266,18 +266,19 @@ def installed_backends() -> list[str]:
     return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
 
 
-def in_child(script: str, function: str, backend: str | None, **kwargs) -> Any:
+def in_child(script: str, function: str, backend: str | None, env: dict[str, str | None] | None = None,
+             **kwargs) -> Any:
     """``function(**kwargs)`` of ``benchmarks/<script>.py``, called in a fresh process of this interpreter.
 
     Keras's backend is fixed once Keras is imported, so each backend's measurements run in a
     process of their own, with ``KERAS_BACKEND=backend``; ``backend=None`` is for a process that
     must not import Keras (scikit-learn's MLP, timed without TensorFlow's or JAX's threads in the
-    process). Arguments and result travel pickled; the child's output goes to this process's.
-    The children of one script run one after the other, never at the same time.
+    process). ``env`` adds variables to the child's environment (None removes one). Arguments and
+    result travel pickled; the child's output goes to this process's. The children of one script
+    run one after the other, never at the same time.
     """
-    env = {**os.environ, "KERAS_BACKEND": backend or ""}
-    if backend is None:
-        del env["KERAS_BACKEND"]
+    env = {**os.environ, "KERAS_BACKEND": backend, **(env or {})}
+    env = {name: value for name, value in env.items() if value is not None}
     with tempfile.TemporaryDirectory(prefix="skclr-bench-") as folder:
         inputs, output = Path(folder, "in.pkl"), Path(folder, "out.pkl")
         inputs.write_bytes(pickle.dumps((function, kwargs)))

@@ -28,9 +28,12 @@ Processes and backends. The MLP rows are fitted in a process of their own that i
 TensorFlow nor JAX (with their thread pools alive in the process, or another job on the machine,
 the MLP's time swung from 2.5 s to 9.7 s: its BLAS threads wait on busy cores); the skclr rows are
 fitted on every installed Keras backend (TensorFlow, and JAX where installed), each in a process
-of its own, one process after the other (``_common.in_child``, ``_common.per_backend``). Each
-backend's rows are judged against the same MLP rows. Needs both backends installed to measure
-both: ``pip install '.[bench,jax]'``.
+of its own, one process after the other (``_common.in_child``). JAX keeps compiled programs in a
+persistent cache, so its rows are measured twice, in two processes sharing a cache folder that
+starts empty: "cold cache" (a first run on a new machine, every program compiled: the first fit
+of the process pays about 10 s) and "warm cache" (the same run again, programs loaded from the
+cache). TensorFlow keeps no compiled programs between processes. Each backend's rows are judged
+against the same MLP rows. Needs both backends installed to measure both: ``pip install '.[bench,jax]'``.
 
 Time per epoch, fixed cost, time to accuracy. ``time.perf_counter()`` is read at every epoch end
 from skclr's own per-epoch monitor (``_common.epoch_ends``; a callback of ours would stop skclr
@@ -71,13 +74,14 @@ import argparse
 import functools
 import math
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from _common import (BACKENDS, MLP_ROWS, Fold, code_version, cross_validate_rows, epoch_ends, in_child,
-                     markdown_table, mlp_rows, per_backend)  # fmt: skip
+                     installed_backends, markdown_table, mlp_rows)  # fmt: skip
 from _data import CLASSIFICATION, load_labels
 
 # no Keras, no skclr at import: the MLP's process imports this module too
@@ -196,7 +200,7 @@ def fit_clr(row: str, fold: Fold, epochs: int | None, plain: bool) -> dict:
 
 
 def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, epochs: int | None,
-            plain: bool, cache: Path | None, mlps: dict[str, object] | None = None) -> list[dict]:
+            plain: bool, cache: Path | None, mlps: dict[str, object] | None = None, condition: str = "") -> list[dict]:
     """One entry per (set, row, fold), read from ``cache`` where it is already there.
 
     Run in a child process (:func:`run`): the MLP rows, from ``mlps`` (:func:`mlp_templates`), in
@@ -212,7 +216,7 @@ def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, 
             return settings
         import keras  # a skclr row's process
 
-        return f"{settings}, {keras.backend.backend()}"
+        return ", ".join(filter(None, [settings, keras.backend.backend(), condition]))
 
     def fit(row: str, fold: Fold) -> dict:
         return fit_mlp(row, fold, mlps) if row in MLP_ROWS else fit_clr(row, fold, epochs, plain)
@@ -319,8 +323,29 @@ def run(quick: bool = False, sets: list[str] | None = None, rows: list[str] | No
         fits = in_child(SCRIPT, "fit_all", None, **plan, rows=mlps, plain=plain, cache=cache, mlps=templates)
         entries += [{"backend": "- (scikit-learn)", **entry} for entry in fits]
     if mine:
-        entries += per_backend(SCRIPT, "fit_all", backends, **plan, rows=mine, plain=plain, cache=cache)
+        for backend in backends or installed_backends():
+            entries += skclr_fits(backend, plan, mine, plain, cache)
     return summarize(entries)
+
+
+def skclr_fits(backend: str, plan: dict, rows: list[str], plain: bool, cache: Path | None) -> list[dict]:
+    """The skclr rows on one backend, in a process of their own. On JAX, twice, in two processes
+    sharing a compilation cache that starts empty: "cold cache" (a first run on a new machine:
+    each program compiled; never read from ``cache``), then "warm cache" (a later run: programs
+    loaded from the cache)."""
+    if backend != "jax":
+        print(f"# {SCRIPT}: {backend}", file=sys.stderr, flush=True)
+        fits = in_child(SCRIPT, "fit_all", backend, **plan, rows=rows, plain=plain, cache=cache)
+        return [{"backend": backend, **entry} for entry in fits]
+    entries = []
+    with tempfile.TemporaryDirectory(prefix="skclr-bench-jax-cache-") as home:
+        env = {"XDG_CACHE_HOME": home, "JAX_COMPILATION_CACHE_DIR": None, "SKCLR_JAX_CACHE": None}
+        for condition, fold_cache in (("cold cache", None), ("warm cache", cache)):
+            print(f"# {SCRIPT}: {backend}, {condition}", file=sys.stderr, flush=True)
+            fits = in_child(SCRIPT, "fit_all", backend, env=env, **plan, rows=rows, plain=plain, cache=fold_cache,
+                            condition=condition)  # fmt: skip
+            entries += [{"backend": f"{backend}, {condition}", **entry} for entry in fits]
+    return entries
 
 
 VERDICT_COLUMNS = ("set", "backend", "row", "better MLP", "accuracy", "vs MLP", "E", "tta × MLP", "met (validated)",
