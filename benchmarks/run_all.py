@@ -107,7 +107,9 @@ def section(title: str, script: str, options: dict, quick: bool, cache_dir: Path
         cache_dir.mkdir(parents=True, exist_ok=True)
         options = {**options, "cache": cache_dir / f"{script}{'-scaled' if options.get('target_scaled') else ''}.jsonl"}
     rows = module.run(quick=quick, **options)
-    ran_on = list(dict.fromkeys(row["backend"] for row in rows if row.get("backend", "-") in BACKENDS))
+    # a row's backend may carry its condition ("jax, warm cache")
+    ran_on = [str(row.get("backend", "-")).split(",")[0] for row in rows]
+    ran_on = list(dict.fromkeys(name for name in ran_on if name in BACKENDS))
     ran_on = (f"Keras backends: {', '.join(ran_on)}, each in a process of its own."
               if ran_on else f"Keras backend: {_keras_backend()}.")  # fmt: skip
     parts = [f"## {title}", f"`benchmarks/{script}.py`: {module.__doc__.strip().splitlines()[0]}", ran_on,
