@@ -31,7 +31,7 @@ fitted on every installed Keras backend (TensorFlow, and JAX where installed), e
 of its own, one process after the other (``_common.in_child``). JAX keeps compiled programs in a
 persistent cache, so its rows are measured twice, in two processes sharing a cache folder that
 starts empty: "cold cache" (a first run on a new machine, every program compiled: the first fit
-of the process pays about 10 s) and "warm cache" (the same run again, programs loaded from the
+of the process pays 10-15 s on digits) and "warm cache" (the same run again, programs loaded from the
 cache). TensorFlow keeps no compiled programs between processes. Each backend's rows are judged
 against the same MLP rows. Needs both backends installed to measure both: ``pip install '.[bench,jax]'``.
 
@@ -43,8 +43,8 @@ later epochs, which excludes the first epoch's tracing (of the train step, and o
 when validating). Its fixed cost is ``fit seconds - epochs x time per epoch``: preprocessing, model
 build, range test, tracing, the skclr wrapper's own work. ``E`` is the first epoch at which the
 held-out accuracy, averaged over folds epoch by epoch, comes within 0.005 of the better MLP's mean
-accuracy (issue 29's yardstick; the table before it asked for the MLP's accuracy itself). Time to accuracy = the sum over folds of ``fixed cost + E x time per epoch``, i.e.
-what fitting with ``epochs=E`` costs. For the constant-rate row that fit is the first ``E`` epochs
+accuracy (issue 29's yardstick; the table before it asked for the MLP's accuracy itself). Time to
+accuracy = the sum over folds of ``fixed cost + E x time per epoch``, i.e. what fitting with ``epochs=E`` costs. For the constant-rate row that fit is the first ``E`` epochs
 of the measured one; the one-cycle row's curve is that of a cycle planned for all 20 epochs, and a
 fit planned for ``E`` epochs anneals sooner, so its accuracy at ``E`` may differ (not measured
 here). It is computed from the validated fits ("tta") and, with the same ``E``, from the plain fits
@@ -56,9 +56,9 @@ row's mean is NaN, and its target not met) and its curve is NaN from the epoch i
 "diverged" column counts such folds.
 
 The verdict table: per set, backend and skclr row, whether the row's final mean accuracy is
-within 0.005 of the better MLP's and its time to that accuracy at most 1.5x the MLP's wall time (issues 20
-and 29: on digits and on at least 5 of the 7 sets, per backend; aim ≤ 1x), judged on the validated
-timing and on the plain one.
+within 0.005 of the better MLP's and its time to that accuracy at most 1.5x the MLP's wall time
+(issues 20 and 29: on digits and on at least 5 of the 7 sets, per backend; aim ≤ 1x), judged on
+the validated timing and on the plain one.
 
     python benchmarks/bench_time_to_accuracy.py [--quick] [--sets digits spam7] [--rows mlp_default one_cycle]
         [--no-plain] [--cache FILE] [--backends tensorflow jax]
@@ -200,7 +200,8 @@ def fit_clr(row: str, fold: Fold, epochs: int | None, plain: bool) -> dict:
 
 
 def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, epochs: int | None,
-            plain: bool, cache: Path | None, mlps: dict[str, object] | None = None, condition: str = "") -> list[dict]:
+            plain: bool, cache: Path | None, mlps: dict[str, object] | None = None,
+            condition: str = "") -> list[dict]:
     """One entry per (set, row, fold), read from ``cache`` where it is already there.
 
     Run in a child process (:func:`run`): the MLP rows, from ``mlps`` (:func:`mlp_templates`), in
@@ -353,8 +354,8 @@ VERDICT_COLUMNS = ("set", "backend", "row", "better MLP", "accuracy", "vs MLP", 
 
 
 def verdicts(table: list[dict]) -> list[dict]:
-    """Per set, backend and skclr row: final accuracy within 0.005 of the better MLP's and time to it ≤ 1.5x its wall time;
-    then totals per backend and row (target: digits and at least 5 of the 7 sets)."""
+    """Per set, backend and skclr row: final accuracy within 0.005 of the better MLP's and time to it
+    ≤ 1.5x its wall time; then totals per backend and row (target: digits and at least 5 of the 7 sets)."""
     frame = pd.DataFrame(table)
     out, met = [], {}
     for name, part in frame.groupby("set", sort=False):
