@@ -26,7 +26,7 @@ def main(quick: bool = False) -> GridSearchCV:
     results = pd.DataFrame(search.cv_results_)
     table = pd.DataFrame({
         "schedule": results["param_clf__schedule"],
-        "max_lr (grid)": results.get("param_clf__max_lr", pd.Series(dtype=object)).fillna("-"),
+        "max_lr (grid)": results.get("param_clf__max_lr", pd.Series(dtype=object)).astype(object).fillna("-"),
         "log-loss": -results["mean_test_score"],
         "± std": results["std_test_score"],
         "fit s": results["mean_fit_time"],

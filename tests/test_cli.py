@@ -109,8 +109,8 @@ def test_compare_on_the_default_data(tmp_path, capsys):
         ("tensorflow", None, True, "tensorflow"),
         ("jax", "jax", True, "jax"),  # the same in both is no conflict
         ("tensorflow", "jax", True, "--backend tensorflow conflicts with KERAS_BACKEND=jax"),
-        ("jax", None, False, '--backend jax: jax is not installed; pip install "skclr\[jax\]"'),
-        (None, "jax", False, 'KERAS_BACKEND=jax: jax is not installed; pip install "skclr\[jax\]"'),
+        ("jax", None, False, r'--backend jax: jax is not installed; pip install "skclr\[jax\]"'),
+        (None, "jax", False, r'KERAS_BACKEND=jax: jax is not installed; pip install "skclr\[jax\]"'),
         (None, "torch", True, "KERAS_BACKEND=torch: skclr runs on Keras's tensorflow and jax backends"),
     ],
 )  # fmt: skip
