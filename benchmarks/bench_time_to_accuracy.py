@@ -81,7 +81,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _common import (BACKENDS, MLP_ROWS, Fold, code_version, cross_validate_rows, epoch_ends, in_child,
-                     installed_backends, markdown_table, mlp_rows)  # fmt: skip
+                     installed_backends, markdown_table, mlp_rows, per_backend)  # fmt: skip
 from _data import CLASSIFICATION, load_labels
 
 # no Keras, no skclr at import: the MLP's process imports this module too
@@ -323,29 +323,26 @@ def run(quick: bool = False, sets: list[str] | None = None, rows: list[str] | No
         print(f"# {SCRIPT}: MLPClassifier, in a process without Keras", file=sys.stderr, flush=True)
         fits = in_child(SCRIPT, "fit_all", None, **plan, rows=mlps, plain=plain, cache=cache, mlps=templates)
         entries += [{"backend": "- (scikit-learn)", **entry} for entry in fits]
-    if mine:
-        for backend in backends or installed_backends():
-            entries += skclr_fits(backend, plan, mine, plain, cache)
+    for backend in (backends or installed_backends()) if mine else []:  # the skclr rows, a process per backend
+        if backend == "jax":
+            entries += jax_cold_and_warm(plan, mine, plain, cache)
+        else:
+            entries += per_backend(SCRIPT, "fit_all", [backend], **plan, rows=mine, plain=plain, cache=cache)
     return summarize(entries)
 
 
-def skclr_fits(backend: str, plan: dict, rows: list[str], plain: bool, cache: Path | None) -> list[dict]:
-    """The skclr rows on one backend, in a process of their own. On JAX, twice, in two processes
-    sharing a compilation cache that starts empty: "cold cache" (a first run on a new machine:
-    each program compiled; never read from ``cache``), then "warm cache" (a later run: programs
-    loaded from the cache)."""
-    if backend != "jax":
-        print(f"# {SCRIPT}: {backend}", file=sys.stderr, flush=True)
-        fits = in_child(SCRIPT, "fit_all", backend, **plan, rows=rows, plain=plain, cache=cache)
-        return [{"backend": backend, **entry} for entry in fits]
+def jax_cold_and_warm(plan: dict, rows: list[str], plain: bool, cache: Path | None) -> list[dict]:
+    """The skclr rows on JAX, twice, in two processes sharing a compilation cache that starts empty:
+    "cold cache" (a first run on a new machine: each program compiled; never read from ``cache``),
+    then "warm cache" (a later run: programs loaded from the cache)."""
     entries = []
     with tempfile.TemporaryDirectory(prefix="skclr-bench-jax-cache-") as home:
         env = {"XDG_CACHE_HOME": home, "JAX_COMPILATION_CACHE_DIR": None, "SKCLR_JAX_CACHE": None}
         for condition, fold_cache in (("cold cache", None), ("warm cache", cache)):
-            print(f"# {SCRIPT}: {backend}, {condition}", file=sys.stderr, flush=True)
-            fits = in_child(SCRIPT, "fit_all", backend, env=env, **plan, rows=rows, plain=plain, cache=fold_cache,
+            print(f"# {SCRIPT}: jax, {condition}", file=sys.stderr, flush=True)
+            fits = in_child(SCRIPT, "fit_all", "jax", env=env, **plan, rows=rows, plain=plain, cache=fold_cache,
                             condition=condition)  # fmt: skip
-            entries += [{"backend": f"{backend}, {condition}", **entry} for entry in fits]
+            entries += [{"backend": f"jax, {condition}", **entry} for entry in fits]
     return entries
 
 
