@@ -30,6 +30,7 @@ import numpy as np
 from skclr import backend
 from skclr._keras_internals import compute_loss
 from skclr._optimizer import current_rate, cycled_momentum_value, highest_rate, inner
+from skclr._shelf import architecture_key
 
 __all__ = [
     "COLLAPSE_SHARE", "CONSTANT_MARGIN", "DIVERGE_FACTOR", "MEANINGFUL_FALL", "DivergenceError", "EpochMonitor",
@@ -63,18 +64,28 @@ class FailedTrainingWarning(RuntimeWarning):
 def inference_loss(model: keras.Model, X, y, sample_weight=None, y_pred=None) -> float:
     """The model's loss on the first :data:`START_ROWS` rows of the training data, in inference mode.
 
-    One eager forward pass: no trace, a few milliseconds. ``y_pred`` (one row per row of ``X``, or
-    one row broadcast to all) replaces the model's prediction: the loss of a constant prediction.
+    One forward pass: eager on TensorFlow (no trace, a few milliseconds); on JAX, where each eager op
+    compiles a program per shape in each process, one program per architecture
+    (``backend.inference_loss_function``; eagerly for a model that cannot share one). ``y_pred`` (one
+    row per row of ``X``, or one row broadcast to all) replaces the model's prediction: the loss of
+    a constant prediction, with the regularization of the weights and no activity losses (a
+    constant has no activations).
     """
     rows = keras.tree.map_structure(lambda a: a[:START_ROWS], (X, y))
     n_rows = len(keras.tree.flatten(rows[1])[0])  # the weights of all rows may come with fewer rows of X, y
     weights = None if sample_weight is None else np.asarray(sample_weight[:n_rows], dtype="float32")
-    if y_pred is None:
-        y_pred = model(rows[0], training=False)
-    else:
+    if y_pred is not None:
         y_pred = np.broadcast_to(y_pred, (len(rows[1]), *np.shape(y_pred)[-1:])).astype("float32")
-    loss = compute_loss(model, rows[0], rows[1], y_pred, weights, training=False)
-    model.reset_metrics()  # computing a loss feeds the loss tracker
+    compiled = backend.inference_loss_function(model, architecture_key(model))
+    if compiled is not None:
+        return as_tracked(keras.ops.convert_to_numpy(compiled(model, *rows, weights, y_pred)))
+    if y_pred is None:
+        loss = compute_loss(model, rows[0], rows[1], model(rows[0], training=False), weights, training=False)
+        model.reset_metrics()  # computing a loss feeds the loss tracker
+    else:  # stateless: the layers' activity losses of an earlier call would count as the constant's
+        state = [[v.value for v in group] for group in (model.trainable_variables, model.non_trainable_variables,
+                                                        model.metrics_variables)]  # fmt: skip
+        loss, _ = model.stateless_compute_loss(*state, rows[0], rows[1], y_pred, weights, training=False)
     return as_tracked(keras.ops.convert_to_numpy(loss))
 
 
@@ -243,4 +254,5 @@ class EpochMonitor(keras.callbacks.Callback):
 
 
 def _all_finite(variables) -> bool:
-    return all(bool(keras.ops.all(keras.ops.isfinite(v))) for v in variables)
+    # checked in NumPy: on JAX each weight's shape would compile two programs of its own (isfinite, all)
+    return all(np.isfinite(keras.ops.convert_to_numpy(v.value)).all() for v in variables)

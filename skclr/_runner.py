@@ -15,7 +15,7 @@ epoch's evaluation, as much as a tenth of a small fit. On JAX they go as given (
 On JAX a jitted step reads only the state passed to it, so a runner's rate table is two variables
 of the copy's optimizer (``skclr._shelf.mark_runner_only`` keeps them out of the state it shares
 with the model), state goes between model and copy as copies (the step donates its buffers), and
-the copy is built before its first fit (``Runner.build``).
+the copy (and a model trained on its own) is built before its fit (``build_from_first_row``).
 
 The runner's rate is a per-step table (``RateTable``) filled from the fit's schedule, so a new
 schedule, new bounds from the range test or another fold's length need no new trace. Every fit
@@ -38,7 +38,7 @@ from skclr._keras_internals import compile_config, optimizer_rate, set_rate_untr
 from skclr._optimizer import inner
 from skclr._shelf import architecture_key, compiled_copy, config_says_all, mark_runner_only, state_variables
 
-__all__ = ["RateTable", "Runner", "training_copy", "training_key", "validation_batches"]
+__all__ = ["RateTable", "Runner", "build_from_first_row", "training_copy", "training_key", "validation_batches"]
 
 
 #: The optimizer's step counter's dtype: int64, which JAX has only in its 64-bit mode (steps fit int32).
@@ -181,17 +181,6 @@ class Runner:
         self.table.fill(schedule, rates, start)
         self.model.reset_metrics()
 
-    def build(self, data: tuple) -> None:
-        """Build the copy's compiled loss and metrics from the first row of ``data`` (x, y, sample
-        weights first), as the model itself was built before its first fit.
-
-        On JAX, ``fit`` builds what is unbuilt from a batch it draws from its shuffled arrays, a
-        draw from NumPy's generator that a fit on the model itself does not make: the copy's first
-        fit would then see its batches in another order.
-        """
-        first = keras.tree.map_structure(lambda array: None if array is None else array[:1], tuple(data[:3]))
-        symbolic_build(self.model, first)
-
     def unload(self, model: keras.Model) -> None:
         """Give ``model`` the runner's state after training."""
         backend.assign_state(state_variables(model), state_variables(self.model))
@@ -204,6 +193,19 @@ class Runner:
         _shelf.give_back("train", self.key, self)
 
 
+def build_from_first_row(model: keras.Model, data: tuple) -> None:
+    """Build the compiled loss and metrics of the model Keras will train (on JAX) from the first row
+    of ``data`` (x, y, sample weights first), as the first fit would.
+
+    On JAX, ``fit`` builds what is unbuilt from a batch it draws from its shuffled arrays: a draw
+    from NumPy's generator that moves the batch order of the whole fit. A runner is never built by
+    the model's own use, and the model itself is not either (its untrained loss is measured
+    statelessly, ``backend.inference_loss_function``): both are built here, before the seeded fit.
+    """
+    first = keras.tree.map_structure(lambda array: None if array is None else array[:1], tuple(data[:3]))
+    symbolic_build(model, first)
+
+
 @contextlib.contextmanager
 def training_copy(model: keras.Model, steps: int, data: tuple, shareable: bool) -> Iterator[keras.Model]:
     """Yield the model Keras should train for ``steps`` steps on ``data`` (every array Keras gets:
@@ -212,11 +214,13 @@ def training_copy(model: keras.Model, steps: int, data: tuple, shareable: bool) 
     not say all it computes, ``model`` itself."""
     runner = Runner.take(model, data) if shareable else None
     if runner is None:
+        if backend.STATELESS_STEPS:
+            build_from_first_row(model, data)
         yield model
         return
     runner.load(model, steps)
     if backend.STATELESS_STEPS:
-        runner.build(data)
+        build_from_first_row(runner.model, data)
     try:
         yield runner.model
     finally:

@@ -87,3 +87,74 @@ def test_the_divergence_advice_depends_on_who_chose_the_rates(range_test):
     message = str(error.value)
     assert ("let lr_finder=True choose" in message) is not range_test
     assert ("the range test (lr_finder) chose" in message) is range_test
+
+
+def test_weights_that_are_no_longer_finite_are_divergence_though_every_loss_was():
+    # the loss is measured before each update: the very last update can still blow the weights up
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    monitor = EpochMonitor(1.0)
+    monitor.set_model(model)
+    monitor.on_train_begin()
+    monitor.raise_if_diverged(2)  # finite weights: nothing to say
+    kernel = model.layers[0].kernel
+    kernel.assign(np.where(np.eye(3, 2) > 0, np.inf, kernel.numpy()))
+    with pytest.raises(DivergenceError, match="non-finite"):
+        monitor.raise_if_diverged(2)
+
+
+def _inference_models():
+    regularized = keras.Sequential([
+        keras.Input((6,)),
+        keras.layers.Dense(8, "relu", kernel_regularizer="l2", activity_regularizer="l1"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(1),
+    ])  # fmt: skip
+    regularized.compile(optimizer="adam", loss="mse")
+    normalized = keras.Sequential([
+        keras.Input((6,)), keras.layers.Dense(8, "tanh"), keras.layers.BatchNormalization(),
+        keras.layers.Dense(3, "softmax"),
+    ])  # fmt: skip
+    normalized.compile(optimizer="sgd", loss="categorical_crossentropy")
+    return {"regularized regressor": regularized, "batch-normalized softmax": normalized}
+
+
+@pytest.mark.parametrize("name", list(_inference_models()))
+def test_the_untrained_loss_is_the_models_loss_with_one_program_per_architecture(name, monkeypatch):
+    # On JAX each eager op compiles a program per shape in each new process; the loss is one jitted
+    # program per architecture instead. It is the eager loss (to float32 rounding: XLA fuses the ops)
+    # with the model's own weights, and a second model of the architecture traces nothing.
+    import skclr._monitor as monitor_module
+    from skclr import backend
+    from skclr._monitor import inference_loss
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 6)).astype("float32")
+    y = X[:, :1] if "regressor" in name else np.eye(3, dtype="float32")[np.arange(40) % 3]
+    weights = rng.uniform(size=40)
+    first, second = _inference_models()[name], _inference_models()[name]  # other initial weights
+    compiled_loss = backend.inference_loss_function(first, monitor_module.architecture_key(first))
+    assert (compiled_loss is None) is (backend.NAME != "jax")
+    programs = compiled_loss._function._cache_size() if compiled_loss else 0  # noqa: SLF001 -- JAX's count
+    compiled = [inference_loss(model, X, y, weights) for model in (first, second)]
+    constant = inference_loss(first, X, y, y_pred=y.mean(axis=0, keepdims=True))
+    if compiled_loss:  # the forward pass's program and the constant's, each traced once
+        assert compiled_loss._function._cache_size() == programs + 2  # noqa: SLF001
+    monkeypatch.setattr(monitor_module.backend, "inference_loss_function", lambda model, key: None)
+    eager = [inference_loss(model, X, y, weights) for model in (first, second)]
+    np.testing.assert_allclose(compiled, eager, rtol=1e-6)
+    assert compiled[0] != compiled[1]  # each model's own weights
+    np.testing.assert_allclose(constant, inference_loss(first, X, y, y_pred=y.mean(axis=0, keepdims=True)), rtol=1e-6)
+
+
+def test_a_constants_loss_counts_no_activity_loss_of_an_earlier_forward_pass():
+    model = _inference_models()["regularized regressor"]
+    X = np.ones((8, 6), "float32")
+    y = np.zeros((8, 1), "float32")
+    from skclr._monitor import inference_loss
+
+    before = inference_loss(model, X, y, y_pred=np.zeros((1, 1)))
+    model(X * 100.0)  # a large activity loss, left on the layer by an eager call
+    assert inference_loss(model, X, y, y_pred=np.zeros((1, 1))) == before
+    kernel = model.layers[0].kernel
+    assert before == pytest.approx(0.01 * float(np.sum(kernel.numpy() ** 2)), rel=1e-5)  # its l2 only

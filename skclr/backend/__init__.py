@@ -31,6 +31,7 @@ __all__ = [
     "env_threads",
     "fit_session",
     "in_keras_steps",
+    "inference_loss_function",
     "is_dataset",
     "limit_threads",
     "op_determinism_enabled",
@@ -49,6 +50,7 @@ assign_state = _module.assign_state
 batched_dataset = _module.batched_dataset
 env_threads = _module.env_threads
 in_keras_steps = _module.in_keras_steps
+inference_loss_function = _module.inference_loss_function
 is_dataset = _module.is_dataset
 limit_threads = _module.limit_threads
 op_determinism_enabled = _module.op_determinism_enabled

@@ -27,8 +27,9 @@ module imports JAX.
   time, never a result.
 * **Compiled functions.** The range test's multi-step sweep (``SweepFunctions``: one jitted
   ``lax.scan`` over the steps, a pure function of the state written back into the variables), a
-  schedule's rate at each step (``schedule_rates``), and the conversion of a cycled momentum
-  (``__jax_array__``).
+  schedule's rate at each step (``schedule_rates``), the untrained and the returned model's loss
+  (``InferenceLoss``: one program per architecture, where eager ops would compile one per op), and
+  the conversion of a cycled momentum (``__jax_array__``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import os
 import sys
 import threading
 import warnings
-
+from collections import OrderedDict
 from pathlib import Path
 
 from skclr.backend._common import env_threads
@@ -46,6 +47,7 @@ from skclr.backend._common import env_threads
 __all__ = [
     "CACHE_MIN_COMPILE_SECONDS",
     "CACHE_SWITCH",
+    "InferenceLoss",
     "PROGRAM_PER_SWEEP_LENGTH",
     "STATELESS_STEPS",
     "SweepFunctions",
@@ -55,6 +57,7 @@ __all__ = [
     "default_cache_dir",
     "env_threads",
     "fit_session",
+    "inference_loss_function",
     "is_dataset",
     "limit_threads",
     "op_determinism_enabled",
@@ -211,10 +214,11 @@ def assign_state(targets, sources) -> None:
     A copy, not the same array: Keras's jitted train step donates its state's buffers, so a model
     whose variables shared arrays with a runner's would find them deleted after the runner's next fit.
     """
-    import jax.numpy as jnp
+    import jax
 
     for target, source in zip(targets, sources):
-        target.assign(jnp.array(source.value, copy=True))
+        # a transfer, not jnp.array(copy=True): that compiles a program per shape in each new process
+        target.assign(jax.device_put(source.value, may_alias=False))
 
 
 def is_dataset(data) -> bool:
@@ -369,6 +373,70 @@ class SweepFunctions:
         batches = tuple(full[i] for i in present)
         state, (losses, val_losses) = jax.lax.scan(one_step, tuple(state), (batches, rates))
         return losses, val_losses if has_validation else jnp.zeros((0,), jnp.float32), state
+
+
+#: Architectures whose inference-loss function the process keeps (see ``inference_loss_function``).
+KEPT_LOSS_FUNCTIONS = 8
+_loss_lock = threading.Lock()
+_loss_functions: OrderedDict = OrderedDict()  # architecture key -> InferenceLoss; most recent last
+
+
+class InferenceLoss:
+    """A model's compiled loss in inference mode, as one jitted program for every model of its
+    architecture: ``loss(model, x, y, sample_weight, y_pred=None)``.
+
+    Eagerly, each Keras op on JAX is a program of its own, compiled (or loaded from the cache) once
+    per shape in each process: the reference network's forward pass and loss are about forty, most
+    of a first fit's fixed cost. One program, traced once per architecture and data shape, is a
+    pure function of the state passed to it: the weights of whichever model of the architecture
+    calls it. The template model it was traced on is kept only for tracing (a new data shape).
+    ``y_pred`` replaces the forward pass (a constant prediction's loss: regularization of the
+    weights counts, as the forward pass's activity losses do not).
+    """
+
+    def __init__(self, template):
+        import jax
+
+        self.template = template
+        self._lock = threading.Lock()  # a trace sets attributes of the template
+        self._function = jax.jit(self._loss)
+
+    def __call__(self, model, x, y, sample_weight=None, y_pred=None):
+        state = [[v.value for v in group] for group in (model.trainable_variables,
+                                                        model.non_trainable_variables, model.metrics_variables)]
+        with self._lock:
+            return self._function(*state, x, y, sample_weight, y_pred)
+
+    def _loss(self, trainable, non_trainable, metrics, x, y, sample_weight, y_pred):
+        template = self.template
+        if y_pred is None:  # Keras's stateless forward pass and loss, with its activity losses
+            loss, _ = template.compute_loss_and_updates(
+                trainable, non_trainable, metrics, x, y, sample_weight, training=False
+            )
+            return loss
+        loss, _ = template.stateless_compute_loss(
+            trainable, non_trainable, metrics, x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
+        )
+        return loss
+
+
+def inference_loss_function(model, key: str | None):
+    """The :class:`InferenceLoss` of ``model``'s architecture (``key``, from
+    ``skclr._shelf.architecture_key``), made on first use; None when the model has no key (its
+    configuration may not say all it computes) or is not built, or when its variables are not those
+    of the architecture's template (a model without an ``Input`` built on other data): it is then
+    measured eagerly."""
+    if key is None or not model.built:
+        return None
+    with _loss_lock:
+        function = _loss_functions.get(key)
+        if function is None:
+            function = _loss_functions[key] = InferenceLoss(model)
+        _loss_functions.move_to_end(key)
+        while len(_loss_functions) > KEPT_LOSS_FUNCTIONS:
+            _loss_functions.popitem(last=False)
+    shapes = [[(v.shape, v.dtype) for v in m.variables] for m in (model, function.template)]
+    return function if shapes[0] == shapes[1] else None
 
 
 _conversions: set = set()
