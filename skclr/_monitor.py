@@ -14,10 +14,10 @@ Three rules, all measured against the untrained model's loss (``start_loss``):
   still worse than the constant but far better than it started is short of epochs, not failed.
 
 A warm-started fit is judged against the larger of the untrained model's loss and the loss it starts
-from (new data may start higher). The untrained and the returned model's losses are computed in inference mode (no dropout) on the
-first :data:`START_ROWS` training rows, in one eager forward pass each; the best epoch's loss is the
-epoch's mean training loss, which dropout and the moving weights only raise, so the collapse rule
-errs towards silence.
+from (new data may start higher). The untrained and the returned model's losses are computed in
+inference mode (no dropout) on the first :data:`START_ROWS` training rows, in one forward pass each
+(:func:`inference_loss`); the best epoch's loss is the epoch's mean training loss, which dropout and
+the moving weights only raise, so the collapse rule errs towards silence.
 """
 
 from __future__ import annotations
@@ -255,4 +255,4 @@ class EpochMonitor(keras.callbacks.Callback):
 
 def _all_finite(variables) -> bool:
     # checked in NumPy: on JAX each weight's shape would compile two programs of its own (isfinite, all)
-    return all(np.isfinite(keras.ops.convert_to_numpy(v.value)).all() for v in variables)
+    return all(np.isfinite(np.asarray(v.value)).all() for v in variables)
