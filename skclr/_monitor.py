@@ -76,7 +76,7 @@ def inference_loss(model: keras.Model, X, y, sample_weight=None, y_pred=None) ->
     weights = None if sample_weight is None else np.asarray(sample_weight[:n_rows], dtype="float32")
     if y_pred is not None:
         y_pred = np.broadcast_to(y_pred, (len(rows[1]), *np.shape(y_pred)[-1:])).astype("float32")
-    compiled = backend.inference_loss_function(model, architecture_key(model))
+    compiled = backend.inference_loss_function(model, architecture_key)  # the key only where it is used
     if compiled is not None:
         return as_tracked(keras.ops.convert_to_numpy(compiled(model, *rows, weights, y_pred)))
     if y_pred is None:

@@ -133,14 +133,14 @@ def test_the_untrained_loss_is_the_models_loss_with_one_program_per_architecture
     y = X[:, :1] if "regressor" in name else np.eye(3, dtype="float32")[np.arange(40) % 3]
     weights = rng.uniform(size=40)
     first, second = _inference_models()[name], _inference_models()[name]  # other initial weights
-    compiled_loss = backend.inference_loss_function(first, monitor_module.architecture_key(first))
+    compiled_loss = backend.inference_loss_function(first, monitor_module.architecture_key)
     assert (compiled_loss is None) is (backend.NAME != "jax")
     programs = compiled_loss._function._cache_size() if compiled_loss else 0  # noqa: SLF001 -- JAX's count
     compiled = [inference_loss(model, X, y, weights) for model in (first, second)]
     constant = inference_loss(first, X, y, y_pred=y.mean(axis=0, keepdims=True))
     if compiled_loss:  # the forward pass's program and the constant's, each traced once
         assert compiled_loss._function._cache_size() == programs + 2  # noqa: SLF001
-    monkeypatch.setattr(monitor_module.backend, "inference_loss_function", lambda model, key: None)
+    monkeypatch.setattr(monitor_module.backend, "inference_loss_function", lambda model, architecture_key: None)
     eager = [inference_loss(model, X, y, weights) for model in (first, second)]
     np.testing.assert_allclose(compiled, eager, rtol=1e-6)
     assert compiled[0] != compiled[1]  # each model's own weights

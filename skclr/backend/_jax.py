@@ -420,13 +420,14 @@ class InferenceLoss:
         return loss
 
 
-def inference_loss_function(model, key: str | None):
-    """The :class:`InferenceLoss` of ``model``'s architecture (``key``, from
-    ``skclr._shelf.architecture_key``), made on first use; None when the model has no key (its
+def inference_loss_function(model, architecture_key):
+    """The :class:`InferenceLoss` of ``model``'s architecture (its key: ``architecture_key(model)``,
+    ``skclr._shelf``'s rule), made on first use; None when the model has no key (its
     configuration may not say all it computes) or is not built, or when its variables are not those
     of the architecture's template (a model without an ``Input`` built on other data): it is then
     measured eagerly."""
-    if key is None or not model.built:
+    key = architecture_key(model) if model.built else None
+    if key is None:
         return None
     with _loss_lock:
         function = _loss_functions.get(key)

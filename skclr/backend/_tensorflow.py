@@ -303,7 +303,7 @@ def _as_tracked(loss):
     return tf.reduce_mean(loss) if loss.shape.rank else loss
 
 
-def inference_loss_function(model, key: str | None):
+def inference_loss_function(model, architecture_key):
     """None: TensorFlow's eager ops compile nothing per shape, so the loss is measured eagerly
     (see ``_jax.inference_loss_function``)."""
     return None
