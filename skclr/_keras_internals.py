@@ -6,6 +6,8 @@ that a Keras release that moves one breaks here, in one place, with a clear name
 
 from __future__ import annotations
 
+import sys
+
 import keras
 
 __all__ = [
@@ -13,6 +15,7 @@ __all__ = [
     "compute_loss",
     "excludes_some_from_weight_decay",
     "fn_kwargs",
+    "import_tensorflow_for_serialization_only_once_imported",
     "optimizer_rate",
     "set_rate_untracked",
     "set_untracked",
@@ -70,3 +73,29 @@ def set_rate_untracked(optimizer: keras.optimizers.Optimizer, rate) -> None:
     """Make ``rate`` (a variable or schedule) what the optimizer's rate follows, without tracking: the
     public setter would add a new rate variable to the optimizer's variables (and what it saves)."""
     object.__setattr__(optimizer, "_learning_rate", rate)
+
+
+class _TensorFlowOnceImported:
+    """Keras's lazy ``tensorflow`` module as its serialization code sees it: available only once
+    something else imported TensorFlow. ``serialize_keras_object`` (every ``get_config``) asks
+    ``tf.available`` to test ``isinstance(obj, tf.TensorShape)``, which imports TensorFlow, about
+    3 s of a JAX process; no object can be TensorFlow's before TensorFlow is imported."""
+
+    def __init__(self, lazy):
+        self._lazy = lazy
+
+    @property
+    def available(self) -> bool:
+        return "tensorflow" in sys.modules and self._lazy.available
+
+    def __getattr__(self, name):
+        return getattr(self._lazy, name)
+
+
+def import_tensorflow_for_serialization_only_once_imported() -> None:
+    """Let ``keras.src.saving.serialization_lib`` use TensorFlow only once it is imported (see
+    ``_TensorFlowOnceImported``); the same answers for every object, without the import."""
+    from keras.src.saving import serialization_lib
+
+    if not isinstance(serialization_lib.tf, _TensorFlowOnceImported):
+        serialization_lib.tf = _TensorFlowOnceImported(serialization_lib.tf)

@@ -25,13 +25,31 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import sys
 
 import keras
 import numpy as np
 
+from skclr import backend
 from skclr._startup import import_quietly
 
-import_quietly("scikeras.wrappers")  # on JAX, scikeras's TensorFlow import starts TensorFlow: quietly
+
+def _import_scikeras() -> None:
+    """Import scikeras. Its one TensorFlow import is optional (``scikeras.utils.random_state``, the
+    seeding helper skclr replaces with ``seeded_section``): on JAX it is skipped, as where TensorFlow
+    is not installed, unless TensorFlow is already imported. Starting TensorFlow costs a JAX process
+    about 3 s (every loky or Dask worker, every CLI run), for nothing."""
+    if backend.NAME == "tensorflow" or "tensorflow" in sys.modules:
+        import_quietly("scikeras.wrappers")  # TensorFlow's start-up log lines held to the user's level
+        return
+    sys.modules["tensorflow"] = None  # `import tensorflow` raises ImportError while this is here
+    try:
+        import_quietly("scikeras.wrappers")
+    finally:
+        del sys.modules["tensorflow"]
+
+
+_import_scikeras()
 from scikeras._utils import accepts_kwargs, has_param, route_params  # noqa: E402
 from scikeras.utils import loss_name, metric_name  # noqa: E402
 from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor  # noqa: E402

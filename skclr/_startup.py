@@ -101,7 +101,7 @@ def import_keras() -> None:
 
 def import_quietly(module: str) -> None:
     """Import ``module`` with start-up log lines below ``TF_CPP_MIN_LOG_LEVEL`` dropped (scikeras
-    imports TensorFlow whatever Keras's backend: on JAX, TensorFlow starts there)."""
+    imports TensorFlow where it may, on TensorFlow: skclr's scikeras module)."""
     if module in sys.modules:
         return
     level = min_log_level()

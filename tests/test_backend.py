@@ -59,7 +59,9 @@ rng = np.random.default_rng(0)
 X, y = rng.normal(size=(24, 3)).astype("float32"), np.arange(24) % 2
 model = CLRClassifier(hidden_layer_sizes=(3,), dropout=0.0, epochs=1, batch_size=8, random_state=0).fit(X, y)
 proba = model.predict_proba(X).tolist()  # before counting: its programs are in the cache too
-print(json.dumps({"hits": sum(hits), "proba": proba}))
+import pickle, sys
+pickle.loads(pickle.dumps(model))  # a .keras round trip: every layer's get_config
+print(json.dumps({"hits": sum(hits), "proba": proba, "tensorflow": "tensorflow" in sys.modules}))
 """
 
 
@@ -97,6 +99,20 @@ def test_a_fresh_process_loads_the_programs_an_earlier_one_compiled_from_skclrs_
     warm = _fit_in_a_fresh_process(tmp_path)
     assert warm["hits"] >= len(entries) and _cache_entries(folder) == entries  # all loaded, nothing new
     assert warm["proba"] == cold["proba"]  # a loaded program computes what the compiled one did
+
+
+@pytest.mark.jax_only(reason="scikeras and Keras's serialization would start TensorFlow on JAX")
+def test_a_process_on_jax_fits_predicts_and_pickles_without_starting_tensorflow(tmp_path):
+    assert _fit_in_a_fresh_process(tmp_path)["tensorflow"] is False  # starting it costs ~3 s per process
+
+
+@pytest.mark.jax_only(reason="Keras's serialization asks for TensorFlow only once it is imported on JAX")
+def test_keras_still_serializes_tensorflows_objects_once_tensorflow_is_imported():
+    tf = pytest.importorskip("tensorflow")
+    from keras.src.saving import serialization_lib
+
+    assert serialization_lib.serialize_keras_object(tf.TensorShape([2, 3])) == [2, 3]
+    assert serialization_lib.serialize_keras_object(tf.float32) == "float32"
 
 
 @pytest.mark.jax_only(reason="JAX's persistent compilation cache")

@@ -15,7 +15,10 @@ import contextlib
 import keras
 
 if keras.backend.backend() == "jax":
+    from skclr._keras_internals import import_tensorflow_for_serialization_only_once_imported
     from skclr.backend import _jax as _module
+
+    import_tensorflow_for_serialization_only_once_imported()  # no TensorFlow start-up on JAX
 else:  # TensorFlow; an unsupported backend gets TensorFlow's functions, refused by check_backend
     from skclr.backend import _tensorflow as _module
 
