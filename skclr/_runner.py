@@ -18,7 +18,9 @@ with the model), state goes between model and copy as copies (the step donates i
 the copy (and a model trained on its own) is built before its fit (``build_from_first_row``).
 
 The runner's rate is a per-step table (``RateTable``) filled from the fit's schedule, so a new
-schedule, new bounds from the range test or another fold's length need no new trace. Every fit
+schedule, new bounds from the range test or another fold's length need no new trace, and a
+constant rate shares the runner of the schedules: its rate variable is not part of the state a
+runner takes (``state_variables(..., with_rate=False)``), training never changes it. Every fit
 that may use a runner does, the first one included: a fit's result never depends on what the
 process ran before it.
 """
@@ -116,8 +118,8 @@ def training_key(model: keras.Model, data: tuple) -> str | None:
     compiled = model.get_compile_config()
     extra = {key: compiled.get(key) for key in ("metrics", "weighted_metrics", "auto_scale_loss")}
     extra["jit_compile"] = model.jit_compile  # the compile configuration keeps the value given to compile
-    # a constant rate keeps the optimizer's rate variable, a schedule drops it: same settings, other variables
-    variables = [[list(v.shape), str(v.dtype)] for v in state_variables(model)]
+    # without a constant rate's variable (a schedule has none): the runner reads the rate from its table
+    variables = [[list(v.shape), str(v.dtype)] for v in state_variables(model, with_rate=False)]
     try:
         return json.dumps([architecture, extra, model.steps_per_execution, variables, _signature(data)], sort_keys=True)
     except (TypeError, ValueError):
@@ -157,20 +159,23 @@ class Runner:
     def __init__(self, key: str, model: keras.Model):
         self.key = key
         self.model = compiled_copy(model)
+        rate = optimizer_rate(inner(self.model.optimizer))
+        if isinstance(rate, keras.Variable):
+            mark_runner_only(rate)  # never read again: the rate comes from the table (``load``)
         self.table: RateTable | None = None
 
     @classmethod
     def take(cls, model: keras.Model, data: tuple) -> Runner | None:
         """A shelved runner for ``model``'s training key on ``data``, a new one, or None if it cannot be shared."""
         key = training_key(model, data)
-        return _shelf.take("train", key, model, lambda: cls(key, model))
+        return _shelf.take("train", key, model, lambda: cls(key, model), with_rate=False)
 
     def load(self, model: keras.Model, steps: int) -> None:
         """Give the runner ``model``'s whole state and its schedule's rate for each of ``steps`` steps."""
         optimizer = inner(model.optimizer)
         schedule, start = optimizer_rate(optimizer), int(optimizer.iterations)
         rates = schedule_rates(schedule, steps, start, compiled=bool(self.model.jit_compile))
-        backend.assign_state(state_variables(self.model), state_variables(model))
+        backend.assign_state(state_variables(self.model, with_rate=False), state_variables(model, with_rate=False))
         if self.table is None or self.table.capacity < len(rates):
             # a longer table is a new variable: the steps are traced again, once per doubling
             capacity = 1 << max(len(rates) - 1, 1).bit_length()
@@ -183,7 +188,7 @@ class Runner:
 
     def unload(self, model: keras.Model) -> None:
         """Give ``model`` the runner's state after training."""
-        backend.assign_state(state_variables(model), state_variables(self.model))
+        backend.assign_state(state_variables(model, with_rate=False), state_variables(self.model, with_rate=False))
         history = vars(self.model).pop("history", None)  # set by Keras's History on the model it trains
         if history is not None:
             history.set_model(model)

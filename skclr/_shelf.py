@@ -28,7 +28,7 @@ from typing import Any
 import keras
 
 from skclr import backend
-from skclr._keras_internals import excludes_some_from_weight_decay, fn_kwargs
+from skclr._keras_internals import excludes_some_from_weight_decay, fn_kwargs, optimizer_rate
 from skclr._optimizer import inner
 
 __all__ = [
@@ -192,12 +192,16 @@ def _settings(part) -> dict:
     return settings
 
 
-def state_variables(model: keras.Model) -> list:
-    """Everything a training step reads and changes: weights, seed-generator states, optimizer state and rate.
+def state_variables(model: keras.Model, with_rate: bool = True) -> list:
+    """Everything a training step reads and changes: weights, seed-generator states, optimizer state
+    and, unless ``with_rate`` is False, the optimizer's rate variable (a constant rate has one, a
+    schedule none; a training runner reads its rate from its own table).
 
     The optimizer is built before a copy is loaded, so the list is the same before and after a fit.
     """
-    return [*model.variables, *(v for v in model.optimizer.variables if not getattr(v, _RUNNER_ONLY, False))]
+    rate = None if with_rate else optimizer_rate(inner(model.optimizer))
+    optimizer_state = (v for v in model.optimizer.variables if not getattr(v, _RUNNER_ONLY, False) and v is not rate)
+    return [*model.variables, *optimizer_state]
 
 
 _RUNNER_ONLY = "_skclr_runner_only"
@@ -222,9 +226,9 @@ def compiled_copy(model: keras.Model) -> keras.Model:
     return copy
 
 
-def take(kind: str, key: str | None, model: keras.Model, make: Callable[[], Any]) -> Any:
+def take(kind: str, key: str | None, model: keras.Model, make: Callable[[], Any], with_rate: bool = True) -> Any:
     """An idle copy of ``kind`` ("train" or "sweep") for ``key``, or a new one from ``make()``;
-    None when ``key`` is None or the copy's state cannot hold ``model``'s.
+    None when ``key`` is None or the copy's state (``state_variables(..., with_rate)``) cannot hold ``model``'s.
 
     The copy is the caller's until ``give_back``; two threads with one key each get their own.
     """
@@ -238,7 +242,7 @@ def take(kind: str, key: str | None, model: keras.Model, make: Callable[[], Any]
             copy = make()
         except Exception:  # noqa: BLE001 -- not rebuilt from its configuration: the model runs itself
             return None
-    mine, its = state_variables(model), state_variables(copy.model)
+    mine, its = state_variables(model, with_rate), state_variables(copy.model, with_rate)
     if [(v.shape, v.dtype) for v in mine] != [(v.shape, v.dtype) for v in its]:
         return None  # not the same variables after all
     if copy.model.jit_compile != model.jit_compile:

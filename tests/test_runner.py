@@ -189,14 +189,25 @@ def test_only_what_a_copy_compiled_from_the_configuration_computes_alike_is_shar
     assert (training_key(model, data) is not None) is shared
 
 
-def test_fits_at_a_constant_rate_and_on_a_schedule_keep_their_own_runners(binary_data, monkeypatch):
-    # a constant rate leaves the optimizer its rate variable, a schedule does not: other state, other runner
+@pytest.mark.parametrize("first", ["cosine", "constant"])
+def test_a_constant_rate_and_a_schedule_share_one_runner_and_each_trains_as_on_its_own_model(binary_data, monkeypatch, first):
+    # a constant rate's variable is not runner state (training never changes it): one runner for both
     X, y = binary_data
     taken, take = [], Runner.take.__func__
     monkeypatch.setattr(Runner, "take", classmethod(lambda cls, *args: taken.append(take(cls, *args)) or taken[-1]))
-    for schedule in ("constant", "cosine", "constant", "cosine"):
-        CLRClassifier(**{**SMALL, "epochs": 1}, schedule=schedule).fit(X, y)
-    assert None not in taken and taken[2] is taken[0] and taken[3] is taken[1]
+    second = "constant" if first == "cosine" else "cosine"
+    params = [dict(SMALL, schedule=first), dict(SMALL, schedule=second, learning_rate=3e-3, random_state=5)]
+    shared = [CLRClassifier(**p).fit(X, y) for p in params]
+    assert None not in taken and taken[1] is taken[0]
+    for estimator, p in zip(shared, params):
+        own = CLRClassifier(**p, callbacks=[NoOp()]).fit(X, y)
+        for a, b in zip(weights(estimator), weights(own)):
+            np.testing.assert_array_equal(a, b)
+        assert estimator.history_ == own.history_
+        mine, its = estimator.model_.optimizer.variables, own.model_.optimizer.variables
+        assert len(mine) == len(its)  # the constant's rate variable is its own, at its value
+        for a, b in zip(mine, its):
+            np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
 
 
 def test_a_new_schedule_at_every_fit_does_not_warn_about_retracing(caplog):
