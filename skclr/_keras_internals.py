@@ -86,7 +86,7 @@ class _TensorFlowOnceImported:
 
     @property
     def available(self) -> bool:
-        return "tensorflow" in sys.modules and self._lazy.available
+        return sys.modules.get("tensorflow") is not None and self._lazy.available
 
     def __getattr__(self, name):
         return getattr(self._lazy, name)

@@ -24,8 +24,10 @@ The estimator implements ``_train(X, y, sample_weight, fit_args, warm_start)``, 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import sys
+import types
 
 import keras
 import numpy as np
@@ -33,20 +35,28 @@ import numpy as np
 from skclr import backend
 from skclr._startup import import_quietly
 
+_RANDOM_STATE = "scikeras.utils.random_state"
+
+
+def _lazy_tensorflow_random_state(seed: int):
+    """scikeras's ``tensorflow_random_state``, its module (and TensorFlow) imported at the first call:
+    a plain scikeras estimator in the same process seeds as scikeras does."""
+    module = sys.modules.get(_RANDOM_STATE)
+    if getattr(module, "tensorflow_random_state", None) is _lazy_tensorflow_random_state:
+        del sys.modules[_RANDOM_STATE]  # the stand-in (``_import_scikeras``): import the real module
+    return importlib.import_module(_RANDOM_STATE).tensorflow_random_state(seed)
+
 
 def _import_scikeras() -> None:
-    """Import scikeras. Its one TensorFlow import is optional (``scikeras.utils.random_state``, the
-    seeding helper skclr replaces with ``seeded_section``): on JAX it is skipped, as where TensorFlow
-    is not installed, unless TensorFlow is already imported. Starting TensorFlow costs a JAX process
-    about 3 s (every loky or Dask worker, every CLI run), for nothing."""
-    if backend.NAME == "tensorflow" or "tensorflow" in sys.modules:
-        import_quietly("scikeras.wrappers")  # TensorFlow's start-up log lines held to the user's level
-        return
-    sys.modules["tensorflow"] = None  # `import tensorflow` raises ImportError while this is here
-    try:
-        import_quietly("scikeras.wrappers")
-    finally:
-        del sys.modules["tensorflow"]
+    """Import scikeras. Its one TensorFlow import is in ``scikeras.utils.random_state``, the seeding
+    helper skclr replaces with ``seeded_section``; only ``scikeras.wrappers`` imports it. On JAX that
+    module is a stand-in until its helper is first called, unless TensorFlow is already imported:
+    starting TensorFlow costs a JAX process about 3 s (every loky or Dask worker, every CLI run)."""
+    if backend.NAME == "jax" and "tensorflow" not in sys.modules and _RANDOM_STATE not in sys.modules:
+        stand_in = types.ModuleType(_RANDOM_STATE)
+        stand_in.tensorflow_random_state = _lazy_tensorflow_random_state
+        sys.modules[_RANDOM_STATE] = stand_in
+    import_quietly("scikeras.wrappers")  # on TensorFlow, its start-up log lines held to the user's level
 
 
 _import_scikeras()
