@@ -159,9 +159,9 @@ class FitRun:
         history = self._fit_keras(plan, X, y, fit_args, callbacks, [monitor] + ([stop] if stop else []))
         self._keep_history(history, warm_start, fit_args["initial_epoch"])
         mlp_attributes(self.estimator, history.get("loss", []), plan.n_train, continues=not fresh, stop=stop)
-        monitor.raise_if_diverged(len(self.estimator.history_["loss"]))
         if stop is not None and stop.best_epoch is not None:  # the model returned is the best epoch's
             del monitor.epochs[stop.best_epoch + 1 :]
+        monitor.raise_if_diverged(len(self.estimator.history_["loss"]))
         if self.call == FIT:
             self._judge_the_result(monitor, plan, rows, y, sample_weight)
 

@@ -3,8 +3,13 @@ the model it returns learned anything.
 
 Three rules, all measured against the untrained model's loss (``start_loss``):
 
-- divergence (an error): an epoch's mean training loss is not finite or exceeds
-  :data:`DIVERGE_FACTOR` times the untrained model's loss;
+- divergence (an error): an epoch's mean training loss is not finite (training stops there), or
+  the weights returned are not, or an epoch's loss blew up past :data:`DIVERGE_FACTOR` times the
+  untrained model's and the last epoch's is still above the untrained model's: it never came back.
+  Training goes on after a finite blow-up, because it can come back: one-cycle's peak may spike the
+  loss of a few rows with extreme features and the annealing that follows brings it down to where
+  it was (seen on TensorFlow, whose softmax loss is computed from the logits and so unbounded; on
+  JAX, Keras clips the probabilities and a row's loss stays under 16);
 - collapse (a warning): the loss fell a meaningful share (:data:`MEANINGFUL_FALL`) of the untrained
   model's loss and the returned model's loss climbed back more than :data:`COLLAPSE_SHARE` of that
   fall above the best epoch's;
@@ -37,8 +42,9 @@ __all__ = [
     "FailedTrainingWarning", "as_tracked", "inference_loss", "refuse_unreduced_loss", "start_loss",
 ]  # fmt: skip
 
-#: Training diverged when an epoch's mean training loss is not finite or exceeds this multiple of
-#: the untrained model's loss: the range test ends its sweep at the same factor over its best loss.
+#: An epoch's mean training loss above this multiple of the untrained model's loss is a blow-up;
+#: it is divergence unless training comes back. The range test ends its sweep at the same factor
+#: over its best loss.
 DIVERGE_FACTOR = 4.0
 #: Rows of the training data on which the untrained and the returned model's losses are measured.
 START_ROWS = 1024
@@ -133,8 +139,9 @@ def start_loss(model: keras.Model, X, y, sample_weight=None) -> float | None:
 
 
 class EpochMonitor(keras.callbacks.Callback):
-    """Per epoch: log the rate as ``lr`` (and a cycled momentum), and stop at divergence; after
-    training, say whether the returned model collapsed or learned less than a constant.
+    """Per epoch: log the rate as ``lr`` (and a cycled momentum), note a blow-up, and stop at a
+    non-finite loss; after training, say whether the returned model diverged, collapsed or learned
+    less than a constant.
 
     Parameters
     ----------
@@ -148,8 +155,9 @@ class EpochMonitor(keras.callbacks.Callback):
         super().__init__()
         self.start_loss = start_loss
         self.range_test = range_test
-        # epoch (from 0), the highest rate of the run up to its end, loss
-        self.diverged_at: tuple[int, float, float] | None = None
+        # the first epoch whose loss blew up or was not finite: epoch (from 0), the highest rate of
+        # the run up to its end, loss
+        self.blew_up_at: tuple[int, float, float] | None = None
         self.epochs: list[tuple[int, float, float]] = []  # epoch (from 0), mean training loss, rate
         self._first_step = 0
 
@@ -163,31 +171,39 @@ class EpochMonitor(keras.callbacks.Callback):
             logs["momentum"] = momentum
         logs["lr"] = current_rate(self.model.optimizer)
         loss = logs.get("loss")
-        if loss is not None:
-            self.epochs.append((epoch, float(loss), logs["lr"]))
-        if loss is not None and self._diverged(float(loss)):
+        if loss is None:
+            return
+        self.epochs.append((epoch, float(loss), logs["lr"]))
+        if self.blew_up_at is None and self._blew_up(float(loss)):
             # the rate that blew up is the highest so far, not the epoch's last (one-cycle, triangular)
-            self.diverged_at = (epoch, highest_rate(self.model.optimizer, self._first_step), float(loss))
-            self.model.stop_training = True
+            self.blew_up_at = (epoch, highest_rate(self.model.optimizer, self._first_step), float(loss))
+        if not math.isfinite(loss):
+            self.model.stop_training = True  # nothing comes back from a non-finite loss
 
-    def _diverged(self, loss: float) -> bool:
+    def _blew_up(self, loss: float) -> bool:
         return not math.isfinite(loss) or (self.start_loss is not None and loss > DIVERGE_FACTOR * self.start_loss)
 
     def raise_if_diverged(self, epochs_run: int) -> None:
-        """Raise :class:`DivergenceError` if an epoch diverged or the weights are no longer finite."""
-        if self.diverged_at is None and not _all_finite(self.model.trainable_weights):
-            # the loss is measured before each update: the very last one can still blow up
-            peak = highest_rate(self.model.optimizer, self._first_step)
-            self.diverged_at = (epochs_run - 1, peak, math.nan)
-        if self.diverged_at is None:
-            return
-        epoch, rate, loss = self.diverged_at
-        if math.isfinite(loss):
-            what = (f"the training loss reached {loss:.3g}, more than {DIVERGE_FACTOR:g} times the loss "
-                    f"before training, {self.start_loss:.3g},")  # fmt: skip
+        """Raise :class:`DivergenceError` if the returned model diverged (see the module's docstring).
+
+        Judged on ``epochs``, the returned model's: early stopping that returns an epoch before the
+        blow-up trims the later ones first.
+        """
+        last_epoch, last_loss = self.epochs[-1][:2] if self.epochs else (epochs_run - 1, math.nan)
+        blown = self.blew_up_at if self.blew_up_at is not None and self.blew_up_at[0] <= last_epoch else None
+        # the loss is measured before each update: the very last one can still blow the weights up
+        if (self.epochs and not math.isfinite(last_loss)) or not _all_finite(self.model.trainable_weights):
+            rate = highest_rate(self.model.optimizer, self._first_step)
+            what = (f"the loss (or the weights) became non-finite in epoch {last_epoch + 1}, after the learning "
+                    f"rate reached {rate:.3g}")  # fmt: skip
+        elif blown is None or last_loss <= self.start_loss:
+            return  # no blow-up, or training came back from it: the collapse rule judges the model
         else:
-            what = "the loss (or the weights) became non-finite"
-        where = f"Training diverged: {what} in epoch {epoch + 1}, after the learning rate reached {rate:.3g}"
+            epoch, rate, loss = blown
+            what = (f"the training loss reached {loss:.3g}, more than {DIVERGE_FACTOR:g} times the loss "
+                    f"before training, {self.start_loss:.3g}, in epoch {epoch + 1}, after the learning rate "
+                    f"reached {rate:.3g}, and never came back (the last epoch's: {last_loss:.3g})")  # fmt: skip
+        where = f"Training diverged: {what}"
         if not self.range_test:
             raise DivergenceError(
                 f"{where}. Use a lower learning_rate/max_lr, set clipvalue, or let lr_finder=True choose "

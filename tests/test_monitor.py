@@ -77,16 +77,60 @@ def test_under_another_loss_the_mean_is_not_the_constant_to_beat():
         reg.fit(X, y)  # the median is the best constant under the absolute error
 
 
+def monitor_run(start_loss, losses, range_test=False):
+    """A monitor that watched epochs with these mean training losses on a small compiled model:
+    ``(monitor, the epoch after which training was stopped, or None)``."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+    monitor = EpochMonitor(start_loss, range_test=range_test)
+    monitor.set_model(model)
+    monitor.on_train_begin()
+    for epoch, loss in enumerate(losses):
+        monitor.on_epoch_end(epoch, {"loss": loss})
+        if model.stop_training:
+            return monitor, epoch
+    return monitor, None
+
+
 @pytest.mark.parametrize("range_test", [False, True])
 def test_the_divergence_advice_depends_on_who_chose_the_rates(range_test):
     # After the range test it told the user to let lr_finder=True choose the rates, which it had done.
-    monitor = EpochMonitor(0.7, range_test=range_test)
-    monitor.diverged_at = (2, 0.5, 10.0)  # epoch 3, the run's highest rate 0.5, the loss
+    monitor, _ = monitor_run(0.7, [0.5, 0.6, 10.0, 5.0], range_test=range_test)
     with pytest.raises(DivergenceError, match=r"in epoch 3, after the learning rate reached 0.5") as error:
-        monitor.raise_if_diverged(3)
+        monitor.raise_if_diverged(4)
     message = str(error.value)
     assert ("let lr_finder=True choose" in message) is not range_test
     assert ("the range test (lr_finder) chose" in message) is range_test
+
+
+def test_a_blow_up_is_divergence_only_if_training_never_comes_back():
+    # one-cycle's peak can spike the loss (on TensorFlow lending_club: 0.2 -> 167) and the annealing
+    # bring it back down; stopping there threw away a fit that ended at its best loss
+    start = 0.7
+    came_back, stopped = monitor_run(start, [0.25, 0.2, 167.0, 3.4, 0.5, 0.19])
+    assert stopped is None  # a finite blow-up does not stop training
+    came_back.raise_if_diverged(6)  # back below the untrained model's loss: not divergence
+    assert came_back.failure(0.19, constant_loss=None, constant="the prior") is None  # and no collapse
+    stayed, stopped = monitor_run(start, [0.25, 0.2, 6.2, 4.1, 2.4])  # JAX attrition: 2.4 until the end
+    assert stopped is None
+    with pytest.raises(DivergenceError, match=r"reached 6.2, more than 4 times the loss before training, 0.7, in "
+                                              r"epoch 3, .*never came back \(the last epoch's: 2.4\)"):
+        stayed.raise_if_diverged(5)
+
+
+def test_a_non_finite_loss_stops_training_and_is_divergence_though_a_blow_up_came_first():
+    monitor, stopped = monitor_run(0.7, [0.5, 6.0, float("nan"), 0.1])
+    assert stopped == 2  # nothing comes back from NaN
+    with pytest.raises(DivergenceError, match="became non-finite in epoch 3"):
+        monitor.raise_if_diverged(3)
+
+
+def test_a_blow_up_after_the_epoch_early_stopping_returns_is_not_divergence():
+    monitor, _ = monitor_run(0.7, [0.5, 0.3, 9.0, 8.0])
+    del monitor.epochs[2:]  # early stopping returns epoch 2's weights, as _fit_run trims it
+    monitor.raise_if_diverged(4)
+    with pytest.raises(DivergenceError, match="never came back"):
+        monitor_run(0.7, [0.5, 0.3, 9.0, 8.0])[0].raise_if_diverged(4)
 
 
 def test_weights_that_are_no_longer_finite_are_divergence_though_every_loss_was():
