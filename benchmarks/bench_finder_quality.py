@@ -11,12 +11,22 @@ training part). Rows:
 - ``finder``: one-cycle with ``lr_finder=True`` (the defaults), 20 epochs; ``--label`` names it,
   so that runs of different code can share one ``--cache`` file (before/after tables).
 
+A fit that raises ``DivergenceError`` is never dropped: its fold counts with accuracy and log-loss
+NaN (so the row's mean is NaN, and a finder row's targets are not met; a fixed row that diverged
+cannot be the best fixed row), and the "diverged" column counts such folds.
+
+Backends: every row on every installed Keras backend (``--backends``), each in a process of its
+own; the verdicts compare rows of one backend. The backends draw different random numbers, and they
+differ in how stable a rate is: Keras on TensorFlow trains a softmax classifier on its logits, on JAX
+on probabilities clipped away from 0 and 1 (whose gradient vanishes for confidently wrong rows).
+
 Columns: accuracy and log-loss mean and std, the worst fold's accuracy, the per-fold ``max_lr_`` /
 ``base_lr_`` and their spread (max/min), and fit seconds. Then, per set, the targets: the finder
 row within 0.005 of the best fixed row, not 0.01 below ``adam_50``, its worst fold within 0.02 of
 the best fixed row's mean, and a ``max_lr_`` spread across folds of at most 3.
 
     python benchmarks/bench_finder_quality.py [--quick] [--sets spam7 wine] [--cache FILE] [--label NAME]
+        [--backends tensorflow jax]
 
 ``--quick`` is a smoke run: two sets, 3 folds, at most 600 rows, two rows, 3 epochs. Results are
 appended to ``--cache`` (JSON lines) and read back from it, so a rerun only fits what is missing.
@@ -25,11 +35,12 @@ appended to ``--cache`` (JSON lines) and read back from it, so a rerun only fits
 from __future__ import annotations
 
 import argparse
+import math
 import time
 import warnings
 from pathlib import Path
 
-from _common import Fold, code_version, cross_validate_rows, markdown_table
+from _common import BACKENDS, Fold, code_version, cross_validate_rows, markdown_table, per_backend
 
 import numpy as np
 import pandas as pd
@@ -38,9 +49,7 @@ from sklearn.metrics import accuracy_score, log_loss
 
 from _data import CLASSIFICATION, SKLEARN_CLASSIFICATION, load_labels
 
-from skclr import CLRClassifier
-from skclr.experiment import make_preprocessor
-
+SCRIPT = "bench_finder_quality"  # the module's name in its child processes
 SETS = [*CLASSIFICATION, *SKLEARN_CLASSIFICATION]
 FIXED = {"fixed_3e-3": 3e-3, "fixed_1e-2": 1e-2, "fixed_3e-2": 3e-2}
 ROWS = ["adam_50", *FIXED, "finder"]
@@ -64,18 +73,29 @@ def row_params(row: str, epochs: int | None = None) -> dict:
 
 def fit_fold(row: str, fold: Fold, epochs: int | None = None) -> dict:
     """The row fitted on the fold's preprocessed training part, seeded with the fold's number, and scored."""
+    from skclr import CLRClassifier, DivergenceError
+
     estimator = CLRClassifier(batch_size=BATCH, random_state=fold.index, **row_params(row, epochs))
     start = time.perf_counter()
+    diverged = False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        estimator.fit(fold.X_train, fold.y_train)
+        try:
+            estimator.fit(fold.X_train, fold.y_train)
+        except DivergenceError as error:  # a failed fold counts, as NaN: it is never dropped
+            diverged = True
+            warnings.warn(f"DivergenceError: {error}", RuntimeWarning)
     seconds = time.perf_counter() - start
-    proba = estimator.predict_proba(fold.X_test)
     finder = getattr(estimator, "lr_finder_", None)
     # one-cycle trains without base_lr (it starts at max_lr / 25): the range test's own lower bound is reported
     base_lr = finder.clr_bounds()[0] if finder is not None else getattr(estimator, "base_lr_", None)
-    record = {"accuracy": accuracy_score(fold.y_test, proba.argmax(axis=1)),
-              "log_loss": log_loss(fold.y_test, proba, labels=np.arange(proba.shape[1])),
+    if diverged:
+        accuracy = loss = math.nan
+    else:
+        proba = estimator.predict_proba(fold.X_test)
+        accuracy = accuracy_score(fold.y_test, proba.argmax(axis=1))
+        loss = log_loss(fold.y_test, proba, labels=np.arange(proba.shape[1]))
+    record = {"accuracy": accuracy, "log_loss": loss, "diverged": diverged,
               # a constant rate has no max_lr_ (fitted rates are only those the schedule uses): its rate
               "max_lr": getattr(estimator, "max_lr_", None) or estimator.learning_rate_, "base_lr": base_lr,
               "seconds": seconds,
@@ -88,9 +108,13 @@ def fit_fold(row: str, fold: Fold, epochs: int | None = None) -> dict:
 
 def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, epochs: int | None,
             cache: Path | None, label: str) -> list[dict]:
-    """One entry per (set, row, fold): scores, bounds, seconds; read from ``cache`` where already there."""
+    """One entry per (set, row, fold) on this process's Keras backend: scores, bounds, seconds; read
+    from ``cache`` where already there."""
+    import keras
+
     settings = "full" if epochs is None and max_rows is None else f"{max_rows} rows, {epochs} epochs"
-    settings += f", skclr {code_version()}"  # fits of other code are not reused
+    # fits of other code, or of another backend, are not reused
+    settings += f", skclr {code_version()}, {keras.backend.backend()}"
     # this script's caches have never keyed on the number of folds (the settings imply it: 5, or 3 when quick)
     return cross_validate_rows(
         sets, rows, folds, lambda row, fold: fit_fold(row, fold, epochs),
@@ -102,27 +126,32 @@ def fit_all(sets: list[str], rows: list[str], folds: int, max_rows: int | None, 
 
 def preprocess(fold: Fold) -> Fold:
     """The fold as ``compare --data`` prepares it: preprocessing fitted on the training part, float32."""
+    from skclr.experiment import make_preprocessor
+
     preprocessor = clone(make_preprocessor()).fit(fold.X_train)
     X_train, X_test = (preprocessor.transform(part).astype("float32") for part in (fold.X_train, fold.X_test))
     return fold._replace(X_train=X_train, X_test=X_test)
 
 
 def run(quick: bool = False, sets: list[str] | None = None, rows: list[str] | None = None,
-        cache: Path | None = None, label: str = "finder") -> list[dict]:
-    """The per-(set, row) table; :func:`verdicts` reads the targets from it."""
+        cache: Path | None = None, label: str = "finder", backends: list[str] | None = None) -> list[dict]:
+    """The per-(set, backend, row) table; :func:`verdicts` reads the targets from it."""
     plan = dict(QUICK) if quick else dict(sets=SETS, rows=ROWS, folds=5, max_rows=None, epochs=None)
     plan["sets"], plan["rows"] = sets or plan["sets"], rows or plan["rows"]
-    return summarize(fit_all(**plan, cache=cache, label=label))
+    return summarize(per_backend(SCRIPT, "fit_all", backends, **plan, cache=cache, label=label))
 
 
 def summarize(entries: list[dict]) -> list[dict]:
     frame = pd.DataFrame(entries)
     table = []
-    for (name, row), part in frame.groupby(["set", "row"], sort=False):
-        table.append({"set": name, "row": row,
-                      "accuracy": part.accuracy.mean(), "acc. std": part.accuracy.std(),
-                      "worst fold": part.accuracy.min(),
-                      "log-loss": part.log_loss.mean(), "log-loss std": part.log_loss.std(),
+    for (name, backend, row), part in frame.groupby(["set", "backend", "row"], sort=False):
+        table.append({"set": name, "backend": backend, "row": row,
+                      # skipna=False: a diverged fold (NaN) is never dropped
+                      "accuracy": part.accuracy.mean(skipna=False), "acc. std": part.accuracy.std(skipna=False),
+                      "worst fold": part.accuracy.min(skipna=False),
+                      "log-loss": part.log_loss.mean(skipna=False),
+                      "log-loss std": part.log_loss.std(skipna=False),
+                      "diverged": f"{int(part.diverged.sum())}/{len(part)}",
                       "max_lr_ per fold": " ".join(f"{v:.1e}" for v in part.max_lr),
                       "max_lr_ spread": part.max_lr.max() / part.max_lr.min(),
                       "base_lr_ spread": part.base_lr.max() / part.base_lr.min(),
@@ -131,12 +160,13 @@ def summarize(entries: list[dict]) -> list[dict]:
 
 
 def verdicts(table: list[dict]) -> list[dict]:
-    """Per set: the best fixed row, then each other row against it and against ``adam_50``."""
+    """Per set and backend: the best fixed row, then each other row against it and against ``adam_50``;
+    then per backend and row, on how many sets the targets are met and how many folds diverged."""
     frame = pd.DataFrame(table)
-    out = []
-    for name, part in frame.groupby("set", sort=False):
+    out, totals = [], {}
+    for (name, backend), part in frame.groupby(["set", "backend"], sort=False):
         means = part.set_index("row").accuracy
-        fixed = [row for row in FIXED if row in means]
+        fixed = [row for row in FIXED if row in means and np.isfinite(means[row])]  # a diverged row is out
         if not fixed:
             continue
         best_row = means[fixed].idxmax()
@@ -150,11 +180,21 @@ def verdicts(table: list[dict]) -> list[dict]:
             }
             ok = (checks["vs best fixed"] >= -0.005 and not checks["vs adam_50"] < -0.01
                   and checks["worst - best fixed"] >= -0.02 and mine["max_lr_ spread"] <= 3)  # fmt: skip
-            out.append({"set": name, "row": f"{row} (best fixed)" if row == best_row else row,
+            judged = row not in FIXED and row != "adam_50"
+            if judged:
+                total = totals.setdefault((backend, row), {"met": 0, "sets": 0, "diverged": 0, "folds": 0})
+                done, of = map(int, mine["diverged"].split("/"))
+                total.update(met=total["met"] + ok, sets=total["sets"] + 1, diverged=total["diverged"] + done,
+                             folds=total["folds"] + of)  # fmt: skip
+            out.append({"set": name, "backend": backend, "row": f"{row} (best fixed)" if row == best_row else row,
                         "accuracy": f"{mine.accuracy:.4f}", "log-loss": f"{mine['log-loss']:.3f}",
                         **{k: f"{v:+.4f}" for k, v in checks.items()},
                         "max_lr_ spread": f"{mine['max_lr_ spread']:.2f}",
-                        "targets met": "-" if row in FIXED or row == "adam_50" else ("yes" if ok else "NO")})  # fmt: skip
+                        "targets met": ("yes" if ok else "NO") if judged else "-"})  # fmt: skip
+    for (backend, row), total in totals.items():
+        out.append({**dict.fromkeys(out[0], ""), "set": f"all {total['sets']}", "backend": backend, "row": row,
+                    "targets met": f"{total['met']}/{total['sets']} sets; "
+                                   f"{total['diverged']}/{total['folds']} folds diverged"})  # fmt: skip
     return out
 
 
@@ -165,8 +205,10 @@ def main() -> None:
     parser.add_argument("--rows", nargs="+", choices=ROWS, help="default: all five")
     parser.add_argument("--cache", type=Path, help="JSON-lines file of finished fits, read and appended")
     parser.add_argument("--label", default="finder", help="name of the lr_finder row (default: finder)")
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, help="default: every installed one")
     args = parser.parse_args()
-    table = run(quick=args.quick, sets=args.sets, rows=args.rows, cache=args.cache, label=args.label)
+    table = run(quick=args.quick, sets=args.sets, rows=args.rows, cache=args.cache, label=args.label,
+                backends=args.backends)
     print(markdown_table(table))
     if verdicts(table):
         print()

@@ -52,7 +52,8 @@ here). It is computed from the validated fits ("tta") and, with the same ``E``, 
 validating changed the training). Ratios are to the better MLP's wall time for the same folds.
 
 A fit that raises ``DivergenceError`` is never dropped: its fold counts with accuracy NaN (so the
-row's mean is NaN, and its target not met) and its curve is NaN from the epoch it diverged in; the
+row's mean is NaN, and its target not met) and so is its whole curve (skclr trains on after a
+blow-up, which training may come back from, and raises only at the end); the
 "diverged" column counts such folds.
 
 The verdict table: per set, backend and skclr row, whether the row's final mean accuracy is
@@ -172,7 +173,7 @@ def fit_mlp(row: str, fold: Fold, templates: dict[str, object]) -> dict:
 
 def fit_clr(row: str, fold: Fold, epochs: int | None, plain: bool) -> dict:
     """The validated fit (curve, timings) and, if ``plain``, the same fit without validation data.
-    A fit that diverges has accuracy NaN, and NaN in its curve from the epoch it diverged in."""
+    A fit that diverges has accuracy NaN, and a curve of NaN."""
     from skclr import DivergenceError
 
     X_train, y_train, X_test, y_test = fold.X_train, fold.y_train, fold.X_test, fold.y_test
@@ -192,7 +193,7 @@ def fit_clr(row: str, fold: Fold, epochs: int | None, plain: bool) -> dict:
                         "accuracy": math.nan if diverged else float(model.score(X_test, y_test))}  # fmt: skip
         if kind == "validated":
             curve = [float(v) for v in estimator.history_["val_accuracy"]]
-            curve[len(curve) - diverged :] = []  # the epoch it diverged in does not count
+            curve = [math.nan] * len(curve) if diverged else curve  # a failed fit has no time to accuracy
             record[kind]["val_accuracy"] = curve + [math.nan] * (estimator.epochs - len(curve))
             if estimator.lr_finder:
                 record[kind]["max_lr"] = float(estimator.max_lr_)
