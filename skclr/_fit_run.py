@@ -154,14 +154,15 @@ class FitRun:
             return  # the range test was all it asked for
         weights = None if sample_weight is None else sample_weight[: plan.n_train]
         rows = (first_rows(X, plan.n_train), first_rows(y, plan.n_train), weights)  # what Keras fits
-        monitor = EpochMonitor(self._judged_against(rows, record, fresh), range_test=bool(self.estimator.lr_finder))
+        judged, own = self._start_losses(rows, record, fresh)
+        monitor = EpochMonitor(judged, range_test=bool(self.estimator.lr_finder), own_start=own)
         stop = self._validation_stop()
         history = self._fit_keras(plan, X, y, fit_args, callbacks, [monitor] + ([stop] if stop else []))
         self._keep_history(history, warm_start, fit_args["initial_epoch"])
         mlp_attributes(self.estimator, history.get("loss", []), plan.n_train, continues=not fresh, stop=stop)
+        monitor.raise_if_diverged(len(self.estimator.history_["loss"]))  # judged on every epoch run
         if stop is not None and stop.best_epoch is not None:  # the model returned is the best epoch's
             del monitor.epochs[stop.best_epoch + 1 :]
-        monitor.raise_if_diverged(len(self.estimator.history_["loss"]))
         if self.call == FIT:
             self._judge_the_result(monitor, plan, rows, y, sample_weight)
 
@@ -304,15 +305,19 @@ class FitRun:
                 sample_weight=None if sample_weight is None else sample_weight[: plan.n_train],
             )  # fmt: skip
 
-    def _judged_against(self, rows: tuple, record: ModelRecord, fresh: bool) -> float | None:
-        """The loss divergence is judged against: the untrained model's. A warm start begins from a
-        trained model, whose loss may be far lower (judged against it, a sane fit would be flagged),
-        or, on new data, higher: it is judged against the larger of the two."""
+    def _start_losses(self, rows: tuple, record: ModelRecord, fresh: bool) -> tuple[float | None, float | None]:
+        """The loss divergence is judged against, and the loss this call starts from.
+
+        The first is the untrained model's. A warm start begins from a trained model, whose loss may
+        be far lower (judged against it, a sane fit would be flagged), or, on new data, higher: it is
+        judged against the larger of the two. Whether training came back from a blow-up is judged
+        against the second (a warm start that blew up and fell back to the untrained loss lost all
+        it had learned)."""
         start = start_loss(self.estimator.model_, *rows)
         if fresh:
             record.untrained_loss = start
         losses = [loss for loss in (start, record.untrained_loss) if loss is not None]
-        return max(losses, default=None)
+        return max(losses, default=None), start
 
     def _fit_keras(self, plan: TrainingPlan, X, y, fit_args: dict, callbacks: list, ours: list) -> dict:
         """The one call to ``keras.Model.fit``, on a shared copy of the model where that is allowed;

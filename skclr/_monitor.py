@@ -4,12 +4,14 @@ the model it returns learned anything.
 Three rules, all measured against the untrained model's loss (``start_loss``):
 
 - divergence (an error): an epoch's mean training loss is not finite (training stops there), or
-  the weights returned are not, or an epoch's loss blew up past :data:`DIVERGE_FACTOR` times the
-  untrained model's and the last epoch's is still above the untrained model's: it never came back.
-  Training goes on after a finite blow-up, because it can come back: one-cycle's peak may spike the
-  loss of a few rows with extreme features and the annealing that follows brings it down to where
-  it was (seen on TensorFlow, whose softmax loss is computed from the logits and so unbounded; on
-  JAX, Keras clips the probabilities and a row's loss stays under 16);
+  the weights are not, or an epoch's loss blew up past :data:`DIVERGE_FACTOR` times the untrained
+  model's and never came back: the last epoch's loss is not back within :data:`COLLAPSE_SHARE` of
+  the way from the loss before training to the lowest loss before the blow-up (judged on every
+  epoch run, also those after the epoch early stopping returns). Training goes on after a finite
+  blow-up, because it can come back: one-cycle's peak may spike the loss of a few rows with extreme
+  features and the annealing that follows bring it down to where it was (seen on TensorFlow, whose
+  softmax loss is computed from the logits and so unbounded; on JAX, Keras clips the probabilities
+  and a row's loss stays under about 16);
 - collapse (a warning): the loss fell a meaningful share (:data:`MEANINGFUL_FALL`) of the untrained
   model's loss and the returned model's loss climbed back more than :data:`COLLAPSE_SHARE` of that
   fall above the best epoch's;
@@ -149,11 +151,15 @@ class EpochMonitor(keras.callbacks.Callback):
         The untrained model's loss; None checks only for non-finite losses.
     range_test : bool, default=False
         Whether the range test chose the rates: then "let lr_finder choose the rates" is no advice.
+    own_start : float or None, default=None
+        The loss this run starts from, if not ``start_loss`` (a warm start's): the lowest loss
+        before a blow-up when no epoch came before it.
     """
 
-    def __init__(self, start_loss: float | None, range_test: bool = False):
+    def __init__(self, start_loss: float | None, range_test: bool = False, own_start: float | None = None):
         super().__init__()
         self.start_loss = start_loss
+        self.own_start = start_loss if own_start is None else own_start
         self.range_test = range_test
         # the first epoch whose loss blew up or was not finite: epoch (from 0), the highest rate of
         # the run up to its end, loss
@@ -180,29 +186,37 @@ class EpochMonitor(keras.callbacks.Callback):
         if not math.isfinite(loss):
             self.model.stop_training = True  # nothing comes back from a non-finite loss
 
+    def _came_back(self, blown_epoch: int, last_loss: float) -> bool:
+        """Whether the last epoch's loss is back near the lowest before the blow-up (or the run's start)."""
+        before = min([loss for epoch, loss, _ in self.epochs if epoch < blown_epoch], default=self.own_start)
+        lowest = min(before, self.own_start)
+        return last_loss <= lowest + COLLAPSE_SHARE * (self.start_loss - lowest)
+
     def _blew_up(self, loss: float) -> bool:
         return not math.isfinite(loss) or (self.start_loss is not None and loss > DIVERGE_FACTOR * self.start_loss)
 
     def raise_if_diverged(self, epochs_run: int) -> None:
-        """Raise :class:`DivergenceError` if the returned model diverged (see the module's docstring).
-
-        Judged on ``epochs``, the returned model's: early stopping that returns an epoch before the
-        blow-up trims the later ones first.
-        """
+        """Raise :class:`DivergenceError` if the run diverged (see the module's docstring)."""
         last_epoch, last_loss = self.epochs[-1][:2] if self.epochs else (epochs_run - 1, math.nan)
-        blown = self.blew_up_at if self.blew_up_at is not None and self.blew_up_at[0] <= last_epoch else None
-        # the loss is measured before each update: the very last one can still blow the weights up
-        if (self.epochs and not math.isfinite(last_loss)) or not _all_finite(self.model.trainable_weights):
-            rate = highest_rate(self.model.optimizer, self._first_step)
-            what = (f"the loss (or the weights) became non-finite in epoch {last_epoch + 1}, after the learning "
-                    f"rate reached {rate:.3g}")  # fmt: skip
-        elif blown is None or last_loss <= self.start_loss:
-            return  # no blow-up, or training came back from it: the collapse rule judges the model
-        else:
+        blown = self.blew_up_at
+        what = ""
+        if blown is not None and math.isfinite(blown[2]):
             epoch, rate, loss = blown
             what = (f"the training loss reached {loss:.3g}, more than {DIVERGE_FACTOR:g} times the loss "
                     f"before training, {self.start_loss:.3g}, in epoch {epoch + 1}, after the learning rate "
-                    f"reached {rate:.3g}, and never came back (the last epoch's: {last_loss:.3g})")  # fmt: skip
+                    f"reached {rate:.3g}")  # fmt: skip
+        # the loss is measured before each update: the very last one can still blow the weights up
+        if (self.epochs and not math.isfinite(last_loss)) or not _all_finite(self.model.trainable_weights):
+            non_finite = f"became non-finite in epoch {last_epoch + 1}"
+            if what:
+                what += f", then {non_finite}"
+            else:
+                rate = highest_rate(self.model.optimizer, self._first_step)
+                what = f"the loss (or the weights) {non_finite}, after the learning rate reached {rate:.3g}"
+        elif not what or self._came_back(blown[0], last_loss):
+            return  # no blow-up, or training came back from it: the collapse rule judges the model
+        else:
+            what += f", and never came back (the last epoch's: {last_loss:.3g})"
         where = f"Training diverged: {what}"
         if not self.range_test:
             raise DivergenceError(

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 from conftest import TINY
-from sklearn.datasets import make_regression
+from sklearn.datasets import make_classification, make_regression
 
 from skclr import CLRClassifier, CLRRegressor
 from skclr._monitor import DivergenceError, EpochMonitor, FailedTrainingWarning
@@ -125,12 +125,29 @@ def test_a_non_finite_loss_stops_training_and_is_divergence_though_a_blow_up_cam
         monitor.raise_if_diverged(3)
 
 
-def test_a_blow_up_after_the_epoch_early_stopping_returns_is_not_divergence():
-    monitor, _ = monitor_run(0.7, [0.5, 0.3, 9.0, 8.0])
-    del monitor.epochs[2:]  # early stopping returns epoch 2's weights, as _fit_run trims it
-    monitor.raise_if_diverged(4)
+def test_a_warm_start_that_blows_up_and_falls_back_to_the_untrained_loss_has_not_come_back():
+    # judged against the larger of the untrained loss (0.7) and its own start (0.1), 0.65 would pass
+    monitor, _ = monitor_run(0.7, [3.5, 1.2, 0.65])
+    monitor.own_start = 0.1
     with pytest.raises(DivergenceError, match="never came back"):
-        monitor_run(0.7, [0.5, 0.3, 9.0, 8.0])[0].raise_if_diverged(4)
+        monitor.raise_if_diverged(3)
+    monitor.epochs[-1] = (2, 0.3, 1e-3)  # 0.1 + (0.7 - 0.1) / 2 = 0.4: back
+    monitor.raise_if_diverged(3)
+
+
+def test_a_non_finite_loss_after_the_epoch_early_stopping_returns_is_still_divergence():
+    # early stopping puts the best epoch's weights back, finite: the run went NaN all the same
+    class Poison(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 3:
+                for variable in self.model.trainable_weights:
+                    variable.assign(np.full(variable.shape, np.nan, "float32"))
+
+    X, y = make_classification(200, 6, random_state=0)
+    clf = CLRClassifier(**{**TINY, "epochs": 8}, early_stopping=True, n_iter_no_change=50, random_state=0,
+                        callbacks=[Poison()])  # fmt: skip
+    with pytest.raises(DivergenceError, match="became non-finite in epoch 5"):
+        clf.fit(X, y)
 
 
 def test_weights_that_are_no_longer_finite_are_divergence_though_every_loss_was():
