@@ -65,9 +65,8 @@ PARAMETERS = """    model : callable, keras Model or None, default=None
         Each next period of ``"cosine_restarts"`` is this many times longer, >= 1.
     lr_finder : bool or LRFinder, default=False
         Run the range test in ``fit`` (``True`` uses ``LRFinder()`` defaults) and train with
-        its rates: ``max_lr`` is its edge / 4 for ``CLRClassifier``, / 8 for ``CLRRegressor``
-        (``clr_bounds(max_div=...)``), ``base_lr`` the onset of the fall, ``learning_rate`` its
-        suggestion. Its settings are searchable as ``lr_finder__num_iter`` with an
+        its rates: ``max_lr`` is its edge / 8 (``clr_bounds()``), ``base_lr`` the onset of the
+        fall, ``learning_rate`` its suggestion. Its settings are searchable as ``lr_finder__num_iter`` with an
         ``LRFinder(...)``; an unset ``LRFinder.random_state`` follows ``random_state``. A new
         model runs it again; a warm-started fit keeps the earlier one unless its settings changed.
     cycle_momentum : bool, default=False

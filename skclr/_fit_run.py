@@ -293,7 +293,7 @@ class FitRun:
         if earlier is None or earlier.get_params() != finder.get_params():
             self.finder = self._range_test(finder, plan, X, y, sample_weight)
             estimator.lr_finder_ = earlier = self.finder
-        base_lr, max_lr = earlier.clr_bounds(max_div=estimator._range_test_max_div)
+        base_lr, max_lr = earlier.clr_bounds()
         return dict(learning_rate=earlier.suggestion_, base_lr=base_lr, max_lr=max_lr)
 
     def _range_test(self, finder: LRFinder, plan: TrainingPlan, X, y, sample_weight) -> LRFinder:

@@ -49,7 +49,6 @@ from skclr._scikeras import ScikerasClassifier, ScikerasRegressor, loss_name
 from skclr._target import TargetScaling
 from skclr.backend import fit_session
 from skclr._validation import LR_FINDER_NESTED, Validation
-from skclr._rules import MAX_DIV
 from skclr.finder import LRFinder
 from skclr._catalogue import SCHEDULES, SETTING_CONSTRAINTS, ScheduleSettings
 
@@ -67,8 +66,6 @@ class _CLRWrapper(Validation, NetworkChoice):
 
     _default_loss: str
     _output_activation: str
-    #: ``max_lr`` is the range test's edge divided by this (``LRFinder.clr_bounds(max_div=...)``).
-    _range_test_max_div: float = MAX_DIV
     #: The reference network's weight decay when ``weight_decay=None`` (none for classification).
     _reference_weight_decay: float | None = None
 
@@ -536,11 +533,6 @@ class CLRRegressor(TargetScaling, _CLRWrapper, ScikerasRegressor):
     _parameter_constraints: dict = {
         **_CLRWrapper._parameter_constraints, "class_weight": [None], "standardize_target": ["boolean"]
     }
-    # Squared-error training blows up abruptly past a rate that a 100-step sweep barely reaches, and
-    # one-cycle holds its peak for many epochs: on benchmarks/bench_regression.py's six sets the
-    # edge / 4 of the classifier diverged in 2 of 5 Computers folds, the edge / 8 in none, with the
-    # same R² elsewhere (within 0.011).
-    _range_test_max_div = 8.0
     # Fifty epochs of the reference network fit the noise of a noisy target: on Wage (R² about 0.3)
     # one-cycle's R² fell from 0.325 at 20 epochs to 0.286 at 50. Weight decay 1.0 (per step,
     # 1.0 times the rate) restores it, 0.1 and 0.3 do not, and over the six sets of

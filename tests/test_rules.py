@@ -126,5 +126,6 @@ class TestLandmarksAndBounds:
 
     def test_bounds_divide_the_edge_and_cap_the_onset(self):
         assert _rules.bounds(onset=1e-3, edge=0.4) == (1e-3, pytest.approx(0.4 / MAX_DIV))
-        assert _rules.bounds(onset=0.09, edge=0.4) == (pytest.approx(0.1 / 3), pytest.approx(0.1))
+        top = 0.4 / MAX_DIV
+        assert _rules.bounds(onset=0.09, edge=0.4) == (pytest.approx(top / 3), pytest.approx(top))  # capped
         assert _rules.bounds(onset=1e-3, edge=0.4, max_div=2.0, base_div=5.0) == (pytest.approx(0.04), 0.2)

@@ -128,6 +128,7 @@ def test_np_bool_lr_finder_runs_the_range_test():
         warnings.simplefilter("ignore", RuntimeWarning)  # the fallback, should the short sweep see no fall
         clf.fit(X, y)
     assert isinstance(clf.lr_finder_, LRFinder) and (clf.base_lr_, clf.max_lr_) == clf.lr_finder_.clr_bounds()
+    assert clf.max_lr_ == pytest.approx(clf.lr_finder_.edge_ / 8)  # as the regressor (bench_finder_quality.py)
     assert not hasattr(CLRClassifier(**TINY, lr_finder=np.False_).fit(X, y), "lr_finder_")
 
 
