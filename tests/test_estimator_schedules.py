@@ -396,8 +396,10 @@ def test_warm_start_one_cycle_with_cycled_momentum_fits_twice(binary_data):
     assert clf.history_["momentum"] == pytest.approx(first, rel=1e-6)  # the cycle planned again
 
 
-# ten steps of an 8-unit network may not lower the loss (as JAX draws its initial weights): not the point here
+# ten steps of an 8-unit network may not lower the loss (as JAX draws its initial weights), nor a sweep
+# of the model the earlier fits trained: not the point here
 @pytest.mark.filterwarnings("ignore:The loss never fell during the range test")
+@pytest.mark.filterwarnings("ignore:The range test shows no clear fall")
 def test_warm_start_reuses_the_range_test_unless_it_changed(binary_data, monkeypatch):
     X, y = binary_data
     runs = []
