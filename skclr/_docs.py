@@ -66,8 +66,8 @@ PARAMETERS = """    model : callable, keras Model or None, default=None
     lr_finder : bool or LRFinder, default=False
         Run the range test in ``fit`` (``True`` uses ``LRFinder()`` defaults) and train with
         its rates: ``max_lr`` is its edge / 8 (``clr_bounds()``), ``base_lr`` the onset of the
-        fall, ``learning_rate`` its suggestion. Its settings are searchable as ``lr_finder__num_iter`` with an
-        ``LRFinder(...)``; an unset ``LRFinder.random_state`` follows ``random_state``. A new
+        fall, ``learning_rate`` its suggestion. Its settings are searchable as
+        ``lr_finder__num_iter`` with an ``LRFinder(...)``; an unset ``LRFinder.random_state`` follows ``random_state``. A new
         model runs it again; a warm-started fit keeps the earlier one unless its settings changed.
     cycle_momentum : bool, default=False
         Move the optimizer's momentum (Adam's ``beta_1``, SGD's and RMSprop's
