@@ -188,8 +188,7 @@ class EpochMonitor(keras.callbacks.Callback):
 
     def _came_back(self, blown_epoch: int, last_loss: float) -> bool:
         """Whether the last epoch's loss is back near the lowest before the blow-up (or the run's start)."""
-        before = min([loss for epoch, loss, _ in self.epochs if epoch < blown_epoch], default=self.own_start)
-        lowest = min(before, self.own_start)
+        lowest = min([loss for epoch, loss, _ in self.epochs if epoch < blown_epoch] + [self.own_start])
         return last_loss <= lowest + COLLAPSE_SHARE * (self.start_loss - lowest)
 
     def _blew_up(self, loss: float) -> bool:
