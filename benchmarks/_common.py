@@ -257,6 +257,23 @@ def checkout_name(checkout: str) -> str:
     return f"skclr {commit.stdout.strip()}" if commit.returncode == 0 else checkout
 
 
+def timed_fit(model, X_train, y_train, diverges=(), **fit_params) -> tuple[float, list[str], bool]:
+    """Seconds, warnings, and whether the fit raised one of ``diverges`` (then its message is a warning):
+    a fit that fails so counts, as NaN, and is never dropped."""
+    import warnings
+
+    start, diverged = time.perf_counter(), False
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(X_train, y_train, **fit_params)
+        except diverges as error:
+            diverged = True
+            warnings.warn(f"{type(error).__name__}: {error}", RuntimeWarning)
+    seconds = time.perf_counter() - start
+    return seconds, sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught}), diverged
+
+
 #: Keras's backends skclr runs on, in the order the benchmarks measure them.
 BACKENDS = ("tensorflow", "jax")
 

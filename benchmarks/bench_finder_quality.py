@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
-import warnings
 from pathlib import Path
 
-from _common import BACKENDS, Fold, code_version, cross_validate_rows, markdown_table, per_backend
+from _common import BACKENDS, Fold, code_version, cross_validate_rows, markdown_table, per_backend, timed_fit
 
 import numpy as np
 import pandas as pd
@@ -76,16 +74,7 @@ def fit_fold(row: str, fold: Fold, epochs: int | None = None) -> dict:
     from skclr import CLRClassifier, DivergenceError
 
     estimator = CLRClassifier(batch_size=BATCH, random_state=fold.index, **row_params(row, epochs))
-    start = time.perf_counter()
-    diverged = False
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            estimator.fit(fold.X_train, fold.y_train)
-        except DivergenceError as error:  # a failed fold counts, as NaN: it is never dropped
-            diverged = True
-            warnings.warn(f"DivergenceError: {error}", RuntimeWarning)
-    seconds = time.perf_counter() - start
+    seconds, caught, diverged = timed_fit(estimator, fold.X_train, fold.y_train, DivergenceError)
     finder = getattr(estimator, "lr_finder_", None)
     # one-cycle trains without base_lr (it starts at max_lr / 25): the range test's own lower bound is reported
     base_lr = finder.clr_bounds()[0] if finder is not None else getattr(estimator, "base_lr_", None)
@@ -99,7 +88,7 @@ def fit_fold(row: str, fold: Fold, epochs: int | None = None) -> dict:
               # a constant rate has no max_lr_ (fitted rates are only those the schedule uses): its rate
               "max_lr": getattr(estimator, "max_lr_", None) or estimator.learning_rate_, "base_lr": base_lr,
               "seconds": seconds,
-              "warnings": sorted({str(w.message)[:120] for w in caught})}  # fmt: skip
+              "warnings": caught}  # fmt: skip
     if finder is not None:  # the curve, to study rules without refitting
         record["curve"] = {"lrs": finder.lrs_.tolist(), "losses": finder.losses_.tolist(),
                            "diverged": bool(finder.diverged_)}  # fmt: skip

@@ -76,13 +76,11 @@ import functools
 import math
 import sys
 import tempfile
-import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from _common import (BACKENDS, MLP_ROWS, Fold, code_version, cross_validate_rows, epoch_ends, in_child,
-                     installed_backends, markdown_table, mlp_rows, per_backend)  # fmt: skip
+                     installed_backends, markdown_table, mlp_rows, per_backend, timed_fit)  # fmt: skip
 from _data import CLASSIFICATION, load_labels
 
 # no Keras, no skclr at import: the MLP's process imports this module too
@@ -148,25 +146,11 @@ def mlp_templates(names: list[str], epochs: int | None) -> dict[str, object]:
     return {"prepare": _prepare(), **{row: row_factories()[row][1](0, epochs) for row in names}}
 
 
-def _timed_fit(model, X_train, y_train, diverges=(), **fit_params) -> tuple[float, list[str], bool]:
-    """Seconds, warnings, and whether the fit raised one of ``diverges`` (then its message is a warning)."""
-    start, diverged = time.perf_counter(), False
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model.fit(X_train, y_train, **fit_params)
-        except diverges as error:  # a failed fold counts, as accuracy NaN: it is never dropped
-            diverged = True
-            warnings.warn(f"{type(error).__name__}: {error}", RuntimeWarning)
-    seconds = time.perf_counter() - start
-    return seconds, sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught}), diverged
-
-
 def fit_mlp(row: str, fold: Fold, templates: dict[str, object]) -> dict:
     # the row's factory with seed fold.index, as the skclr rows are seeded
     estimator = clone(templates[row]).set_params(random_state=fold.index)
     model = make_pipeline(clone(templates["prepare"]), estimator)
-    seconds, caught, _ = _timed_fit(model, fold.X_train, fold.y_train)
+    seconds, caught, _ = timed_fit(model, fold.X_train, fold.y_train)
     return {"accuracy": float(model.score(fold.X_test, fold.y_test)), "seconds": seconds,
             "iterations": int(model[-1].n_iter_), "warnings": caught}  # fmt: skip
 
@@ -188,7 +172,7 @@ def fit_clr(row: str, fold: Fold, epochs: int | None, plain: bool) -> dict:
         model = make_pipeline(_prepare(), estimator)
         fit_params = {"clrclassifier__validation_data": validation} if kind == "validated" else {}
         with epoch_ends() as ends:
-            seconds, caught, diverged = _timed_fit(model, X_train, y_train, DivergenceError, **fit_params)
+            seconds, caught, diverged = timed_fit(model, X_train, y_train, DivergenceError, **fit_params)
         record[kind] = {"seconds": seconds, "epoch_ends": ends, "warnings": caught, "diverged": diverged,
                         "accuracy": math.nan if diverged else float(model.score(X_test, y_test))}  # fmt: skip
         if kind == "validated":
