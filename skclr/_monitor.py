@@ -166,23 +166,26 @@ class EpochMonitor(keras.callbacks.Callback):
         self.blew_up_at: tuple[int, float, float] | None = None
         self.epochs: list[tuple[int, float, float]] = []  # epoch (from 0), mean training loss, rate
         self._first_step = 0
+        self._compiled = True
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._first_step = int(inner(self.model.optimizer).iterations)  # a warm start goes on counting
+        self._compiled = bool(self.model.jit_compile) and not self.model.run_eagerly
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = {} if logs is None else logs
         momentum = cycled_momentum_value(self.model.optimizer)
         if momentum is not None:  # cycle_momentum: the momentum of the epoch's last step
             logs["momentum"] = momentum
-        logs["lr"] = current_rate(self.model.optimizer)
+        logs["lr"] = current_rate(self.model.optimizer, self._compiled)
         loss = logs.get("loss")
         if loss is None:
             return
         self.epochs.append((epoch, float(loss), logs["lr"]))
         if self.blew_up_at is None and self._blew_up(float(loss)):
             # the rate that blew up is the highest so far, not the epoch's last (one-cycle, triangular)
-            self.blew_up_at = (epoch, highest_rate(self.model.optimizer, self._first_step), float(loss))
+            rate = highest_rate(self.model.optimizer, self._first_step, self._compiled)
+            self.blew_up_at = (epoch, rate, float(loss))
         if not math.isfinite(loss):
             self.model.stop_training = True  # nothing comes back from a non-finite loss
 
@@ -210,7 +213,7 @@ class EpochMonitor(keras.callbacks.Callback):
             if what:
                 what += f", then {non_finite}"
             else:
-                rate = highest_rate(self.model.optimizer, self._first_step)
+                rate = highest_rate(self.model.optimizer, self._first_step, self._compiled)
                 what = f"the loss (or the weights) {non_finite}, after the learning rate reached {rate:.3g}"
         elif not what or self._came_back(blown[0], last_loss):
             return  # no blow-up, or training came back from it: the collapse rule judges the model

@@ -46,29 +46,29 @@ def rate_at(schedule, step: int) -> float:
     return float(schedule(step)) if isinstance(schedule, LearningRateSchedule) else float(schedule)
 
 
-def current_rate(optimizer: keras.optimizers.Optimizer) -> float:
-    """The rate applied by the optimizer's most recent step (its first, before any step)."""
-    rate = _rate(optimizer)
-    if isinstance(rate, LearningRateSchedule):
-        return rate_at(rate, max(int(inner(optimizer).iterations) - 1, 0))
-    return float(rate)  # a Variable: float() reads it without numpy's copy-keyword deprecation
+def current_rate(optimizer: keras.optimizers.Optimizer, compiled: bool = True) -> float:
+    """The rate applied by the optimizer's most recent step (its first, before any step); ``compiled``:
+    whether its steps are (the model's ``jit_compile``)."""
+    return _applied_rates(optimizer, max(int(inner(optimizer).iterations) - 1, 0), 1, compiled)[0]
 
 
-def highest_rate(optimizer: keras.optimizers.Optimizer, start: int) -> float:
+def highest_rate(optimizer: keras.optimizers.Optimizer, start: int, compiled: bool = True) -> float:
     """The highest rate the optimizer applied from iteration ``start`` to its most recent step."""
-    rate = _rate(optimizer)
     stop = int(inner(optimizer).iterations)
-    if not isinstance(rate, LearningRateSchedule) or stop <= start + 1:
-        return current_rate(optimizer)
-    return max(rate_at(rate, step) for step in range(start, stop))
+    if stop <= start + 1:
+        return current_rate(optimizer, compiled)
+    return max(_applied_rates(optimizer, start, stop - start, compiled))
 
 
-def _rate(optimizer: keras.optimizers.Optimizer):
-    """What the optimizer's rate follows: a schedule, a variable or a float."""
+def _applied_rates(optimizer: keras.optimizers.Optimizer, start: int, steps: int, compiled: bool) -> list:
+    """The rates the optimizer applied at iterations ``start .. start + steps - 1``."""
     rate = optimizer_rate(inner(optimizer))
-    if getattr(rate, "source", None) is not None:  # a shared train step's rate table: the schedule it holds
-        rate = rate.source
-    return rate
+    applied = getattr(rate, "applied", None)  # a runner's rate table (skclr._runner.RateTable): its copy
+    if applied is not None:
+        return [applied(step) for step in range(start, start + steps)]
+    if isinstance(rate, LearningRateSchedule):
+        return [float(r) for r in backend.applied_rates(rate, steps, start, compiled)]
+    return [float(rate)] * steps  # a Variable: float() reads it without numpy's copy-keyword deprecation
 
 
 def attach_rate(optimizer: keras.optimizers.Optimizer, rate: LearningRateSchedule | float, *,

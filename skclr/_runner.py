@@ -52,9 +52,8 @@ class RateTable(LearningRateSchedule):
 
     The table holds the rates of steps ``start`` onwards (a fit goes on from the optimizer's
     iterations, which a model trained before it has moved on). Steps past the table's end keep
-    its last rate. ``source``, the schedule it was filled from, is what the history reports
-    (``skclr._optimizer.current_rate``), as for a fit on the model itself. Never saved: the model
-    the estimator returns carries the real schedule.
+    its last rate. The history reports them from a copy in memory (:meth:`applied`). Never saved:
+    the model the estimator returns carries the real schedule.
     """
 
     def __init__(self, capacity: int, optimizer: keras.optimizers.Optimizer | None = None):
@@ -68,18 +67,22 @@ class RateTable(LearningRateSchedule):
             self.start = optimizer.add_variable((), dtype=_STEP_DTYPE, name="rate_table_start")
             for variable in (self.values, self.start):
                 mark_runner_only(variable)
-        self.source = None
+        self._applied, self._first = np.zeros(0, "float32"), 0
 
     @property
     def capacity(self) -> int:
         return int(self.values.shape[0])
 
-    def fill(self, source, rates: np.ndarray, start: int = 0) -> None:
-        self.source = source
+    def fill(self, rates: np.ndarray, start: int = 0) -> None:
         padded = np.full(self.capacity, rates[-1], dtype="float32")
         padded[: len(rates)] = rates
         self.values.assign(padded)
         self.start.assign(start)
+        self._applied, self._first = padded, start
+
+    def applied(self, step: int) -> float:
+        """The rate the steps read at iteration ``step`` (``__call__``), from the copy in memory."""
+        return float(self._applied[min(max(step - self._first, 0), self.capacity - 1)])
 
     def __call__(self, step):
         index = keras.ops.clip(keras.ops.cast(step, _STEP_DTYPE) - self.start, 0, self.capacity - 1)
@@ -183,7 +186,7 @@ class Runner:
             # untracked, as the range test's rate: the optimizer's variable list stays the model's
             set_rate_untracked(inner(self.model.optimizer), self.table)
             self.model.train_function = self.model.test_function = None
-        self.table.fill(schedule, rates, start)
+        self.table.fill(rates, start)
         self.model.reset_metrics()
 
     def unload(self, model: keras.Model) -> None:

@@ -99,8 +99,10 @@ def test_schedule_rates_are_the_schedules_own_values():
     np.testing.assert_array_equal(schedule_rates(schedule, 10), [1.0] * 4 + [0.5] * 4 + [0.25] * 2)
     np.testing.assert_array_equal(schedule_rates(0.01, 3), np.float32([0.01] * 3))
     table = RateTable(8)
-    table.fill(schedule, schedule_rates(schedule, 5))
-    assert [float(table(step)) for step in (0, 4, 5, 100)] == [1.0, 0.5, 0.5, 0.5]  # past the end: the last rate
+    table.fill(schedule_rates(schedule, 5), start=2)
+    steps = (0, 2, 6, 7, 100)  # before the start: the first rate; past the end: the last
+    assert [float(table(step)) for step in steps] == [1.0, 1.0, 0.5, 0.5, 0.5]
+    assert [table.applied(step) for step in steps] == [1.0, 1.0, 0.5, 0.5, 0.5]  # the copy the history reads
 
 
 @pytest.mark.parametrize("fit_kwargs", [dict(), dict(validation_batch_size=7), dict(batch_size=50)])

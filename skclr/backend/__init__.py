@@ -28,6 +28,7 @@ __all__ = [
     "STATELESS_STEPS",
     "SUPPORTED",
     "SweepFunctions",
+    "applied_rates",
     "assign_state",
     "batched_dataset",
     "check_backend",
@@ -49,6 +50,7 @@ NAME = keras.backend.backend()
 
 STATELESS_STEPS = _module.STATELESS_STEPS
 PROGRAM_PER_SWEEP_LENGTH = _module.PROGRAM_PER_SWEEP_LENGTH
+applied_rates = _module.applied_rates
 assign_state = _module.assign_state
 batched_dataset = _module.batched_dataset
 env_threads = _module.env_threads

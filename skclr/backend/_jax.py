@@ -51,6 +51,7 @@ __all__ = [
     "PROGRAM_PER_SWEEP_LENGTH",
     "STATELESS_STEPS",
     "SweepFunctions",
+    "applied_rates",
     "assign_state",
     "batched_dataset",
     "compilation_cache_dir",
@@ -268,6 +269,13 @@ def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
         return jax.lax.fori_loop(0, steps, step, jnp.zeros(steps, jnp.float32))
 
     return np.asarray(jax.jit(rates)(jnp.asarray(start, int_dtype)))
+
+
+def applied_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
+    """A schedule's rates at steps ``start .. start + steps - 1`` for a fit's history, as the train
+    step applied them (:func:`schedule_rates`): op by op, a compiled step's rate may differ in its
+    last bit."""
+    return schedule_rates(schedule, steps, start, compiled)
 
 
 class SweepFunctions:

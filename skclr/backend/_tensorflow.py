@@ -224,6 +224,14 @@ def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
     return rates.get_concrete_function(scalar, scalar)(tf.constant(start, tf.int64), tf.constant(steps, tf.int64)).numpy()
 
 
+def applied_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
+    """A schedule's rates at steps ``start .. start + steps - 1`` for a fit's history, evaluated
+    eagerly: a graph traced for each report would cost more than the epoch's report is worth."""
+    import numpy as np
+
+    return np.asarray([float(schedule(step)) for step in range(start, start + steps)], dtype="float32")
+
+
 class SweepFunctions:
     """The range test's compiled steps for one model: several steps in one graph call, each step
     Keras's ``train_step`` without the metrics at the rate given for it (assigned to ``rate``
