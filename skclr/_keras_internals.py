@@ -16,6 +16,7 @@ __all__ = [
     "excludes_some_from_weight_decay",
     "fn_kwargs",
     "import_tensorflow_for_serialization_only_once_imported",
+    "keras_step_loop",
     "optimizer_rate",
     "set_rate_untracked",
     "set_untracked",
@@ -61,6 +62,13 @@ def fn_kwargs(part) -> dict:
     """The keyword arguments a wrapped loss or metric function is called with (``LossFunctionWrapper``,
     ``MeanMetricWrapper``): settings that their configuration may leave out."""
     return getattr(part, "_fn_kwargs", None) or {}
+
+
+def keras_step_loop(model: keras.Model, step):
+    """The function ``fit`` calls with its state and batch iterator, around ``step(state, batch)``, as
+    Keras's JAX trainer makes it (``_make_function``: ``steps_per_execution`` steps per call), for a
+    ``step`` other than its own ``jax.jit`` of ``train_step`` or ``test_step``."""
+    return model._make_function(step)
 
 
 def excludes_some_from_weight_decay(optimizer: keras.optimizers.Optimizer) -> bool:

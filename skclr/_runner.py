@@ -186,6 +186,7 @@ class Runner:
             # untracked, as the range test's rate: the optimizer's variable list stays the model's
             set_rate_untracked(inner(self.model.optimizer), self.table)
             self.model.train_function = self.model.test_function = None
+            backend.keep_compiled_steps(self.model, self.key)  # on JAX, for the next process as well
         self.table.fill(rates, start)
         self.model.reset_metrics()
 

@@ -94,8 +94,13 @@ def test_a_fresh_process_loads_the_programs_an_earlier_one_compiled_from_skclrs_
     entries = _cache_entries(folder)
     assert cold["hits"] == 0 and any(name.startswith("jit_train_step-") for name in entries), entries
     assert _cache_entries(tmp_path) == {f"xdg/skclr/jax/{name}" for name in entries}  # nothing anywhere else
+    steps = {path: path.stat().st_ino for path in (folder / "steps").iterdir()}
+    assert len(steps) == 1  # the runner's train step (24 rows: three full batches), stored
+    files = {path for path in (tmp_path / "xdg" / "skclr").rglob("*") if path.is_file()}
+    assert all(folder in path.parents for path in files), files  # skclr writes in its JAX folder only
     warm = _fit_in_a_fresh_process(tmp_path)
-    assert warm["hits"] >= len(entries) and _cache_entries(folder) == entries  # all loaded, nothing new
+    assert warm["hits"] >= len(entries) - len(steps) and _cache_entries(folder) == entries  # nothing new
+    assert {path: path.stat().st_ino for path in (folder / "steps").iterdir()} == steps  # loaded, kept
     assert warm["proba"] == cold["proba"]  # a loaded program computes what the compiled one did
 
 
@@ -153,6 +158,7 @@ def test_the_off_switch_and_a_users_own_cache_folder_are_obeyed(tmp_path, settin
     _fit_in_a_fresh_process(tmp_path, **env)
     expected = set() if setting.startswith("SKCLR") else {f"own/{name}" for name in _cache_entries(own)}
     assert _cache_entries(tmp_path) == expected
+    assert not list(tmp_path.rglob("*.step"))  # steps are stored in skclr's own folder only
     assert setting.startswith("SKCLR") or any(name.startswith("jit_train_step-") for name in _cache_entries(own))
 
 

@@ -262,3 +262,61 @@ def test_validation_batches_keep_a_list_of_inputs_as_several_inputs():
     np.testing.assert_array_equal(np.asarray(x0), first[:16])
     np.testing.assert_array_equal(np.asarray(x1), second[:16])
     np.testing.assert_array_equal(np.asarray(y0), y_val[:16])
+
+
+# The kinds a runner trains with Keras's jitted steps on JAX (jit_compile=False runs them op by op).
+STORED_KINDS = [kind for kind, (_, _, shared) in CATALOGUE.items() if shared and "jit_compile" not in kind]
+
+
+def fit_with_validation(kind: str, **extra):
+    """A fit whose train and test steps each see two data shapes (a short last batch), with sample weights."""
+    model, estimator, _ = CATALOGUE[kind]
+    weights = np.linspace(0.5, 1.5, 40)
+    return estimator(model=model(), **SETTINGS, schedule="triangular", **extra).fit(
+        X[:40], y[:40], sample_weight=weights, validation_data=(X[40:], y[40:])
+    )
+
+
+@pytest.mark.jax_only(reason="JAX's compiled steps kept on disk (skclr.backend._jax.STEPS_DIR)")
+@pytest.mark.parametrize("kind", STORED_KINDS)
+def test_a_step_stored_on_disk_trains_as_the_model_itself(kind, tmp_path, monkeypatch):
+    from skclr.backend import _jax
+
+    own = fit_with_validation(kind, callbacks=[keras.callbacks.Callback()])  # Keras's steps, the model itself
+    monkeypatch.setattr(_jax, "STEPS_DIR", tmp_path)
+    _shelf.clear()
+    compiled = fit_with_validation(kind)
+    stored = {path: path.stat().st_ino for path in tmp_path.iterdir()}
+    assert len(stored) == 4 and all(path.suffix == ".step" for path in stored)  # train, test: two shapes each
+
+    def never(*args):
+        raise AssertionError("a stored step was compiled again")
+
+    monkeypatch.setattr(_jax.StoredStep, "_compile", never)
+    _shelf.clear()  # a new runner, as in a fresh process: its steps come from the files
+    loaded = fit_with_validation(kind)
+    assert {path: path.stat().st_ino for path in tmp_path.iterdir()} == stored
+    assert_same_fit(compiled, own)
+    assert_same_fit(loaded, own)
+
+
+@pytest.mark.jax_only(reason="JAX's compiled steps kept on disk (skclr.backend._jax.STEPS_DIR)")
+def test_a_stored_step_serves_only_the_code_it_was_traced_from_and_a_bad_one_is_compiled_again(
+    tmp_path, monkeypatch
+):
+    from skclr.backend import _jax
+
+    kind = STORED_KINDS[0]
+    monkeypatch.setattr(_jax, "STEPS_DIR", tmp_path)
+    _shelf.clear()
+    first = fit_with_validation(kind)
+    stored = set(tmp_path.iterdir())
+    monkeypatch.setattr(_jax, "_code_fingerprint", lambda: "another skclr")  # an edited source file, say
+    _shelf.clear()
+    assert_same_fit(fit_with_validation(kind), first)
+    assert stored < set(tmp_path.iterdir()) and len(set(tmp_path.iterdir())) == 2 * len(stored)  # new files
+    for path in tmp_path.iterdir():
+        path.write_bytes(b"not a program")
+    _shelf.clear()
+    assert_same_fit(fit_with_validation(kind), first)
+    assert any(path.read_bytes() != b"not a program" for path in tmp_path.iterdir())  # compiled, stored again

@@ -37,6 +37,7 @@ __all__ = [
     "in_keras_steps",
     "inference_loss_function",
     "is_dataset",
+    "keep_compiled_steps",
     "limit_threads",
     "op_determinism_enabled",
     "register_tensor_like",
@@ -57,6 +58,7 @@ env_threads = _module.env_threads
 in_keras_steps = _module.in_keras_steps
 inference_loss_function = _module.inference_loss_function
 is_dataset = _module.is_dataset
+keep_compiled_steps = _module.keep_compiled_steps
 limit_threads = _module.limit_threads
 op_determinism_enabled = _module.op_determinism_enabled
 register_tensor_like = _module.register_tensor_like

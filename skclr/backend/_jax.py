@@ -25,6 +25,16 @@ module imports JAX.
   off. The folder only ever saves time: delete it whenever you like (JAX does not bound its size).
   A folder that cannot be created (a read-only home) means no cache, silently: a cache miss costs
   time, never a result.
+* **Stored steps.** JAX's cache saves XLA's compilation, not the tracing and lowering of Keras's
+  train step before it (about 0.3 s per data shape, half of a first fit). A runner's train and test
+  steps (``keep_compiled_steps``: the shared copies of ``skclr._runner``, which only Keras's own
+  layers, losses and optimizers make) are kept compiled in ``steps/`` inside skclr's cache folder,
+  one file per step, runner key and data shape, named by a hash of all of them and of what the
+  trace depends on beyond them: skclr's source files, the versions and paths of Keras, JAX and
+  jaxlib, JAX's settings, ``XLA_FLAGS``, the device and Keras's float settings. A change to any of
+  them is a new file, never an old program. Only in skclr's own folder: not with a cache of the
+  user's own or with the cache off. The files are executables, as JAX's cache entries are: keep
+  the folder as private as your home.
 * **Compiled functions.** The range test's multi-step sweep (``SweepFunctions``: one jitted
   ``lax.scan`` over the steps, a pure function of the state written back into the variables), a
   schedule's rate at each step (``schedule_rates``), the untrained and the returned model's loss
@@ -35,7 +45,11 @@ module imports JAX.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
+import json
 import os
+import pickle
 import sys
 import threading
 import warnings
@@ -60,6 +74,7 @@ __all__ = [
     "fit_session",
     "inference_loss_function",
     "is_dataset",
+    "keep_compiled_steps",
     "limit_threads",
     "op_determinism_enabled",
     "register_tensor_like",
@@ -448,6 +463,128 @@ def inference_loss_function(model, architecture_key):
     return function if shapes[0] == shapes[1] else None
 
 
+def keep_compiled_steps(model, key: str) -> None:
+    """Give a runner (``skclr._runner``: a compiled copy of Keras's own layers, loss and optimizer,
+    ``key`` its training key) train and test functions whose compiled programs are kept in
+    :data:`STEPS_DIR` (see the module's docstring), as Keras's JAX trainer would make them; left to
+    Keras when there is no such folder, and for a model Keras would not jit or would distribute."""
+    import keras
+
+    if STEPS_DIR is None or model.run_eagerly or not model.jit_compile or keras.distribution.distribution():
+        return
+    from skclr._keras_internals import keras_step_loop
+
+    model.train_function = keras_step_loop(model, StoredStep(model.train_step, ["train", key]))
+    model.test_function = keras_step_loop(model, StoredStep(model.test_step, ["test", key]))
+
+
+class StoredStep:
+    """``step(state, data)`` jitted as Keras's JAX trainer jits it (its state donated), with the
+    program compiled for each data shape loaded from :data:`STEPS_DIR`, or compiled and stored there.
+
+    A program is looked up by everything it was traced from (:func:`_trace_inputs`): a stored one
+    is the program this process would compile (the tests check it bit for bit).
+    """
+
+    def __init__(self, step, key: list):
+        import jax
+
+        self._jitted = jax.jit(step, donate_argnums=0)
+        self._key = key
+        self._programs: dict = {}  # the data's structure and shapes -> compiled program
+
+    def __call__(self, state, data):
+        import jax
+        import numpy as np
+
+        leaves, structure = jax.tree.flatten(data)
+        shapes = (structure, tuple((np.shape(leaf), str(leaf.dtype)) for leaf in leaves))
+        program = self._programs.get(shapes)
+        if program is None:
+            program = self._programs[shapes] = self._load_or_compile(state, data)
+        return program(state, data)
+
+    def _load_or_compile(self, state, data):
+        name = hashlib.sha256(json.dumps([_trace_inputs(), self._key, _signature((state, data))]).encode())
+        path = STEPS_DIR / f"{name.hexdigest()}.step"
+        program = self._load(path)
+        return program if program is not None else self._compile(path, state, data)
+
+    @staticmethod
+    def _load(path: Path):
+        from jax.experimental import serialize_executable
+
+        try:
+            return serialize_executable.deserialize_and_load(*pickle.loads(path.read_bytes()))
+        except Exception:  # noqa: BLE001 -- missing or unreadable (another JAX's format): compile it
+            return None
+
+    def _compile(self, path: Path, state, data):
+        from jax.experimental import serialize_executable
+
+        # A program JAX's own cache loaded cannot be serialized again (XLA's CPU client drops the
+        # object code of its kernels): an option no other program is compiled with keeps this one
+        # out of that cache's lookups, and embedding the IR changes nothing it computes.
+        program = self._jitted.lower(state, data).compile({"xla_embed_ir_in_executable": True})
+        try:
+            _write_atomically(path, pickle.dumps(serialize_executable.serialize(program)))
+        except (OSError, ValueError, NotImplementedError, pickle.PicklingError):
+            pass  # a read-only folder, or a program JAX cannot serialize: the next process compiles it
+        return program
+
+
+def _signature(arguments) -> list:
+    """The tree structure of ``arguments`` and each leaf's shape, dtype and weak typing."""
+    import jax
+    import numpy as np
+
+    leaves, structure = jax.tree.flatten(arguments)
+    described = [[list(np.shape(a)), str(a.dtype), bool(getattr(a, "weak_type", False))] for a in leaves]
+    return [str(structure), described]
+
+
+def _trace_inputs() -> list:
+    """What a trace of a Keras step depends on beyond the model's configuration and the data's shapes."""
+    import jax
+    import keras
+
+    device = jax.devices()[0]
+    return [
+        _code_fingerprint(), os.environ.get("XLA_FLAGS", ""),
+        [device.platform, device.device_kind, device.client.platform_version],
+        sorted((name, repr(value)) for name, value in jax.config.values.items()),
+        [keras.config.floatx(), keras.config.dtype_policy().name, keras.config.epsilon()],
+    ]  # fmt: skip
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """A hash of skclr's source files, Python's version and the versions and paths of Keras, JAX, jaxlib."""
+    import jax
+    import jaxlib
+    import keras
+
+    digest = hashlib.sha256(sys.version.encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for module in (keras, jax, jaxlib):
+        digest.update(f"{module.__name__} {module.__version__} {module.__file__}".encode())
+    return digest.hexdigest()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a file of this thread's own, renamed: a process that reads
+    it meanwhile (a loky or Dask worker) finds the whole file or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 _conversions: set = set()
 
 
@@ -481,3 +618,5 @@ def _keras_on_jax() -> bool:
 #: The folder JAX's persistent compilation cache writes into in this process (None: none). Only on
 #: Keras's JAX backend: on another, this module is imported only to collect its doctests.
 CACHE_DIR = compilation_cache_dir() if _keras_on_jax() else None
+#: The folder of the runners' stored steps: ``steps`` in skclr's own cache folder (None: not stored).
+STEPS_DIR = Path(CACHE_DIR) / "steps" if CACHE_DIR and CACHE_DIR == str(default_cache_dir()) else None

@@ -311,6 +311,10 @@ def _as_tracked(loss):
     return tf.reduce_mean(loss) if loss.shape.rank else loss
 
 
+def keep_compiled_steps(model, key: str) -> None:
+    """Nothing: TensorFlow keeps no compiled program across processes (the traces live in the process)."""
+
+
 def inference_loss_function(model, architecture_key):
     """None: TensorFlow's eager ops compile nothing per shape, so the loss is measured eagerly
     (see ``_jax.inference_loss_function``)."""
