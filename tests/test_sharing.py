@@ -268,12 +268,13 @@ def test_validation_batches_keep_a_list_of_inputs_as_several_inputs():
 STORED_KINDS = [kind for kind, (_, _, shared) in CATALOGUE.items() if shared and "jit_compile" not in kind]
 
 
-def fit_with_validation(kind: str, **extra):
-    """A fit whose train and test steps each see two data shapes (a short last batch), with sample weights."""
+def fit_two_shapes(kind: str, validation: bool = True, **extra):
+    """A fit whose train (and test) steps each see two data shapes (a short last batch), sample weights on."""
     model, estimator, _ = CATALOGUE[kind]
     weights = np.linspace(0.5, 1.5, 40)
+    fit_args = dict(validation_data=(X[40:], y[40:])) if validation else {}
     return estimator(model=model(), **SETTINGS, schedule="triangular", **extra).fit(
-        X[:40], y[:40], sample_weight=weights, validation_data=(X[40:], y[40:])
+        X[:40], y[:40], sample_weight=weights, **fit_args
     )
 
 
@@ -282,10 +283,10 @@ def fit_with_validation(kind: str, **extra):
 def test_a_step_stored_on_disk_trains_as_the_model_itself(kind, tmp_path, monkeypatch):
     from skclr.backend import _jax
 
-    own = fit_with_validation(kind, callbacks=[keras.callbacks.Callback()])  # Keras's steps, the model itself
+    own = fit_two_shapes(kind, callbacks=[keras.callbacks.Callback()])  # Keras's steps, the model itself
     monkeypatch.setattr(_jax, "STEPS_DIR", tmp_path)
     _shelf.clear()
-    compiled = fit_with_validation(kind)
+    compiled = fit_two_shapes(kind)
     stored = {path: path.stat().st_ino for path in tmp_path.iterdir()}
     assert len(stored) == 4 and all(path.suffix == ".step" for path in stored)  # train, test: two shapes each
 
@@ -294,7 +295,7 @@ def test_a_step_stored_on_disk_trains_as_the_model_itself(kind, tmp_path, monkey
 
     monkeypatch.setattr(_jax.StoredStep, "_compile", never)
     _shelf.clear()  # a new runner, as in a fresh process: its steps come from the files
-    loaded = fit_with_validation(kind)
+    loaded = fit_two_shapes(kind)
     assert {path: path.stat().st_ino for path in tmp_path.iterdir()} == stored
     assert_same_fit(compiled, own)
     assert_same_fit(loaded, own)
@@ -309,14 +310,14 @@ def test_a_stored_step_serves_only_the_code_it_was_traced_from_and_a_bad_one_is_
     kind = STORED_KINDS[0]
     monkeypatch.setattr(_jax, "STEPS_DIR", tmp_path)
     _shelf.clear()
-    first = fit_with_validation(kind)
+    first = fit_two_shapes(kind, validation=False)
     stored = set(tmp_path.iterdir())
     monkeypatch.setattr(_jax, "_code_fingerprint", lambda: "another skclr")  # an edited source file, say
     _shelf.clear()
-    assert_same_fit(fit_with_validation(kind), first)
+    assert_same_fit(fit_two_shapes(kind, validation=False), first)
     assert stored < set(tmp_path.iterdir()) and len(set(tmp_path.iterdir())) == 2 * len(stored)  # new files
     for path in tmp_path.iterdir():
         path.write_bytes(b"not a program")
     _shelf.clear()
-    assert_same_fit(fit_with_validation(kind), first)
+    assert_same_fit(fit_two_shapes(kind, validation=False), first)
     assert any(path.read_bytes() != b"not a program" for path in tmp_path.iterdir())  # compiled, stored again
