@@ -172,3 +172,23 @@ def test_the_cache_folder_follows_xdg_cache_home_else_the_home_folder(tmp_path, 
     for unset in ("relative", ""):  # the XDG specification: a relative path is ignored
         monkeypatch.setenv("XDG_CACHE_HOME", unset)
         assert _jax.default_cache_dir() == tmp_path / ".cache" / "skclr" / "jax"
+
+
+@pytest.mark.jax_only(reason="JAX's jitted rate of one step, reported in a fit's history")
+def test_the_rate_of_one_step_reuses_one_trace_per_schedule_and_lets_the_schedule_go():
+    import gc
+    import weakref
+
+    from skclr.backend import _jax
+
+    schedule = keras.optimizers.schedules.CosineDecay(0.1, decay_steps=100)
+    reported = [float(_jax.applied_rates(schedule, 1, step)[0]) for step in (5, 6, 99)]
+    assert reported == _jax.schedule_rates(schedule, 100)[[5, 6, 99]].tolist()  # the table's bits
+    assert schedule in _jax._one_step_rates
+    traced = _jax._one_step_rates[schedule]
+    _jax.applied_rates(schedule, 1, 7)
+    assert _jax._one_step_rates[schedule] is traced  # one trace for every report
+    alive = weakref.ref(schedule)
+    del schedule, traced
+    gc.collect()
+    assert alive() is None  # the cache does not keep a fitted model's schedule alive

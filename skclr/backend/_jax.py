@@ -53,6 +53,7 @@ import pickle
 import sys
 import threading
 import warnings
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 
@@ -267,7 +268,6 @@ def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
     """A schedule's rate at steps ``start .. start + steps - 1`` as float32, each computed from a
     scalar step of the optimizer's counter's dtype as inside Keras's train step: in one jitted loop
     for a jit-compiled step (``compiled``), op by op for a model with ``jit_compile=False``."""
-    import jax
     import jax.numpy as jnp
     import numpy as np
 
@@ -275,6 +275,15 @@ def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
     if not compiled:
         steps_ = (jnp.asarray(start + i, int_dtype) for i in range(steps))
         return np.asarray([jnp.asarray(schedule(step)).astype(jnp.float32) for step in steps_])
+    return np.asarray(_rates_function(schedule, steps)(jnp.asarray(start, int_dtype)))
+
+
+def _rates_function(schedule, steps: int):
+    """``rates(first)``: the schedule's rates at steps ``first .. first + steps - 1``, jitted."""
+    import jax
+    import jax.numpy as jnp
+
+    int_dtype = _int_dtype()
 
     def rates(first):
         def step(i, values):
@@ -283,14 +292,32 @@ def schedule_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
 
         return jax.lax.fori_loop(0, steps, step, jnp.zeros(steps, jnp.float32))
 
-    return np.asarray(jax.jit(rates)(jnp.asarray(start, int_dtype)))
+    return jax.jit(rates)
+
+
+#: Each schedule's jitted rate of one step (``applied_rates``), for as long as the schedule lives.
+_one_step_rates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def applied_rates(schedule, steps: int, start: int = 0, compiled: bool = True):
     """A schedule's rates at steps ``start .. start + steps - 1`` for a fit's history, as the train
     step applied them (:func:`schedule_rates`): op by op, a compiled step's rate may differ in its
-    last bit."""
-    return schedule_rates(schedule, steps, start, compiled)
+    last bit. The rate of one step (every epoch's report) reuses one trace per schedule, as Keras's
+    train step does: a schedule is not changed once a fit uses it."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    if not compiled or steps != 1:
+        return schedule_rates(schedule, steps, start, compiled)
+    try:
+        with _lock:
+            function = _one_step_rates.get(schedule)
+            if function is None:
+                alive = weakref.ref(schedule)  # the function must not keep its own key alive
+                function = _one_step_rates[schedule] = _rates_function(lambda step: alive()(step), 1)
+    except TypeError:  # a schedule that cannot be a weak key (unhashable): a trace per report
+        return schedule_rates(schedule, steps, start, compiled)
+    return np.asarray(function(jnp.asarray(start, _int_dtype())))
 
 
 class SweepFunctions:
