@@ -547,12 +547,15 @@ class StoredStep:
             return None
 
     def _compile(self, path: Path, state, data):
+        from jax._src import config  # private: JAX's cache threshold, for this thread only
         from jax.experimental import serialize_executable
 
         # A program JAX's own cache loaded cannot be serialized again (XLA's CPU client drops the
-        # object code of its kernels): an option no other program is compiled with keeps this one
-        # out of that cache's lookups, and embedding the IR changes nothing it computes.
-        program = self._jitted.lower(state, data).compile({"xla_embed_ir_in_executable": True})
+        # object code of its kernels: the next process fails at the first call). This one is compiled
+        # with an option no other program uses (embedding the IR changes nothing it computes) and
+        # never written into JAX's cache, so that it is always compiled, never loaded from there.
+        with config.persistent_cache_min_compile_time_secs(float("inf")):
+            program = self._jitted.lower(state, data).compile({"xla_embed_ir_in_executable": True})
         try:
             _write_atomically(path, pickle.dumps(serialize_executable.serialize(program)))
         except (OSError, ValueError, NotImplementedError, pickle.PicklingError):
